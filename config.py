@@ -1,0 +1,184 @@
+"""Every setting of the pipeline, read from the environment and an optional `.env` file.
+
+`APP_ENV=production` reads `.env.production` instead of `.env`. Variables already in the
+environment win over the file. Nothing happens at import: settings are loaded (and validated,
+all problems reported at once) on the first call to `get_settings()`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from dotenv import dotenv_values
+
+PRIVACY_STATUSES = ("private", "unlisted", "public")
+UPLOAD_TARGETS = ("local", "youtube")
+CLEANUP_MODES = ("move", "keep")
+TIMEOUT_ACTIONS = ("autopick", "fail")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+class ConfigError(Exception):
+    """One or more settings are invalid; the message lists each with how to fix it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    input_dir: Path
+    workspace_dir: Path
+    completed_dir: Path
+    publish_dir: Path
+    candidate_thumbnail_num: int
+    top_ranked_candidates_num: int
+    thumbnail_template: str
+    logo_path: Path | None
+    video_privacy_status: str
+    upload_target: str
+    upload_chunk_mb: int
+    google_client_secrets: Path
+    youtube_token_file: Path
+    youtube_api_root: str | None
+    cleanup_mode: str
+    temporal_task_queue: str
+    max_concurrent_activities: int
+    selection_timeout_seconds: float | None
+    selection_timeout_action: str
+    temporal_data_dir: Path
+    temporal_ui_port: int
+    log_level: str
+
+
+def parse_duration(text: str) -> float | None:
+    """`48h`, `30m`, `90s`, `2d`, `1h30m` -> seconds; empty -> None (wait forever)."""
+    text = text.strip().lower()
+    if not text:
+        return None
+    parts = re.fullmatch(r"(?:(\d+(?:\.\d+)?)d)?(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?"
+                         r"(?:(\d+(?:\.\d+)?)s)?", text)
+    if not parts or not any(parts.groups()):
+        raise ValueError("expected a duration like 48h, 30m, 90s or 1h30m (empty waits forever)")
+    days, hours, minutes, seconds = (float(g) if g else 0.0 for g in parts.groups())
+    total = days * 86400 + hours * 3600 + minutes * 60 + seconds
+    if total <= 0:
+        raise ValueError("must be longer than zero (leave it empty to wait forever)")
+    return total
+
+
+def _int_in(low: int, high: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise ValueError(f"expected a whole number from {low} to {high}") from None
+        if not low <= value <= high:
+            raise ValueError(f"expected a whole number from {low} to {high}")
+        return value
+
+    return parse
+
+
+def _one_of(choices: tuple[str, ...]) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        value = text.strip().lower()
+        if value not in [c.lower() for c in choices]:
+            raise ValueError(f"expected one of: {', '.join(choices)}")
+        return next(c for c in choices if c.lower() == value)
+
+    return parse
+
+
+def _path(text: str) -> Path:
+    if not text.strip():
+        raise ValueError("expected a path")
+    return Path(text).expanduser()
+
+
+def _optional_path(text: str) -> Path | None:
+    return Path(text).expanduser() if text.strip() else None
+
+
+def _optional_url(text: str) -> str | None:
+    text = text.strip().rstrip("/")
+    if not text:
+        return None
+    if not re.match(r"https?://", text):
+        raise ValueError("expected an http:// or https:// address, e.g. http://127.0.0.1:8080")
+    return text + "/"
+
+
+def _nonempty(text: str) -> str:
+    if not text.strip():
+        raise ValueError("must not be empty")
+    return text.strip()
+
+
+# field name -> (environment variable, default, parser)
+_SPEC: dict[str, tuple[str, str, Callable[[str], Any]]] = {
+    "input_dir": ("INPUT_DIR", "videos", _path),
+    "workspace_dir": ("WORKSPACE_DIR", "workspace", _path),
+    "completed_dir": ("COMPLETED_DIR", "completed", _path),
+    "publish_dir": ("PUBLISH_DIR", "published", _path),
+    "candidate_thumbnail_num": ("CANDIDATE_THUMBNAIL_NUM", "30", _int_in(1, 500)),
+    "top_ranked_candidates_num": ("TOP_RANKED_CANDIDATES_NUM", "6", _int_in(1, 9)),
+    "thumbnail_template": ("THUMBNAIL_TEMPLATE", "template_b", _nonempty),
+    "logo_path": ("LOGO_PATH", "", _optional_path),
+    "video_privacy_status": ("VIDEO_PRIVACY_STATUS", "private", _one_of(PRIVACY_STATUSES)),
+    "upload_target": ("UPLOAD_TARGET", "local", _one_of(UPLOAD_TARGETS)),
+    "upload_chunk_mb": ("UPLOAD_CHUNK_MB", "16", _int_in(1, 1024)),
+    "google_client_secrets": ("GOOGLE_CLIENT_SECRETS", "client_secrets.json", _path),
+    "youtube_token_file": ("YOUTUBE_TOKEN_FILE", "token.json", _path),
+    "youtube_api_root": ("YOUTUBE_API_ROOT", "", _optional_url),
+    "cleanup_mode": ("CLEANUP_MODE", "move", _one_of(CLEANUP_MODES)),
+    "temporal_task_queue": ("TEMPORAL_TASK_QUEUE", "video-processing-queue", _nonempty),
+    "max_concurrent_activities": ("MAX_CONCURRENT_ACTIVITIES", "4", _int_in(1, 64)),
+    "selection_timeout_seconds": ("SELECTION_TIMEOUT", "", parse_duration),
+    "selection_timeout_action": ("SELECTION_TIMEOUT_ACTION", "autopick", _one_of(TIMEOUT_ACTIONS)),
+    "temporal_data_dir": ("TEMPORAL_DATA_DIR", ".temporal", _path),
+    "temporal_ui_port": ("TEMPORAL_UI_PORT", "8233", _int_in(1, 65535)),
+    "log_level": ("LOG_LEVEL", "INFO", _one_of(LOG_LEVELS)),
+}
+
+def env_file_for(environ: Mapping[str, str]) -> Path:
+    app_env = environ.get("APP_ENV", "").strip()
+    return Path(f".env.{app_env}") if app_env else Path(".env")
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, env_file: Path | None = None
+) -> Settings:
+    """Read and validate every setting; raise ConfigError listing every problem."""
+    environ = os.environ if environ is None else environ
+    env_file = env_file_for(environ) if env_file is None else env_file
+    from_file: dict[str, str | None] = {}
+    if env_file.is_file():
+        from_file = dotenv_values(env_file)
+    values: dict[str, Any] = {}
+    problems: list[str] = []
+    for name, (env, default, parse) in _SPEC.items():
+        raw = environ.get(env)
+        if raw is None:
+            raw = from_file.get(env)
+        if raw is None:
+            raw = default
+        try:
+            values[name] = parse(raw)
+        except ValueError as error:
+            problems.append(f"{env}={raw!r}: {error}")
+    if problems:
+        source = f"the environment or {env_file}"
+        raise ConfigError(
+            "Invalid configuration (fix it in " + source + "):\n  " + "\n  ".join(problems)
+        )
+    return Settings(**values)
+
+
+@cache
+def get_settings() -> Settings:
+    return load_settings()
+

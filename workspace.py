@@ -1,0 +1,66 @@
+"""Where each video's intermediate files live, and crash-safe file writes.
+
+A video's workspace is `WORKSPACE_DIR/<file name with extension>/`, so `a.mov` and `a.mp4` never
+share one. It holds `metadata.json`, `candidates/` and `candidates.json`, `selected.jpg` and
+`selection.json`, `thumbnail.jpg`, `upload.json` (and the private `upload_session.json`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from config import get_settings
+
+METADATA_FILE = "metadata.json"
+CANDIDATES_DIR = "candidates"
+CANDIDATES_FILE = "candidates.json"
+SELECTED_IMAGE = "selected.jpg"
+SELECTION_FILE = "selection.json"
+THUMBNAIL_FILE = "thumbnail.jpg"
+UPLOAD_FILE = "upload.json"
+UPLOAD_SESSION_FILE = "upload_session.json"
+
+
+def workspace_dir(video_path: Path) -> Path:
+    """The video's workspace directory (not created)."""
+    return get_settings().workspace_dir / Path(video_path).name
+
+
+def ensure_workspace(video_path: Path) -> Path:
+    directory = workspace_dir(video_path)
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory
+
+
+def atomic_write_bytes(path: Path, data: bytes, mode: int | None = None) -> None:
+    """Write to a temporary file beside `path`, fsync, then rename it into place."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        if mode is not None:
+            os.fchmod(fd, mode)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp_name, path)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_text(path: Path, text: str, mode: int | None = None) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"), mode=mode)
+
+
+def atomic_write_json(path: Path, data: Any, mode: int | None = None) -> None:
+    atomic_write_text(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n", mode=mode)
+
+
+def read_json(path: Path) -> Any:
+    return json.loads(Path(path).read_text(encoding="utf-8"))
