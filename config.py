@@ -59,8 +59,11 @@ def parse_duration(text: str) -> float | None:
     text = text.strip().lower()
     if not text:
         return None
-    parts = re.fullmatch(r"(?:(\d+(?:\.\d+)?)d)?(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?"
-                         r"(?:(\d+(?:\.\d+)?)s)?", text)
+    parts = re.fullmatch(
+        r"(?:(\d+(?:\.\d+)?)d)?(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?"
+        r"(?:(\d+(?:\.\d+)?)s)?",
+        text,
+    )
     if not parts or not any(parts.groups()):
         raise ValueError("expected a duration like 48h, 30m, 90s or 1h30m (empty waits forever)")
     days, hours, minutes, seconds = (float(g) if g else 0.0 for g in parts.groups())
@@ -144,6 +147,7 @@ _SPEC: dict[str, tuple[str, str, Callable[[str], Any]]] = {
     "log_level": ("LOG_LEVEL", "INFO", _one_of(LOG_LEVELS)),
 }
 
+
 def env_file_for(environ: Mapping[str, str]) -> Path:
     app_env = environ.get("APP_ENV", "").strip()
     return Path(f".env.{app_env}") if app_env else Path(".env")
@@ -181,4 +185,3 @@ def load_settings(
 @cache
 def get_settings() -> Settings:
     return load_settings()
-

@@ -7,4 +7,4 @@ message as one line instead of a traceback.
 
 
 class PipelineError(Exception):
-    """A problem with the input or the set-up; the message names the file, the problem and the fix."""
+    """A problem with the input or set-up; the message names the file, the problem and the fix."""

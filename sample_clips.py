@@ -74,13 +74,28 @@ def _draw_player(image: np.ndarray, x: float, y: float, colour: tuple[int, int, 
     cx, cy = int(x * width), int(y * height)
     cv2.rectangle(image, (cx - body_w // 2, cy - body_h), (cx + body_w // 2, cy), colour, -1)
     cv2.circle(image, (cx, cy - body_h - int(14 * scale)), int(14 * scale), (140, 170, 210), -1)
-    cv2.line(image, (cx, cy), (cx - body_w // 2, cy + int(40 * scale)), (30, 30, 30),
-             max(2, int(8 * scale)))
-    cv2.line(image, (cx, cy), (cx + body_w // 2, cy + int(40 * scale)), (30, 30, 30),
-             max(2, int(8 * scale)))
+    cv2.line(
+        image,
+        (cx, cy),
+        (cx - body_w // 2, cy + int(40 * scale)),
+        (30, 30, 30),
+        max(2, int(8 * scale)),
+    )
+    cv2.line(
+        image,
+        (cx, cy),
+        (cx + body_w // 2, cy + int(40 * scale)),
+        (30, 30, 30),
+        max(2, int(8 * scale)),
+    )
     racket_end = (cx + int(40 * scale), cy - body_h - int(30 * scale))
-    cv2.line(image, (cx + body_w // 2, cy - body_h // 2), racket_end, (20, 20, 20),
-             max(1, int(3 * scale)))
+    cv2.line(
+        image,
+        (cx + body_w // 2, cy - body_h // 2),
+        racket_end,
+        (20, 20, 20),
+        max(1, int(3 * scale)),
+    )
     cv2.circle(image, racket_end, int(12 * scale), (230, 230, 230), max(1, int(2 * scale)))
 
 

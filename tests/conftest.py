@@ -29,3 +29,9 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     config.get_settings.cache_clear()
     yield tmp_path
     config.get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def clip_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A session-wide folder for encoded clips that several tests copy."""
+    return tmp_path_factory.mktemp("clips")

@@ -1,0 +1,486 @@
+"""Operator CLI for the durable, Temporal-orchestrated pipeline.
+
+python main_temporal.py up            server + worker + start every video, on one machine
+python main_temporal.py start         queue every video in INPUT_DIR
+python main_temporal.py pending       videos waiting for a thumbnail choice
+python main_temporal.py select ID     open the chooser; the choice is signalled
+python main_temporal.py status [ID]   recent videos, or one in detail
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import signal
+import subprocess
+import sys
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from temporalio.client import Client, WorkflowExecutionStatus
+
+from config import ConfigError, Settings, get_settings
+from errors import PipelineError
+from temporal import client as temporal_client
+from temporal.client import WorkflowNotFoundError
+from temporal.dev_server import (
+    TemporalBinaryMissingError,
+    is_serving,
+    start_server,
+    wait_until_serving,
+)
+from temporal.workflows import WAITING_FOR_SELECTION, VideoStatus
+
+app = typer.Typer(
+    help="Badminton café uploader on Temporal: one durable workflow per match video.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+console = Console()
+T = TypeVar("T")
+
+SELECT_WAIT_SECONDS = 10
+
+
+@app.callback()
+def _load_settings() -> None:
+    try:
+        settings = get_settings()
+    except ConfigError as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from None
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    console.print(f"[red]{message}[/red]", soft_wrap=True)
+    return typer.Exit(code)
+
+
+def run(work: Callable[[], Awaitable[T]]) -> T:
+    """Run async CLI work; a known problem becomes one line and a non-zero exit."""
+    try:
+        return asyncio.run(work())
+    except (PipelineError, WorkflowNotFoundError, TemporalBinaryMissingError) as error:
+        raise fail(str(error)) from None
+
+
+async def connect() -> Client:
+    address = temporal_client.connect_config()["target_host"]
+    try:
+        return await temporal_client.connect()
+    except RuntimeError:
+        raise fail(
+            f"Cannot reach Temporal at {address}: start it with `python main_temporal.py "
+            "server` (or `up`), or set TEMPORAL_ADDRESS.",
+            2,
+        ) from None
+
+
+def videos_to_start(paths: list[Path] | None) -> list[Path]:
+    from video_prep import SUPPORTED_EXTENSIONS, find_videos
+
+    if paths:
+        for path in paths:
+            if not path.is_file() or path.suffix.lower() not in SUPPORTED_EXTENSIONS:
+                raise fail(f"{path}: not a video file ({', '.join(SUPPORTED_EXTENSIONS)}).")
+        return paths
+    input_dir = get_settings().input_dir
+    if not input_dir.is_dir():
+        raise fail(f"INPUT_DIR {input_dir} does not exist: create it or set INPUT_DIR.", 2)
+    return find_videos(input_dir)
+
+
+def check_upload_auth(settings: Settings) -> None:
+    """With the youtube target, refuse to queue anything until the token works."""
+    if settings.upload_target != "youtube":
+        return
+    from uploader import validate_auth
+
+    try:
+        validate_auth()
+    except PipelineError as error:
+        raise fail(f"{error}\nNothing was started.") from None
+
+
+async def start_all(client: Client, videos: list[Path], retry_failed: bool) -> list[str]:
+    """Start a workflow per video; returns the ids of every video's workflow."""
+    settings = get_settings()
+    ids = []
+    for video in videos:
+        outcome = await temporal_client.start_video(client, video, settings, retry_failed)
+        colour = "green" if outcome.started else "yellow"
+        console.print(
+            f"[{colour}]{outcome.video}[/{colour}]: {outcome.message} ({outcome.workflow_id})"
+        )
+        ids.append(outcome.workflow_id)
+    if not videos:
+        console.print(f"No videos (.mov .mp4 .m4v .mkv) in {settings.input_dir}.")
+    return ids
+
+
+@app.command()
+def start(
+    paths: list[Path] = typer.Argument(None, help="Videos to queue (default: all in INPUT_DIR)."),
+    retry_failed: bool = typer.Option(
+        False, "--retry-failed", help="Run again the videos whose workflow failed or was cancelled."
+    ),
+) -> None:
+    """Queue a durable workflow for every video; never twice for the same video."""
+    settings = get_settings()
+    videos = videos_to_start(paths)
+    check_upload_auth(settings)
+
+    async def work() -> None:
+        await start_all(await connect(), videos, retry_failed)
+
+    run(work)
+
+
+def format_wait(since: datetime | None) -> str:
+    if since is None:
+        return "-"
+    minutes = int((datetime.now(UTC) - since).total_seconds() // 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h {minutes:02d}m" if hours else f"{minutes}m"
+
+
+@app.command()
+def pending(as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
+    """List the videos waiting for a thumbnail choice."""
+
+    async def work() -> list[temporal_client.WaitingVideo]:
+        return await temporal_client.list_waiting(await connect())
+
+    waiting = run(work)
+    if as_json:
+        rows = [
+            {
+                "workflow_id": video.workflow_id,
+                "video": video.video_file,
+                "waiting_since": video.waiting_since.isoformat() if video.waiting_since else None,
+            }
+            for video in waiting
+        ]
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    if not waiting:
+        console.print("No video is waiting for a thumbnail choice.")
+        return
+    console.print("Pending thumbnail selections:")
+    for number, video in enumerate(waiting, 1):
+        console.print(
+            f"  {number}. workflow_id: {video.workflow_id} | video: {video.video_file} | "
+            f"waiting {format_wait(video.waiting_since)}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    console.print("Choose with: python main_temporal.py select <workflow_id>")
+
+
+def choose_candidate(status: VideoStatus, pick: int | None) -> str | None:
+    from thumbnail_selector import SelectableCandidate, choose, pick_by_rank
+
+    candidates = [
+        SelectableCandidate(c.id, c.rank, c.score, c.timestamp, Path(c.file))
+        for c in status.candidates
+    ]
+    if pick is not None:
+        return pick_by_rank(candidates, pick)
+    return choose(candidates, Path(status.video_path).name)
+
+
+async def select_for(client: Client, workflow_id: str, pick: int | None) -> None:
+    status = await temporal_client.get_status(client, workflow_id)
+    if status.stage != WAITING_FOR_SELECTION:
+        raise fail(f"{workflow_id} is not waiting for a selection (stage {status.stage}).")
+    chosen = choose_candidate(status, pick)
+    if chosen is None:
+        console.print("Cancelled: nothing was chosen; the video keeps waiting.")
+        return
+    before = status.rejected_selection
+    await temporal_client.send_selection(client, workflow_id, status.video_path, chosen)
+    for _ in range(SELECT_WAIT_SECONDS * 4):
+        status = await temporal_client.get_status(client, workflow_id)
+        if status.stage != WAITING_FOR_SELECTION:
+            console.print(f"Chose {chosen} for {Path(status.video_path).name}: now {status.stage}.")
+            return
+        if status.rejected_selection not in (None, before):
+            raise fail(f"Choice rejected: {status.rejected_selection.reason}.")
+        await asyncio.sleep(0.25)
+    console.print(
+        f"Sent {chosen}; the workflow has not moved on within {SELECT_WAIT_SECONDS} s "
+        "(is a worker running? `python main_temporal.py worker`)."
+    )
+
+
+@app.command()
+def select(
+    workflow_id: str = typer.Argument(..., help="From `pending`."),
+    pick: int = typer.Option(None, "--pick", min=1, help="Choose rank N without a window."),
+) -> None:
+    """Open the chooser for a waiting video and signal the choice to its workflow."""
+
+    async def work() -> None:
+        await select_for(await connect(), workflow_id, pick)
+
+    run(work)
+
+
+def print_status(status: VideoStatus, workflow_id: str) -> None:
+    console.print(f"[bold]{Path(status.video_path).name}[/bold] ({workflow_id})")
+    console.print(f"  stage: {status.stage}")
+    if status.title:
+        console.print(f"  title: {status.title}")
+    if status.progress:
+        progress = status.progress
+        console.print(f"  progress: {progress.activity} {progress.percent}%")
+    if status.candidates:
+        table = Table("rank", "id", "score", "time")
+        for candidate in status.candidates:
+            table.add_row(
+                str(candidate.rank),
+                candidate.id,
+                f"{candidate.score:.2f}",
+                f"{candidate.timestamp:.1f}s",
+            )
+        console.print(table)
+    if status.selected_candidate_id:
+        console.print(f"  chosen: {status.selected_candidate_id}")
+    if status.rejected_selection:
+        console.print(f"  last rejected choice: {status.rejected_selection.reason}")
+    if status.published:
+        console.print(f"  published: {status.published.url or status.published.video_id}")
+
+
+def print_recent(summaries: list[temporal_client.WorkflowSummary]) -> None:
+    if not summaries:
+        console.print("No workflows yet: `python main_temporal.py start` queues the videos.")
+        return
+    table = Table("video", "stage", "status", "age", "workflow id", "failure")
+    for summary in summaries:
+        stage = summary.stage
+        if summary.progress_percent is not None:
+            stage = f"{stage} {summary.progress_percent}%"
+        age = format_wait(summary.started_at) if summary.started_at else "-"
+        table.add_row(
+            summary.video_file,
+            stage,
+            summary.execution_status,
+            age,
+            summary.workflow_id,
+            summary.failure or "",
+        )
+    console.print(table)
+
+
+@app.command()
+def status(
+    workflow_id: str = typer.Argument(None, help="One workflow in detail."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """The recent videos and their stage, or one workflow in detail."""
+
+    async def one() -> VideoStatus:
+        return await temporal_client.get_status(await connect(), workflow_id)
+
+    async def recent() -> list[temporal_client.WorkflowSummary]:
+        return await temporal_client.recent_workflows(await connect())
+
+    if workflow_id:
+        detail = run(one)
+        if as_json:
+            print(json.dumps(asdict(detail), indent=2, ensure_ascii=False))
+        else:
+            print_status(detail, workflow_id)
+        return
+    summaries = run(recent)
+    if as_json:
+        print(json.dumps([asdict(s) for s in summaries], indent=2, default=str))
+    else:
+        print_recent(summaries)
+
+
+@app.command()
+def cancel(workflow_id: str = typer.Argument(..., help="The workflow to stop.")) -> None:
+    """Cancel a video's workflow: it stops at its next step; the source video stays in place."""
+
+    async def work() -> None:
+        await temporal_client.cancel(await connect(), workflow_id)
+
+    run(work)
+    console.print(f"Cancellation requested for {workflow_id}.")
+
+
+@app.command()
+def auth() -> None:
+    """Authorize YouTube uploads (prints the consent URL; saves the token with mode 0600)."""
+    from uploader import run_auth_flow
+
+    try:
+        run_auth_flow()
+    except PipelineError as error:
+        raise fail(str(error)) from None
+
+
+def stop_on_signals(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+
+
+@app.command()
+def worker() -> None:
+    """Run a worker until Ctrl+C or SIGTERM (running activities get a few seconds to finish)."""
+    from temporal.worker import run_worker
+
+    async def work() -> None:
+        client = await connect()
+        stop = asyncio.Event()
+        stop_on_signals(stop)
+        console.print(f"Worker polling {get_settings().temporal_task_queue}; Ctrl+C to stop.")
+        await run_worker(client, get_settings(), stop)
+
+    run(work)
+
+
+def ui_address(settings: Settings) -> str:
+    return (
+        f"http://localhost:{settings.temporal_ui_port}/namespaces/default/workflows"
+        f"?query=VideoStage%3D%22{WAITING_FOR_SELECTION}%22"
+    )
+
+
+@app.command()
+def server() -> None:
+    """Run the embedded Temporal dev server (SQLite in TEMPORAL_DATA_DIR) until Ctrl+C."""
+    settings = get_settings()
+    address = temporal_client.connect_config()["target_host"]
+
+    async def work() -> None:
+        process = start_server(settings, address)
+        try:
+            await wait_until_serving(address, process)
+            console.print(f"Temporal at {address}; Web UI at {ui_address(settings)}")
+            console.print("Ctrl+C to stop.")
+            await asyncio.to_thread(process.wait)
+        finally:
+            stop_process(process)
+
+    try:
+        run(work)
+    except KeyboardInterrupt:
+        console.print("Temporal server stopped.")
+
+
+def stop_process(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+async def choose_when_ready(client: Client, pick: int | None, handled: set[str]) -> None:
+    """Open the chooser (or pick headless) for each video as it starts waiting."""
+    for video in await temporal_client.list_waiting(client):
+        if video.workflow_id in handled:
+            continue
+        handled.add(video.workflow_id)
+        if pick is not None:
+            await select_for(client, video.workflow_id, pick)
+        else:
+            chooser = await asyncio.create_subprocess_exec(
+                sys.executable, __file__, "select", video.workflow_id
+            )
+            await chooser.wait()
+
+
+async def report_results(client: Client, workflow_ids: list[str]) -> int:
+    """One line per finished video; returns how many did not complete."""
+    failures = 0
+    for workflow_id in workflow_ids:
+        handle = client.get_workflow_handle(workflow_id)
+        description = await handle.describe()
+        if description.status == WorkflowExecutionStatus.COMPLETED:
+            console.print(f"[green]{workflow_id}: completed[/green]")
+            continue
+        failures += 1
+        reason = await temporal_client.failure_reason(handle)
+        name = description.status.name if description.status else "closed"
+        console.print(f"[red]{workflow_id}: {name} {reason}[/red]", soft_wrap=True)
+    return failures
+
+
+@app.command()
+def up(
+    select_each: bool = typer.Option(
+        False, "--select", help="Open the chooser for each video as it becomes ready."
+    ),
+    pick: int = typer.Option(
+        None, "--pick", min=1, help="Choose rank N for each video without a window."
+    ),
+    exit_when_done: bool = typer.Option(
+        False, "--exit-when-done", help="Stop once every started video has finished."
+    ),
+) -> None:
+    """One machine, one command: the embedded server if none answers, a worker, and `start`."""
+    from temporal.worker import run_worker
+
+    settings = get_settings()
+    videos = videos_to_start(None)
+    check_upload_auth(settings)
+    address = temporal_client.connect_config()["target_host"]
+
+    async def work() -> int:
+        server_process = None
+        if not await is_serving(address):
+            server_process = start_server(settings, address)
+            await wait_until_serving(address, server_process)
+            console.print(f"Embedded Temporal server at {address}")
+        client = await connect()
+        stop = asyncio.Event()
+        stop_on_signals(stop)
+        worker_task = asyncio.create_task(run_worker(client, settings, stop))
+        try:
+            ids = await start_all(client, videos, retry_failed=False)
+            console.print(f"Web UI: {ui_address(settings)}")
+            console.print("Choose thumbnails with: python main_temporal.py pending / select <id>")
+            handled: set[str] = set()
+            while not stop.is_set():
+                if select_each or pick is not None:
+                    await choose_when_ready(client, pick, handled)
+                if exit_when_done and await all_closed(client, ids):
+                    return await report_results(client, ids)
+                await asyncio.sleep(1)
+            return 0
+        finally:
+            stop.set()
+            await worker_task
+            if server_process:
+                stop_process(server_process)
+
+    failures = run(work)
+    if failures:
+        raise typer.Exit(1)
+
+
+async def all_closed(client: Client, workflow_ids: list[str]) -> bool:
+    for workflow_id in workflow_ids:
+        if (await client.get_workflow_handle(workflow_id).describe()).close_time is None:
+            return False
+    return True
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,1 @@
+"""Temporal orchestration of the per-video pipeline: workflow, activities, worker and client."""

