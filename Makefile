@@ -17,13 +17,14 @@ install: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -q
 
+DEMO_ENV := INPUT_DIR=demo/videos WORKSPACE_DIR=demo/workspace COMPLETED_DIR=demo/completed \
+	PUBLISH_DIR=demo/published TEMPORAL_DATA_DIR=demo/temporal UPLOAD_TARGET=local
+
 demo: $(STAMP)
+	rm -rf demo
 	$(PY) sample_clips.py demo/videos
-	INPUT_DIR=demo/videos WORKSPACE_DIR=demo/workspace COMPLETED_DIR=demo/completed \
-	PUBLISH_DIR=demo/published $(PY) main.py prepare
-	INPUT_DIR=demo/videos WORKSPACE_DIR=demo/workspace COMPLETED_DIR=demo/completed \
-	PUBLISH_DIR=demo/published $(PY) main.py rank
-	@echo "Results: demo/workspace/<video>/metadata.json and candidates/"
+	$(DEMO_ENV) $(PY) main_temporal.py up --pick 1 --exit-when-done
+	@echo "Published: demo/published/   Archived: demo/completed/"
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .
@@ -34,7 +35,7 @@ format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 
 bench: $(STAMP)
-	$(PY) bench/bench_ranking.py
+	for b in bench/bench_*.py; do $(PY) $$b || exit 1; done
 
 clean:
 	rm -rf $(VENV) demo .pytest_cache .ruff_cache bench/.cache
