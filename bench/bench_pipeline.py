@@ -16,15 +16,12 @@ import asyncio
 import os
 import shutil
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-import config  # noqa: E402
-from sample_clips import Segment, encode_clip  # noqa: E402
+import config
+from sample_clips import Segment, encode_clip
 
 CACHE = Path(__file__).resolve().parent / ".cache"
 TARGET_OVERHEAD_SECONDS = 0.3
@@ -63,7 +60,7 @@ async def measure(videos: list[Path]) -> None:
     from temporal import client as temporal_client
     from temporal.dev_server import temporal_binary
     from temporal.worker import run_worker
-    from temporal.workflows import VIDEO_STAGE, WAITING_FOR_SELECTION
+    from temporal.workflows import VIDEO_STAGE
 
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(temporal_binary()),

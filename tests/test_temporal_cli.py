@@ -1,0 +1,128 @@
+"""The operator CLI (main_temporal.py) as a person runs it: a real process, real server."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+import config
+from temporal.client import DEFAULT_ADDRESS
+from temporal.dev_server import server_command, split_address
+from tests.temporal_support import add_video, wait_for_stage
+from tests.test_temporal_workflow import running_worker, start, unique_name
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def cli(*args: str, address: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, str(ROOT / "main_temporal.py"), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "TEMPORAL_ADDRESS": address, "COLUMNS": "250"},
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_docker_compose_matches_the_embedded_server(env):
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    service = compose["services"]["temporal"]
+    command = service["command"]
+    embedded = server_command(config.get_settings(), DEFAULT_ADDRESS)
+    attribute = embedded[embedded.index("--search-attribute") + 1]
+    assert command[command.index("--search-attribute") + 1] == attribute == "VideoStage=Keyword"
+    grpc_port = split_address(DEFAULT_ADDRESS)[1]
+    ui_port = config.get_settings().temporal_ui_port
+    assert f"{grpc_port}:{grpc_port}" in service["ports"]
+    assert f"{ui_port}:{ui_port}" in service["ports"]
+    assert command[command.index("--port") + 1] == str(grpc_port)
+    assert command[command.index("--ui-port") + 1] == str(ui_port)
+    assert service["volumes"][0].endswith(":/data") and "/data/" in " ".join(command)
+
+
+def test_server_serves_and_stops_cleanly_on_ctrl_c(env):
+    address = f"localhost:{free_port()}"
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "main_temporal.py"), "server"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "TEMPORAL_ADDRESS": address, "TEMPORAL_UI_PORT": str(free_port())},
+    )
+    try:
+        banner = process.stdout.readline()
+        assert f"Temporal at {address}" in banner
+        assert cli("pending", address=address).stdout.strip() == (
+            "No video is waiting for a thumbnail choice."
+        )
+    finally:
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=30)
+    assert process.returncode == 0, output
+    assert "Traceback" not in output
+    assert (env / "temporal-data" / "temporal.db").is_file()
+
+
+def test_unreachable_server_is_one_clear_line(env):
+    result = cli("pending", address=f"localhost:{free_port()}")
+    assert result.returncode == 2
+    assert "Cannot reach Temporal" in result.stdout and "Traceback" not in result.stderr
+
+
+async def test_pending_select_and_status_from_the_command_line(
+    temporal_env, pipeline_env, clip_cache, env
+):
+    client = temporal_env.client
+    address = temporal_env.client.service_client.config.target_host
+    video = add_video(clip_cache, env / "videos", unique_name())
+    async with running_worker(client):
+        workflow_id = (await start(client, video)).workflow_id
+        status = await wait_for_stage(
+            client.get_workflow_handle(workflow_id), "WAITING_FOR_SELECTION"
+        )
+
+        listed = cli("pending", address=address)
+        assert f"workflow_id: {workflow_id} | video: {video.name} | waiting" in listed.stdout
+        as_json = json.loads(cli("pending", "--json", address=address).stdout)
+        assert {"workflow_id": workflow_id, "video": video.name}.items() <= next(
+            row for row in as_json if row["workflow_id"] == workflow_id
+        ).items()
+
+        unknown = cli("select", "video-does-not-exist", "--pick", "1", address=address)
+        assert (
+            unknown.returncode == 1 and "No workflow with id video-does-not-exist" in unknown.stdout
+        )
+
+        too_far = cli("select", workflow_id, "--pick", "9", address=address)
+        assert too_far.returncode == 1 and "Traceback" not in too_far.stderr
+
+        chosen = cli("select", workflow_id, "--pick", "2", address=address)
+        assert chosen.returncode == 0, chosen.stdout + chosen.stderr
+        assert f"Chose {status.candidates[1].id}" in chosen.stdout
+
+        again = cli("select", workflow_id, "--pick", "1", address=address)
+        assert again.returncode == 1 and "not waiting for a selection" in again.stdout
+
+        result = await client.get_workflow_handle(workflow_id).result()
+        assert result.selected_candidate_id == status.candidates[1].id
+
+        detail = json.loads(cli("status", workflow_id, "--json", address=address).stdout)
+        assert (
+            detail["stage"] == "COMPLETED"
+            and detail["selected_candidate_id"] == result.selected_candidate_id
+        )
+        table = cli("status", address=address).stdout
+        assert video.name[:20] in table and "COMPLETED" in table
