@@ -2,6 +2,7 @@
 
 python main.py prepare      validate, probe and name-parse every video
 python main.py rank         find the best thumbnail candidates of every video
+python main.py select       choose each ranked video's thumbnail in a window (or --pick N)
 """
 
 from __future__ import annotations
@@ -146,6 +147,54 @@ def rank(
         )
 
     print_summary("rank", run_stage("Ranking", input_videos(), action))
+
+
+@app.command()
+def select(
+    pick: int = typer.Option(
+        None, "--pick", min=1, max=9, help="Choose rank N (1 = best) without a window."
+    ),
+) -> None:
+    """Choose the thumbnail of every ranked video that has none yet, in a window or with --pick."""
+    from thumbnail_ranking import load_candidates
+    from thumbnail_selector import (
+        NoDisplayError,
+        SelectableCandidate,
+        choose,
+        pick_by_rank,
+        record_selection,
+        require_display,
+    )
+    from workspace import CANDIDATES_FILE, SELECTED_IMAGE, SELECTION_FILE, workspace_dir
+
+    videos = input_videos()
+    ranked = [video for video in videos if (workspace_dir(video) / CANDIDATES_FILE).is_file()]
+    waiting = [video for video in ranked if not (workspace_dir(video) / SELECTION_FILE).is_file()]
+    if videos and not waiting:
+        console.print(
+            f"Nothing to select: {len(ranked)} of {len(videos)} video(s) ranked, all of them "
+            "with a selection (run `python main.py rank` first for the others)."
+        )
+        return
+    if pick is None:
+        try:
+            require_display()
+        except NoDisplayError as error:
+            console.print(f"[red]{error}[/red]", soft_wrap=True)
+            raise typer.Exit(2) from None
+
+    def action(video: Path, report: Callable[[int, int], None]) -> str:
+        candidates = load_candidates(video)
+        if pick is not None:
+            chosen = pick_by_rank(candidates, pick)
+        else:
+            chosen = choose([SelectableCandidate.from_ranked(c) for c in candidates], video.name)
+            if chosen is None:
+                return "skipped (cancelled)"
+        selection = record_selection(video, chosen)
+        return f"chose #{selection.rank} (at {selection.timestamp:.1f}s) -> {SELECTED_IMAGE}"
+
+    print_summary("select", run_stage("Selecting", waiting, action))
 
 
 if __name__ == "__main__":
