@@ -1,0 +1,490 @@
+"""Prepare: validate and probe a match video, read the match from its file name, and write the
+video's YouTube-ready metadata to its workspace.
+
+File names follow the café's convention `{type}_{team1}vs{team2}[_{tournament}].{ext}`, e.g.
+`md_NhozVinhvsKhanhzLeo.mov` (Nho/Vinh vs Khanh/Leo, Cafe Game) or
+`xd_KhanhzVyvsZezTram_Friendly Game.mov`. A sidecar `<video file>.json` may override any field.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import unicodedata
+from dataclasses import asdict, dataclass, fields
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import av
+
+from config import PRIVACY_STATUSES, get_settings
+from errors import PipelineError
+from workspace import METADATA_FILE, atomic_write_json, ensure_workspace, read_json, workspace_dir
+
+log = logging.getLogger(__name__)
+
+SUPPORTED_EXTENSIONS = (".mov", ".mp4", ".m4v", ".mkv")
+MATCH_TYPES = {
+    "ms": "Men's Singles",
+    "md": "Men's Doubles",
+    "ws": "Women's Singles",
+    "wd": "Women's Doubles",
+    "xd": "Mixed Doubles",
+}
+DEFAULT_TOURNAMENT = "Cafe Game"
+NAME_PATTERN = "{type}_{team1}vs{team2}[_{tournament}].{ext}"
+NAME_EXAMPLE = "md_NhozVinhvsKhanhzLeo.mov"
+CATEGORY_SPORTS = "17"
+
+TITLE_MAX_CHARS = 100
+DESCRIPTION_MAX_BYTES = 5000
+TAGS_MAX_CHARS = 500
+
+# Containers whose header we recognise: such a file that FFmpeg cannot open was cut off.
+_CONTAINER_SIGNATURES = (
+    (4, b"ftyp"),
+    (4, b"moov"),
+    (4, b"mdat"),
+    (4, b"wide"),
+    (0, b"\x1aE\xdf\xa3"),
+)
+
+
+class VideoError(PipelineError):
+    """A video file that cannot be used as it is."""
+
+
+class EmptyVideoError(VideoError):
+    pass
+
+
+class NotAVideoError(VideoError):
+    pass
+
+
+class TruncatedVideoError(VideoError):
+    pass
+
+
+class NoVideoStreamError(VideoError):
+    pass
+
+
+class UnreadableVideoError(VideoError):
+    pass
+
+
+class UnsupportedExtensionError(VideoError):
+    pass
+
+
+class FileNameError(PipelineError):
+    pass
+
+
+class SidecarError(PipelineError):
+    pass
+
+
+class MetadataMissingError(PipelineError):
+    pass
+
+
+def find_videos(directory: Path) -> list[Path]:
+    """The match videos directly in `directory`, by name; hidden files are ignored."""
+    return sorted(
+        path
+        for path in Path(directory).iterdir()
+        if path.is_file()
+        and not path.name.startswith(".")
+        and path.suffix.lower() in SUPPORTED_EXTENSIONS
+    )
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    duration_seconds: float
+    fps: float
+    width: int
+    height: int
+    display_width: int
+    display_height: int
+    rotation: int
+    codec: str
+    pix_fmt: str
+    bit_depth: int
+    creation_time: str | None
+
+
+def _looks_like_a_container(path: Path) -> bool:
+    with path.open("rb") as handle:
+        head = handle.read(16)
+    return any(head[offset : offset + len(sig)] == sig for offset, sig in _CONTAINER_SIGNATURES)
+
+
+def _check_readable(path: Path) -> None:
+    if not path.exists():
+        raise NotAVideoError(f"{path}: the file does not exist; check the path.")
+    try:
+        with path.open("rb"):
+            pass
+    except PermissionError:
+        raise UnreadableVideoError(
+            f"{path}: permission denied; let this user read it (e.g. chmod a+r).",
+        ) from None
+    if path.stat().st_size == 0:
+        raise EmptyVideoError(
+            f"{path}: the file is empty (0 bytes); copy the recording again from the camera."
+        )
+
+
+def _truncated(path: Path) -> TruncatedVideoError:
+    return TruncatedVideoError(
+        f"{path}: the recording looks cut off (missing index); "
+        "re-export it or copy it again from the camera."
+    )
+
+
+def probe_video(video_path: Path) -> VideoInfo:
+    """Validate that `video_path` is a readable, decodable video and read its properties."""
+    path = Path(video_path)
+    if path.suffix.lower() not in SUPPORTED_EXTENSIONS:
+        raise UnsupportedExtensionError(
+            f"{path}: {path.suffix or 'no extension'} is not supported; use one of "
+            f"{', '.join(SUPPORTED_EXTENSIONS)} (e.g. re-export as .mp4)."
+        )
+    _check_readable(path)
+    try:
+        container = av.open(str(path))
+    except av.error.PermissionError:
+        raise UnreadableVideoError(
+            f"{path}: permission denied; let this user read it (e.g. chmod a+r)."
+        ) from None
+    except (av.error.FFmpegError, UnicodeDecodeError):
+        if _looks_like_a_container(path):
+            raise _truncated(path) from None
+        raise NotAVideoError(
+            f"{path}: not a video file FFmpeg can read; check it is the camera's recording."
+        ) from None
+    with container:
+        if not container.streams.video:
+            raise NoVideoStreamError(
+                f"{path}: has no video stream (audio only?); export the recording with its video."
+            )
+        stream = container.streams.video[0]
+        try:
+            first = next(container.decode(stream))
+        except (av.error.FFmpegError, StopIteration):
+            raise _truncated(path) from None
+        return _video_info(container, stream, first)
+
+
+def _video_info(container: Any, stream: Any, first: av.VideoFrame) -> VideoInfo:
+    if container.duration:
+        duration = container.duration / av.time_base
+    elif stream.duration and stream.time_base:
+        duration = float(stream.duration * stream.time_base)
+    else:
+        duration = 0.0
+    rotation = round(first.rotation or 0) % 360
+    width, height = stream.codec_context.width, stream.codec_context.height
+    display = (height, width) if rotation in (90, 270) else (width, height)
+    pix_fmt = stream.codec_context.pix_fmt or ""
+    depth = 10 if "10" in pix_fmt else 12 if "12" in pix_fmt else 8
+    rate = stream.average_rate or stream.guessed_rate
+    created = container.metadata.get("creation_time") or stream.metadata.get("creation_time")
+    return VideoInfo(
+        duration_seconds=round(duration, 3),
+        fps=round(float(rate), 3) if rate else 0.0,
+        width=width,
+        height=height,
+        display_width=display[0],
+        display_height=display[1],
+        rotation=rotation,
+        codec=stream.codec_context.name,
+        pix_fmt=pix_fmt,
+        bit_depth=depth,
+        creation_time=_iso_utc(created),
+    )
+
+
+def _iso_utc(text: str | None) -> str | None:
+    if not text:
+        return None
+    try:
+        stamp = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if stamp.tzinfo is None:
+        stamp = stamp.replace(tzinfo=UTC)
+    return stamp.astimezone(UTC).isoformat()
+
+
+# -- file names ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ParsedName:
+    match_type: str
+    team1: list[str]
+    team2: list[str]
+    tournament: str
+
+
+def _name_error(name: str, problem: str) -> FileNameError:
+    types = ", ".join(f"{code}={label}" for code, label in MATCH_TYPES.items())
+    return FileNameError(
+        f"{name}: {problem}; rename it as {NAME_PATTERN} (e.g. {NAME_EXAMPLE}; type is {types})."
+    )
+
+
+def _split_players(team: str) -> list[str]:
+    # A lowercase `z` joins partners only between a lowercase and an uppercase letter
+    # ("NhozVinh"), so names such as "Ze" or "Lizzy" stay whole.
+    parts = re.split(r"(?<=[a-zà-ỹ])z(?=[A-ZÀ-Ỹ])|\s*[+&]\s*", team)
+    return [" ".join(part.split()) for part in parts]
+
+
+def _title_case(text: str) -> str:
+    # Capitalise lowercase words only: "Tour HCM 2024" keeps its capitals.
+    return " ".join(
+        word[:1].upper() + word[1:] if word.islower() else word for word in text.split()
+    )
+
+
+def parse_file_name(name: str) -> ParsedName:
+    """Read the match from a file name of the form `{type}_{team1}vs{team2}[_{tournament}]`."""
+    stem = unicodedata.normalize("NFC", Path(name).stem)
+    match_type, sep, rest = stem.partition("_")
+    if not sep or match_type.lower() not in MATCH_TYPES:
+        return_problem = f"the type {match_type!r} is not one of {', '.join(MATCH_TYPES)}"
+        raise _name_error(name, return_problem if sep else "it has no `_` after the type")
+    match_type = match_type.lower()
+    teams, _, tournament = rest.partition("_")
+    team1_text, vs, team2_text = teams.partition("vs")
+    if not vs or not team1_text.strip() or not team2_text.strip():
+        raise _name_error(name, "the two teams must be separated by `vs`")
+    team1, team2 = _split_players(team1_text), _split_players(team2_text)
+    expected = 1 if match_type.endswith("s") else 2
+    for team in (team1, team2):
+        if len(team) != expected or not all(team):
+            raise _name_error(
+                name,
+                f"{MATCH_TYPES[match_type]} needs {expected} player(s) a team, got "
+                f"{' / '.join(team) or 'none'}",
+            )
+    return ParsedName(match_type, team1, team2, _title_case(tournament) or DEFAULT_TOURNAMENT)
+
+
+# -- YouTube metadata ---------------------------------------------------------------------------
+
+
+def _ascii_fold(text: str) -> str:
+    text = text.replace("Đ", "D").replace("đ", "d")
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+
+
+def _hashtag(text: str) -> str:
+    return "#" + re.sub(r"[^a-z0-9]", "", _ascii_fold(text).lower())
+
+
+def _clean(text: str) -> str:
+    """YouTube rejects `<` and `>` in titles and descriptions."""
+    return text.replace("<", "‹").replace(">", "›")
+
+
+def _shorten(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if " " in cut:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" |/,-") + "…"
+
+
+def matchup(team1: list[str], team2: list[str]) -> str:
+    return f"{'/'.join(team1)} vs {'/'.join(team2)}"
+
+
+def build_title(team1: list[str], team2: list[str], tournament: str, date: str) -> str:
+    """`Nho/Vinh vs Khanh/Leo | Cafe Game (25 Dec 2024)`, shortened sensibly to 100 chars."""
+    players = _clean(matchup(team1, team2))
+    suffix = _clean(f" | {tournament} ({date})")
+    if len(players) + len(suffix) <= TITLE_MAX_CHARS:
+        return players + suffix
+    dated = f" ({date})"
+    if len(players) + len(dated) <= TITLE_MAX_CHARS:
+        return players + dated
+    return _shorten(players, TITLE_MAX_CHARS - len(dated)) + dated
+
+
+def build_hashtags(match_type: str, tournament: str) -> list[str]:
+    return ["#badminton", _hashtag(MATCH_TYPES[match_type]), _hashtag(tournament)]
+
+
+def build_description(
+    match_type: str, team1: list[str], team2: list[str], tournament: str, date: str
+) -> str:
+    text = (
+        f"{MATCH_TYPES[match_type]}: {matchup(team1, team2)} at {tournament}, "
+        f"recorded on {date} at the café.\n\n"
+        f"{' / '.join(team1)} against {' / '.join(team2)}.\n\n"
+        + " ".join(build_hashtags(match_type, tournament))
+    )
+    return fit_description(text)
+
+
+def fit_description(text: str) -> str:
+    text = _clean(text)
+    encoded = text.encode("utf-8")
+    if len(encoded) <= DESCRIPTION_MAX_BYTES:
+        return text
+    return encoded[: DESCRIPTION_MAX_BYTES - 3].decode("utf-8", "ignore").rstrip() + "…"
+
+
+def tags_length(tags: list[str]) -> int:
+    """YouTube counts a tag with a space as if quoted, and a comma between tags."""
+    return sum(len(tag) + (2 if " " in tag else 0) for tag in tags) + max(0, len(tags) - 1)
+
+
+def build_tags(match_type: str, team1: list[str], team2: list[str], tournament: str) -> list[str]:
+    tags = ["badminton", MATCH_TYPES[match_type], tournament, *team1, *team2, "cafe badminton"]
+    return fit_tags(tags)
+
+
+def fit_tags(tags: list[str]) -> list[str]:
+    unique: list[str] = []
+    for tag in tags:
+        tag = _clean(tag).replace(",", " ").strip()
+        if tag and tag.lower() not in (t.lower() for t in unique):
+            unique.append(tag[: TAGS_MAX_CHARS - 2])
+    while tags_length(unique) > TAGS_MAX_CHARS:
+        unique.pop()
+    return unique
+
+
+# -- metadata -----------------------------------------------------------------------------------
+
+
+@dataclass
+class MatchMetadata:
+    video_file: str
+    match_type: str
+    match_type_name: str
+    team1: list[str]
+    team2: list[str]
+    tournament: str
+    recorded_at: str
+    duration_seconds: float
+    fps: float
+    width: int
+    height: int
+    rotation: int
+    codec: str
+    title: str
+    description: str
+    tags: list[str]
+    category_id: str
+    privacy_status: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> MatchMetadata:
+        return cls(**{f.name: data[f.name] for f in fields(cls)})
+
+
+_FIELD_TYPES = {f.name: f.type for f in fields(MatchMetadata)}
+_DERIVED_TEXT = ("title", "description", "tags")
+
+
+def _read_sidecar(video_path: Path) -> dict[str, Any]:
+    sidecar = video_path.with_name(video_path.name + ".json")
+    if not sidecar.is_file():
+        return {}
+    try:
+        data = json.loads(sidecar.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise SidecarError(f"{sidecar}: not valid JSON ({error}); fix or remove it.") from None
+    if not isinstance(data, dict):
+        raise SidecarError(f"{sidecar}: must hold a JSON object of metadata fields.")
+    unknown = sorted(set(data) - set(_FIELD_TYPES))
+    if unknown:
+        raise SidecarError(
+            f"{sidecar}: unknown field(s) {', '.join(unknown)}; allowed: {', '.join(_FIELD_TYPES)}."
+        )
+    for key in ("team1", "team2", "tags"):
+        if key in data and not (
+            isinstance(data[key], list) and all(isinstance(v, str) for v in data[key])
+        ):
+            raise SidecarError(f"{sidecar}: {key} must be a list of names.")
+    if data.get("privacy_status", "private") not in PRIVACY_STATUSES:
+        raise SidecarError(
+            f"{sidecar}: privacy_status must be one of {', '.join(PRIVACY_STATUSES)}."
+        )
+    return data
+
+
+def _recorded_at(video_path: Path, info: VideoInfo) -> datetime:
+    if info.creation_time:
+        return datetime.fromisoformat(info.creation_time)
+    return datetime.fromtimestamp(video_path.stat().st_mtime, UTC)
+
+
+def describe_match(video_path: Path, info: VideoInfo) -> MatchMetadata:
+    """The video's metadata from its name, probe and sidecar, with YouTube's limits applied."""
+    parsed = parse_file_name(video_path.name)
+    overrides = _read_sidecar(video_path)
+    values: dict[str, Any] = {
+        "video_file": video_path.name,
+        "match_type": parsed.match_type,
+        "match_type_name": MATCH_TYPES[parsed.match_type],
+        "team1": parsed.team1,
+        "team2": parsed.team2,
+        "tournament": parsed.tournament,
+        "recorded_at": _recorded_at(video_path, info).isoformat(),
+        "duration_seconds": info.duration_seconds,
+        "fps": info.fps,
+        "width": info.display_width,
+        "height": info.display_height,
+        "rotation": info.rotation,
+        "codec": info.codec,
+        "category_id": CATEGORY_SPORTS,
+        "privacy_status": get_settings().video_privacy_status,
+    }
+    values.update({k: v for k, v in overrides.items() if k not in _DERIVED_TEXT})
+    date = datetime.fromisoformat(values["recorded_at"]).strftime("%d %b %Y").lstrip("0")
+    args = (values["team1"], values["team2"], values["tournament"])
+    values["title"] = build_title(*args, date)
+    values["description"] = build_description(values["match_type"], *args, date)
+    values["tags"] = build_tags(values["match_type"], *args)
+    if "title" in overrides:
+        values["title"] = _shorten(_clean(str(overrides["title"])), TITLE_MAX_CHARS)
+    if "description" in overrides:
+        values["description"] = fit_description(str(overrides["description"]))
+    if "tags" in overrides:
+        values["tags"] = fit_tags(overrides["tags"])
+    return MatchMetadata(**values)
+
+
+def prepare_single_video(video_path: Path) -> MatchMetadata:
+    """Validate, probe and describe one video; write its workspace's metadata.json."""
+    video_path = Path(video_path)
+    parse_file_name(video_path.name)  # a misnamed file fails before any decoding
+    metadata = describe_match(video_path, probe_video(video_path))
+    directory = ensure_workspace(video_path)
+    atomic_write_json(directory / METADATA_FILE, metadata.to_dict())
+    log.info("prepared %s: %s", video_path.name, metadata.title)
+    return metadata
+
+
+def load_metadata(video_path: Path) -> MatchMetadata:
+    path = workspace_dir(Path(video_path)) / METADATA_FILE
+    if not path.is_file():
+        raise MetadataMissingError(
+            f"{Path(video_path).name}: not prepared yet; run `python main.py prepare` first."
+        )
+    return MatchMetadata.from_dict(read_json(path))
