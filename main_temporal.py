@@ -29,7 +29,7 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from config import ConfigError, Settings, get_settings
 from errors import PipelineError
 from temporal import client as temporal_client
-from temporal.client import WorkflowNotFoundError
+from temporal.client import NoWorkerError, WorkflowNotFoundError
 from temporal.dev_server import (
     TemporalBinaryMissingError,
     is_serving,
@@ -70,7 +70,12 @@ def run(work: Callable[[], Awaitable[T]]) -> T:
     """Run async CLI work; a known problem becomes one line and a non-zero exit."""
     try:
         return asyncio.run(work())
-    except (PipelineError, WorkflowNotFoundError, TemporalBinaryMissingError) as error:
+    except (
+        PipelineError,
+        WorkflowNotFoundError,
+        NoWorkerError,
+        TemporalBinaryMissingError,
+    ) as error:
         raise fail(str(error)) from None
 
 

@@ -47,6 +47,14 @@ class WorkflowNotFoundError(Exception):
         )
 
 
+class NoWorkerError(Exception):
+    def __init__(self, workflow_id: str):
+        super().__init__(
+            f"No worker answered for {workflow_id}: start one with `python main_temporal.py "
+            "worker` (or `up`)."
+        )
+
+
 def connect_config() -> dict:
     config = dict(ClientConfig.load_client_connect_config())
     config.setdefault("target_host", DEFAULT_ADDRESS)
@@ -218,6 +226,8 @@ async def get_status(client: Client, workflow_id: str) -> VideoStatus:
     except RPCError as error:
         if error.status == RPCStatusCode.NOT_FOUND:
             raise WorkflowNotFoundError(workflow_id) from None
+        if error.status in (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED):
+            raise NoWorkerError(workflow_id) from None
         raise
 
 

@@ -1,11 +1,15 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
+from temporalio.testing import WorkflowEnvironment
 
 import config
+from temporal.dev_server import temporal_binary
+from temporal.workflows import VIDEO_STAGE
 
 
 @pytest.fixture
@@ -35,3 +39,28 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 def clip_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A session-wide folder for encoded clips that several tests copy."""
     return tmp_path_factory.mktemp("clips")
+
+
+@pytest.fixture(scope="session")
+async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=str(temporal_binary()),
+        search_attributes=[VIDEO_STAGE],
+        dev_server_log_level="error",
+    )
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture
+def pipeline_env(env: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
+    """Settings for one test: its own task queue; returns a setter for more settings."""
+    monkeypatch.setenv("TEMPORAL_TASK_QUEUE", f"videos-{uuid.uuid4().hex[:8]}")
+
+    def setenv(**values: str) -> None:
+        for name, value in values.items():
+            monkeypatch.setenv(name, value)
+        config.get_settings.cache_clear()
+
+    setenv()
+    return setenv

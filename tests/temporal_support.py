@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from temporalio.client import Client, WorkflowHandle
 
+import config
 from sample_clips import Segment, encode_clip
 from temporal.client import query_status
+from temporal.worker import run_worker
 from temporal.workflows import VideoStatus
 
 MATCH_SEGMENTS = (Segment("black", 0.5), Segment("rally", 3.0), Segment("empty", 1.5))
@@ -43,3 +47,14 @@ async def wait_for_stage(handle: WorkflowHandle, stage: str, timeout: float = 60
 
 async def history_json(client: Client, workflow_id: str) -> str:
     return (await client.get_workflow_handle(workflow_id).fetch_history()).to_json()
+
+
+@asynccontextmanager
+async def running_worker(client: Client) -> AsyncIterator[None]:
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_worker(client, config.get_settings(), stop))
+    try:
+        yield
+    finally:
+        stop.set()
+        await task

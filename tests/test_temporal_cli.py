@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -15,10 +16,15 @@ import yaml
 import config
 from temporal.client import DEFAULT_ADDRESS
 from temporal.dev_server import server_command, split_address
-from tests.temporal_support import add_video, wait_for_stage
-from tests.test_temporal_workflow import running_worker, start, unique_name
+from tests.temporal_support import add_video, running_worker, wait_for_stage
+from tests.test_temporal_workflow import start, typed_handle, unique_name
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+async def cli_async(*args: str, address: str) -> subprocess.CompletedProcess:
+    """Run the CLI without blocking this test's event loop, which runs the worker."""
+    return await asyncio.to_thread(cli, *args, address=address)
 
 
 def cli(*args: str, address: str, timeout: float = 60) -> subprocess.CompletedProcess:
@@ -94,35 +100,38 @@ async def test_pending_select_and_status_from_the_command_line(
             client.get_workflow_handle(workflow_id), "WAITING_FOR_SELECTION"
         )
 
-        listed = cli("pending", address=address)
+        listed = await cli_async("pending", address=address)
         assert f"workflow_id: {workflow_id} | video: {video.name} | waiting" in listed.stdout
-        as_json = json.loads(cli("pending", "--json", address=address).stdout)
+        as_json = json.loads((await cli_async("pending", "--json", address=address)).stdout)
         assert {"workflow_id": workflow_id, "video": video.name}.items() <= next(
             row for row in as_json if row["workflow_id"] == workflow_id
         ).items()
 
-        unknown = cli("select", "video-does-not-exist", "--pick", "1", address=address)
+        unknown = await cli_async("select", "video-does-not-exist", "--pick", "1", address=address)
         assert (
             unknown.returncode == 1 and "No workflow with id video-does-not-exist" in unknown.stdout
         )
 
-        too_far = cli("select", workflow_id, "--pick", "9", address=address)
-        assert too_far.returncode == 1 and "Traceback" not in too_far.stderr
+        too_far = await cli_async("select", workflow_id, "--pick", "9", address=address)
+        assert too_far.returncode == 1 and "no candidate has rank 9" in too_far.stdout
+        assert "Traceback" not in too_far.stdout + too_far.stderr
 
-        chosen = cli("select", workflow_id, "--pick", "2", address=address)
+        chosen = await cli_async("select", workflow_id, "--pick", "2", address=address)
         assert chosen.returncode == 0, chosen.stdout + chosen.stderr
         assert f"Chose {status.candidates[1].id}" in chosen.stdout
 
-        again = cli("select", workflow_id, "--pick", "1", address=address)
+        again = await cli_async("select", workflow_id, "--pick", "1", address=address)
         assert again.returncode == 1 and "not waiting for a selection" in again.stdout
 
-        result = await client.get_workflow_handle(workflow_id).result()
+        result = await typed_handle(client, workflow_id).result()
         assert result.selected_candidate_id == status.candidates[1].id
 
-        detail = json.loads(cli("status", workflow_id, "--json", address=address).stdout)
+        detail = json.loads(
+            (await cli_async("status", workflow_id, "--json", address=address)).stdout
+        )
         assert (
             detail["stage"] == "COMPLETED"
             and detail["selected_candidate_id"] == result.selected_candidate_id
         )
-        table = cli("status", address=address).stdout
+        table = (await cli_async("status", address=address)).stdout
         assert video.name[:20] in table and "COMPLETED" in table

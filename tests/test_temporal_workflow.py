@@ -5,64 +5,34 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureError
-from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
 import config
 from temporal import client as temporal_client
-from temporal.dev_server import temporal_binary
-from temporal.worker import run_worker
 from temporal.workflows import (
     COMPLETED,
     VIDEO_STAGE,
     WAITING_FOR_SELECTION,
     ProcessVideoWorkflow,
 )
-from tests.temporal_support import add_video, history_json, wait_for_stage
+from tests.temporal_support import add_video, history_json, running_worker, wait_for_stage
 
 HISTORIES = Path(__file__).parent / "histories"
 
 
-@pytest.fixture(scope="session")
-async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=str(temporal_binary()),
-        search_attributes=[VIDEO_STAGE],
-        dev_server_log_level="error",
-    )
-    yield env
-    await env.shutdown()
+async def record_history(client: Client, workflow_id: str, name: str) -> None:
+    """With RECORD_HISTORIES=1, export this run's history for the replay test."""
+    if os.environ.get("RECORD_HISTORIES"):
+        HISTORIES.mkdir(exist_ok=True)
+        (HISTORIES / f"{name}.json").write_text(await history_json(client, workflow_id))
 
 
-@pytest.fixture
-def pipeline_env(env: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
-    """Settings for one test: its own task queue; returns a setter for more settings."""
-    monkeypatch.setenv("TEMPORAL_TASK_QUEUE", f"videos-{uuid.uuid4().hex[:8]}")
-
-    def setenv(**values: str) -> None:
-        for name, value in values.items():
-            monkeypatch.setenv(name, value)
-        config.get_settings.cache_clear()
-
-    setenv()
-    return setenv
-
-
-@asynccontextmanager
-async def running_worker(client: Client) -> AsyncIterator[None]:
-    stop = asyncio.Event()
-    task = asyncio.create_task(run_worker(client, config.get_settings(), stop))
-    try:
-        yield
-    finally:
-        stop.set()
-        await task
+def typed_handle(client: Client, workflow_id: str):
+    return client.get_workflow_handle_for(ProcessVideoWorkflow.run, workflow_id)
 
 
 def unique_name(prefix: str = "md_AnzBinhvsChizDung") -> str:
@@ -80,7 +50,7 @@ async def test_video_runs_from_start_to_completed_with_a_signalled_choice(
     video = add_video(clip_cache, env / "videos", unique_name())
     async with running_worker(client):
         outcome = await start(client, video)
-        handle = client.get_workflow_handle(outcome.workflow_id)
+        handle = typed_handle(client, outcome.workflow_id)
         status = await wait_for_stage(handle, WAITING_FOR_SELECTION)
         assert len(status.candidates) == config.get_settings().top_ranked_candidates_num
         second = status.candidates[1]
@@ -93,10 +63,7 @@ async def test_video_runs_from_start_to_completed_with_a_signalled_choice(
     published = list((env / "published").iterdir())
     assert len(published) == 1 and (published[0] / video.name).is_file()
     assert not video.exists() and (env / "completed" / video.name).is_file()
-    if os.environ.get("RECORD_HISTORIES"):
-        (HISTORIES / "completed_with_choice.json").write_text(
-            await history_json(client, outcome.workflow_id)
-        )
+    await record_history(client, outcome.workflow_id, "completed_with_choice")
 
 
 async def test_rejected_signal_keeps_waiting_and_says_why(
@@ -111,7 +78,7 @@ async def test_rejected_signal_keeps_waiting_and_says_why(
             client.get_workflow_handle(other_id), WAITING_FOR_SELECTION
         )
         workflow_id = (await start(client, video)).workflow_id
-        handle = client.get_workflow_handle(workflow_id)
+        handle = typed_handle(client, workflow_id)
         await wait_for_stage(handle, WAITING_FOR_SELECTION)
 
         foreign_id = other_status.candidates[0].id
@@ -131,6 +98,7 @@ async def test_rejected_signal_keeps_waiting_and_says_why(
         waiting = {w.workflow_id for w in await temporal_client.list_waiting(client)}
         assert workflow_id not in waiting and other_id in waiting
         await temporal_client.cancel(client, other_id)
+    await record_history(client, workflow_id, "rejected_then_accepted")
 
 
 async def test_selection_timeout_autopicks_the_top_candidate(
@@ -140,10 +108,11 @@ async def test_selection_timeout_autopicks_the_top_candidate(
     client = temporal_env.client
     video = add_video(clip_cache, env / "videos", unique_name())
     async with running_worker(client):
-        handle = client.get_workflow_handle((await start(client, video)).workflow_id)
+        handle = typed_handle(client, (await start(client, video)).workflow_id)
         status = await wait_for_stage(handle, WAITING_FOR_SELECTION)
         result = await handle.result()
     assert result.selected_candidate_id == status.candidates[0].id
+    await record_history(client, handle.id, "timeout_autopick")
 
 
 async def test_selection_timeout_can_fail_the_video(temporal_env, pipeline_env, clip_cache, env):
@@ -151,7 +120,7 @@ async def test_selection_timeout_can_fail_the_video(temporal_env, pipeline_env, 
     client = temporal_env.client
     video = add_video(clip_cache, env / "videos", unique_name())
     async with running_worker(client):
-        handle = client.get_workflow_handle((await start(client, video)).workflow_id)
+        handle = typed_handle(client, (await start(client, video)).workflow_id)
         with pytest.raises(WorkflowFailureError) as failure:
             await handle.result()
     assert failure.value.cause.type == "SelectionTimeout"
@@ -165,12 +134,13 @@ async def test_cancel_stops_the_video_and_leaves_the_source(
     video = add_video(clip_cache, env / "videos", unique_name())
     async with running_worker(client):
         workflow_id = (await start(client, video)).workflow_id
-        handle = client.get_workflow_handle(workflow_id)
+        handle = typed_handle(client, workflow_id)
         await wait_for_stage(handle, WAITING_FOR_SELECTION)
         await temporal_client.cancel(client, workflow_id)
         with pytest.raises(WorkflowFailureError):
             await handle.result()
     assert (await handle.describe()).status == WorkflowExecutionStatus.CANCELED
+    await record_history(client, workflow_id, "cancelled_while_waiting")
     assert video.exists()
     assert not (env / "published").exists() or not any((env / "published").iterdir())
 
@@ -202,7 +172,7 @@ async def test_choice_survives_a_worker_restart(temporal_env, pipeline_env, clip
     video = add_video(clip_cache, env / "videos", unique_name())
     async with running_worker(client):
         workflow_id = (await start(client, video)).workflow_id
-        handle = client.get_workflow_handle(workflow_id)
+        handle = typed_handle(client, workflow_id)
         status = await wait_for_stage(handle, WAITING_FOR_SELECTION)
 
     # No worker now: the signal is stored by the server and handled by the next worker.
@@ -217,7 +187,7 @@ async def test_bad_video_fails_once_with_a_clear_reason(temporal_env, pipeline_e
     video = env / "videos" / unique_name()
     video.write_text("this is not a video")
     async with running_worker(client):
-        handle = client.get_workflow_handle((await start(client, video)).workflow_id)
+        handle = typed_handle(client, (await start(client, video)).workflow_id)
         with pytest.raises(WorkflowFailureError) as failure:
             await handle.result()
     cause = failure.value.cause.cause
