@@ -135,3 +135,45 @@ async def test_pending_select_and_status_from_the_command_line(
         )
         table = (await cli_async("status", address=address)).stdout
         assert video.name[:20] in table and "COMPLETED" in table
+
+
+async def test_worker_stops_gracefully_on_sigterm(temporal_env, pipeline_env):
+    address = temporal_env.client.service_client.config.target_host
+    worker = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(ROOT / "main_temporal.py"),
+        "worker",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        env={**os.environ, "TEMPORAL_ADDRESS": address},
+    )
+    banner = await asyncio.wait_for(worker.stdout.readline(), 30)
+    assert b"Worker polling" in banner
+    worker.send_signal(signal.SIGTERM)
+    output = (await asyncio.wait_for(worker.stdout.read(), 30)).decode()
+    assert await worker.wait() == 0, output
+    assert "Traceback" not in output
+
+
+def test_up_runs_every_video_to_the_end_on_one_machine(env, clip_cache):
+    videos = [add_video(clip_cache, env / "videos", unique_name()) for _ in range(2)]
+    address = f"localhost:{free_port()}"
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "main_temporal.py"), "up", "--pick", "1", "--exit-when-done"],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env={
+            **os.environ,
+            "TEMPORAL_ADDRESS": address,
+            "TEMPORAL_UI_PORT": str(free_port()),
+            "COLUMNS": "250",
+        },
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert f"Embedded Temporal server at {address}" in output
+    assert "Web UI: http://localhost:" in output
+    assert output.count(": completed") == 2 and "Traceback" not in output
+    for video in videos:
+        assert (env / "completed" / video.name).is_file() and not video.exists()
