@@ -19,15 +19,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-import cleanup
-import thumbnail_selector
-import uploader
-import video_prep
 from temporalio import activity
 from temporalio.client import Client
 from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
+import cleanup
 import thumbnail_enhancement
+import thumbnail_selector
+import uploader
+import video_prep
 from errors import PipelineError
 from thumbnail_ranking import rank_and_store_top_candidates
 

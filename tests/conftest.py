@@ -8,8 +8,6 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 import config
-from temporal.dev_server import temporal_binary
-from temporal.workflows import VIDEO_STAGE
 
 
 @pytest.fixture
@@ -43,6 +41,10 @@ def clip_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
+    # imported here: the stage tests need not load the Temporal layer
+    from temporal.dev_server import temporal_binary
+    from temporal.workflows import VIDEO_STAGE
+
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(temporal_binary()),
         search_attributes=[VIDEO_STAGE],
