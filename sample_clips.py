@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
@@ -161,6 +161,23 @@ def frames_for(
             frame_index += 1
 
 
+def _grain_adder(size: tuple[int, int], sigma: float) -> Callable[[np.ndarray], np.ndarray]:
+    """Adds Gaussian noise cheaply: a random window of one pre-drawn noise field per frame."""
+    width, height = size
+    margin = 64
+    rng = np.random.default_rng(0)
+    field = rng.normal(0, sigma, (height + margin, width + margin, 3))
+    brighter = np.clip(field, 0, 255).astype(np.uint8)
+    darker = np.clip(-field, 0, 255).astype(np.uint8)
+
+    def add(image: np.ndarray) -> np.ndarray:
+        x, y = rng.integers(0, margin, 2)
+        window = np.s_[y : y + height, x : x + width]
+        return cv2.subtract(cv2.add(image, brighter[window]), darker[window])
+
+    return add
+
+
 def encode_clip(
     path: Path,
     segments: Sequence[Segment] = DEFAULT_SEGMENTS,
@@ -174,11 +191,15 @@ def encode_clip(
     creation_time: datetime | None = None,
     variable_frame_rate: bool = False,
     preset: str = "ultrafast",
+    grain: float = 0.0,
+    bit_rate: int | None = None,
 ) -> Path:
     """Encode `segments` into a real video file; returns `path`.
 
     `rotation` stores a display-rotation flag (as phones do) without rotating the pixels;
-    `variable_frame_rate` spaces frame timestamps unevenly.
+    `variable_frame_rate` spaces frame timestamps unevenly. `grain` adds sensor noise of that
+    standard deviation (grey levels) and `bit_rate` (bits/s) replaces constant quality: together
+    they give a camera's bitrate and decoding cost (clean drawings decode unrealistically fast).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -197,12 +218,17 @@ def encode_clip(
             f"keyint={stream.codec_context.gop_size}:scenecut=0:log-level=error"
         )
     stream.codec_context.options = options
+    if bit_rate:
+        stream.codec_context.bit_rate = bit_rate
     time_base = Fraction(1, fps * 100)
     stream.codec_context.time_base = time_base
     if rotation:
         stream.set_display_rotation(rotation)
     pts = 0
+    add_grain = _grain_adder(size, grain) if grain else None
     for index, image in enumerate(frames_for(segments, fps, size)):
+        if add_grain:
+            image = add_grain(image)
         frame = av.VideoFrame.from_ndarray(image, format="bgr24")
         frame.pts = pts
         frame.time_base = time_base

@@ -1,0 +1,17 @@
+"""Find a video's best thumbnail candidates: sample keyframes, score them, store the top ones."""
+
+from thumbnail_ranking.pipeline import (
+    Candidate,
+    CandidatesMissingError,
+    CandidatesUnreadableError,
+    load_candidates,
+    rank_and_store_top_candidates,
+)
+
+__all__ = [
+    "Candidate",
+    "CandidatesMissingError",
+    "CandidatesUnreadableError",
+    "load_candidates",
+    "rank_and_store_top_candidates",
+]

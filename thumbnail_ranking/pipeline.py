@@ -1,0 +1,381 @@
+"""Rank a video's keyframes as thumbnails and store the best as JPEGs plus candidates.json.
+
+Scoring: each frame gets five measures in 0..1 (see metrics.py; activity is scaled per video
+so the busiest usable frame is 1). score = the weighted sum below. Players in a rally give the
+most foreground against the empty court, so activity weighs most; sharpness next, since a
+smeared frame is useless however busy.
+
+Adaptive thresholds drop the worst frames of each video: exposure under
+min(EXPOSURE_FLOOR, half the video's 75th percentile) (black and blown-out frames, yet a dim
+café keeps its frames) and sharpness under SHARPNESS_RATIO x the 90th percentile of the
+well-exposed frames (a blurred pan, yet a soft camera keeps its frames, and a video of uniformly
+good frames loses none). When fewer than top_n frames pass, the best rejected ones make up the
+number, ranked after every passing frame; never a frame with nothing visible (exposure 0: black
+or blown out).
+
+Selection walks frames from the best score down and keeps one unless its perceptual hash is
+within DUPLICATE_MAX_DISTANCE of a kept frame (a near-duplicate: never kept) or it is within
+MIN_GAP_FRACTION of the examined span from a kept frame (kept only if places remain after a
+first pass), so the set is spread over the match.
+
+Crash safety of the stored set: JPEG names are `<rank>_<id>.jpg`; a name always denotes the same
+frame, so rewriting one in place never changes what an existing manifest means. New JPEGs are
+written (each atomically) before candidates.json is replaced atomically, and files it does not
+list are deleted only after that. A crash at any point leaves a manifest whose files all exist;
+the next run removes whatever the crash left over.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+
+from config import get_settings
+from errors import PipelineError
+from thumbnail_ranking.metrics import (
+    FrameMeasures,
+    foreground_fractions,
+    hash_distance,
+    measure_frame,
+)
+from thumbnail_ranking.sampling import KeyframeReader, sample_keyframes, target_times
+from video_prep import probe_video
+from workspace import (
+    CANDIDATES_DIR,
+    CANDIDATES_FILE,
+    atomic_write_bytes,
+    atomic_write_json,
+    ensure_workspace,
+    read_json,
+    workspace_dir,
+)
+
+log = logging.getLogger(__name__)
+
+WEIGHTS = {
+    "activity": 0.35,
+    "sharpness": 0.25,
+    "exposure": 0.15,
+    "colourfulness": 0.15,
+    "contrast": 0.10,
+}
+EXPOSURE_FLOOR = 0.35
+SHARPNESS_RATIO = 0.8
+DUPLICATE_MAX_DISTANCE = 20  # of 1152 hash bits; the same scene again differs by 0-5
+MIN_GAP_FRACTION = 0.05
+ANALYSIS_LONG_SIDE = 640  # frames are scored at this size: enough detail, little work
+CANDIDATE_LONG_SIDE = 1920
+# Videos whose `count` decoded frames fit in this (thirty 1080p 8-bit frames do; 10-bit or 4K
+# ones do not) are decoded by DECODERS readers side by side and their frames kept for the JPEGs.
+# Larger ones get one reader, and the chosen frames are decoded again: each 4K HEVC decoder
+# holds about 180 MB, and the ranking must stay under 400 MB.
+SMALL_FRAMES_MAX_BYTES = 128 * 2**20
+DECODERS = 2
+JPEG_QUALITY = 92
+
+
+class UndecodableVideoError(PipelineError):
+    """Not one keyframe of the video could be decoded."""
+
+
+class CandidatesMissingError(PipelineError):
+    """The video has no candidates.json yet."""
+
+
+class CandidatesUnreadableError(CandidatesMissingError):
+    """candidates.json exists but cannot be read."""
+
+
+@dataclass
+class Candidate:
+    id: str
+    rank: int  # 1 = best
+    score: float  # 0..1
+    metrics: dict[str, float]  # each 0..1, keys as in WEIGHTS
+    timestamp: float  # seconds into the video
+    file: str  # absolute path of the JPEG
+
+
+@dataclass(frozen=True, eq=False)
+class ExaminedFrame:
+    pts: int  # finds the keyframe again for the full-size JPEG
+    timestamp: float
+    measures: FrameMeasures
+    decoded: av.VideoFrame | None  # the full-size frame, when memory allowed keeping it
+
+
+@dataclass(frozen=True, eq=False)
+class ScoredFrame:
+    frame: ExaminedFrame
+    metrics: dict[str, float]
+    score: float
+    passed: bool  # cleared the per-video thresholds
+
+    @property
+    def timestamp(self) -> float:
+        return self.frame.timestamp
+
+
+def candidate_id(video_path: Path, timestamp: float) -> str:
+    """Unique across videos: a prefix from the file name, then the time in milliseconds."""
+    prefix = hashlib.sha1(Path(video_path).name.encode("utf-8")).hexdigest()[:6]
+    return f"{prefix}-{round(timestamp * 1000):08d}"
+
+
+class _ProgressCounter:
+    """Counts examined frames across the decoding threads; reports each one."""
+
+    def __init__(self, total: int, report: Callable[[int, int], None] | None):
+        self._total = total
+        self._report = report
+        self._done = 0
+        self._lock = threading.Lock()
+
+    def step(self) -> None:
+        with self._lock:
+            self._done += 1
+            if self._report:
+                self._report(self._done, self._total)
+
+    def finish(self) -> None:
+        """Targets past the last keyframe had nothing to examine: the work is done."""
+        if self._report:
+            self._report(self._total, self._total)
+
+
+def examine(
+    readers: list[KeyframeReader],
+    duration_seconds: float,
+    count: int,
+    keep_decoded: bool,
+    progress: Callable[[int, int], None] | None,
+) -> list[ExaminedFrame]:
+    """Decode and measure `count` keyframes spread over the video, in time order.
+
+    Each reader takes a consecutive share of the target times in a thread of its own (PyAV and
+    OpenCV release the GIL); shares can meet on one keyframe, kept once. `progress` is called
+    from those threads, one call at a time. With `keep_decoded` the decoded frames are kept so
+    that the chosen ones need no second decoding.
+    """
+    times = target_times(duration_seconds, count)
+    shares = [
+        times[i * count // len(readers) : (i + 1) * count // len(readers)]
+        for i in range(len(readers))
+    ]
+    counter = _ProgressCounter(count, progress)
+
+    def examine_share(reader: KeyframeReader, times: list[float]) -> list[ExaminedFrame]:
+        examined = []
+        for keyframe in sample_keyframes(reader, times):
+            measures = measure_frame(reader.upright(keyframe.frame, ANALYSIS_LONG_SIDE))
+            decoded = keyframe.frame if keep_decoded else None
+            examined.append(ExaminedFrame(keyframe.pts, keyframe.timestamp, measures, decoded))
+            counter.step()
+        return examined
+
+    with ThreadPoolExecutor(max_workers=len(readers)) as decoders:
+        parts = decoders.map(examine_share, readers, shares)
+        frames = {frame.pts: frame for part in parts for frame in part}
+    counter.finish()
+    if not frames:
+        raise UndecodableVideoError(
+            f"{readers[0].path.name}: no frame of the video could be decoded: re-export or "
+            "re-copy the file from the camera"
+        )
+    return sorted(frames.values(), key=lambda frame: frame.pts)
+
+
+def score_frames(frames: list[ExaminedFrame]) -> list[ScoredFrame]:
+    """Apply the per-video thresholds and compute every frame's metrics and score."""
+    measures = [frame.measures for frame in frames]
+    exposure = np.array([m.exposure for m in measures])
+    sharpness = np.array([m.sharpness for m in measures])
+    exposure_ok = exposure >= min(EXPOSURE_FLOOR, 0.5 * np.percentile(exposure, 75))
+    considered = sharpness[exposure_ok] if exposure_ok.any() else sharpness
+    passed = exposure_ok & (sharpness >= SHARPNESS_RATIO * np.percentile(considered, 90))
+    foreground = np.array(foreground_fractions([m.small for m in measures], list(passed)))
+    busiest = foreground[passed].max() if passed.any() else foreground.max()
+    activity = foreground / busiest if busiest > 0 else np.zeros_like(foreground)
+    scored = []
+    for index, (frame, measured) in enumerate(zip(frames, measures, strict=True)):
+        metrics = {
+            "sharpness": measured.sharpness,
+            "exposure": measured.exposure,
+            "contrast": measured.contrast,
+            "colourfulness": measured.colourfulness,
+            "activity": float(min(1.0, activity[index])),
+        }
+        metrics = {name: round(value, 4) for name, value in metrics.items()}
+        score = round(sum(WEIGHTS[name] * value for name, value in metrics.items()), 4)
+        scored.append(ScoredFrame(frame, metrics, score, bool(passed[index])))
+    return scored
+
+
+def select_top(frames: list[ScoredFrame], top_n: int) -> list[ScoredFrame]:
+    """The best `top_n` frames, no two near-duplicates, spread in time; best first."""
+    ordered = sorted(frames, key=_rank_order)
+    passing = [frame for frame in ordered if frame.passed]
+    visible = [frame for frame in ordered if not frame.passed and frame.metrics["exposure"] > 0]
+    fallback = visible[: max(0, top_n - len(passing))]
+    times = [frame.timestamp for frame in frames]
+    min_gap = MIN_GAP_FRACTION * (max(times) - min(times))
+    kept: list[ScoredFrame] = []
+    for pool in (passing, fallback):
+        for spread_in_time in (True, False):
+            for frame in pool:
+                if len(kept) == top_n:
+                    return sorted(kept, key=_rank_order)
+                if frame in kept or any(_duplicates(frame, other) for other in kept):
+                    continue
+                if spread_in_time and any(_too_close(frame, other, min_gap) for other in kept):
+                    continue
+                kept.append(frame)
+    return sorted(kept, key=_rank_order)
+
+
+def _rank_order(frame: ScoredFrame) -> tuple[bool, float, float]:
+    return (not frame.passed, -frame.score, frame.timestamp)
+
+
+def _duplicates(frame: ScoredFrame, other: ScoredFrame) -> bool:
+    distance = hash_distance(frame.frame.measures.hash, other.frame.measures.hash)
+    return distance <= DUPLICATE_MAX_DISTANCE
+
+
+def _too_close(frame: ScoredFrame, other: ScoredFrame, min_gap: float) -> bool:
+    return abs(frame.timestamp - other.timestamp) < min_gap
+
+
+def encode_jpeg(image: np.ndarray) -> bytes:
+    ok, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
+    if not ok:
+        raise RuntimeError("OpenCV could not encode a JPEG")
+    return data.tobytes()
+
+
+def write_jpeg(path: Path, image: np.ndarray) -> None:
+    atomic_write_bytes(path, encode_jpeg(image))
+
+
+def write_candidate_images(
+    reader: KeyframeReader, chosen: list[ScoredFrame], folder: Path
+) -> list[Candidate]:
+    """Decode the chosen keyframes at full size (at most CANDIDATE_LONG_SIDE) and write JPEGs.
+
+    Two threads encode and write JPEGs while the next frame is prepared.
+    """
+    video_path = reader.path
+    candidates = []
+    with ThreadPoolExecutor(max_workers=2) as writers:
+        jobs = []
+        for rank, scored in enumerate(chosen, start=1):
+            frame = scored.frame.decoded
+            if frame is None:
+                frame = reader.keyframe_at(scored.frame.pts)
+            if frame is None:  # it decoded moments ago, so the file changed meanwhile
+                raise RuntimeError(f"{video_path.name} changed while it was being ranked")
+            identifier = candidate_id(video_path, scored.timestamp)
+            path = folder / f"{rank:02d}_{identifier}.jpg"
+            image = reader.upright(frame, CANDIDATE_LONG_SIDE)
+            jobs.append(writers.submit(write_jpeg, path, image))
+            candidates.append(
+                Candidate(
+                    id=identifier,
+                    rank=rank,
+                    score=scored.score,
+                    metrics=scored.metrics,
+                    timestamp=round(scored.timestamp, 3),
+                    file=str(path.resolve()),
+                )
+            )
+        for job in jobs:
+            job.result()
+    return candidates
+
+
+def store_candidates(reader: KeyframeReader, chosen: list[ScoredFrame]) -> list[Candidate]:
+    """Write the JPEGs, then the manifest, then remove files no manifest lists any more."""
+    workspace = ensure_workspace(reader.path)
+    folder = workspace / CANDIDATES_DIR
+    candidates = write_candidate_images(reader, chosen, folder)
+    manifest = {
+        "video_file": reader.path.name,
+        "candidates": [
+            {**asdict(c), "file": f"{CANDIDATES_DIR}/{Path(c.file).name}"} for c in candidates
+        ],
+    }
+    atomic_write_json(workspace / CANDIDATES_FILE, manifest)
+    listed = {Path(c.file).name for c in candidates}
+    for leftover in folder.iterdir():
+        if leftover.name not in listed and leftover.is_file():
+            leftover.unlink()
+    return candidates
+
+
+def rank_and_store_top_candidates(
+    video_path: Path, top_n: int, progress: Callable[[int, int], None] | None = None
+) -> list[Candidate]:
+    """Examine CANDIDATE_THUMBNAIL_NUM keyframes, store the best `top_n`; best first.
+
+    `progress(done, total)` is called after each examined frame, from the decoding threads (one
+    call at a time), and once more with done == total at the end.
+    """
+    video_path = Path(video_path)
+    info = probe_video(video_path)  # the one validation: a bad file gets the same message
+    count = get_settings().candidate_thumbnail_num
+    with ExitStack() as stack:
+        readers = [stack.enter_context(KeyframeReader(video_path))]
+        frame_bytes = readers[0].frame_bytes
+        small = frame_bytes is not None and frame_bytes * count <= SMALL_FRAMES_MAX_BYTES
+        if small:
+            readers += [stack.enter_context(KeyframeReader(video_path)) for _ in range(1, DECODERS)]
+        frames = examine(readers, info.duration_seconds, count, small, progress)
+        candidates = store_candidates(readers[0], select_top(score_frames(frames), top_n))
+    log.info(
+        "%s: %d keyframes examined, %d candidates kept, best at %.1fs (score %.2f)",
+        video_path.name,
+        len(frames),
+        len(candidates),
+        candidates[0].timestamp,
+        candidates[0].score,
+    )
+    return candidates
+
+
+def load_candidates(video_path: Path) -> list[Candidate]:
+    """The stored candidates of a video, best first, with absolute file paths."""
+    workspace = workspace_dir(video_path)
+    manifest = workspace / CANDIDATES_FILE
+    name = Path(video_path).name
+    if not manifest.is_file():
+        raise CandidatesMissingError(
+            f"{name}: no thumbnail candidates yet: run `python main.py rank` first"
+        )
+    try:
+        entries = read_json(manifest)["candidates"]
+        candidates = [
+            Candidate(
+                id=str(entry["id"]),
+                rank=int(entry["rank"]),
+                score=float(entry["score"]),
+                metrics={key: float(value) for key, value in entry["metrics"].items()},
+                timestamp=float(entry["timestamp"]),
+                file=str((workspace / entry["file"]).resolve()),
+            )
+            for entry in entries
+        ]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+        raise CandidatesUnreadableError(
+            f"{name}: {manifest} is unreadable ({error}): run `python main.py rank` again"
+        ) from None
+    return sorted(candidates, key=lambda c: c.rank)
