@@ -92,6 +92,10 @@ class MetadataMissingError(PipelineError):
     pass
 
 
+class MetadataUnreadableError(MetadataMissingError):
+    """metadata.json exists but is damaged (e.g. edited by hand)."""
+
+
 def find_videos(directory: Path) -> list[Path]:
     """The match videos directly in `directory`, by name; hidden files are ignored."""
     return sorted(
@@ -169,6 +173,10 @@ def probe_video(video_path: Path) -> VideoInfo:
             f"{path}: not a video file FFmpeg can read; check it is the camera's recording."
         ) from None
     with container:
+        if container.format.name.endswith("_pipe"):  # FFmpeg's still-image readers: png_pipe, ...
+            raise NotAVideoError(
+                f"{path}: is a still image, not a video; use the camera's recording instead."
+            )
         if not container.streams.video:
             raise NoVideoStreamError(
                 f"{path}: has no video stream (audio only?); export the recording with its video."
@@ -240,10 +248,16 @@ def _name_error(name: str, problem: str) -> FileNameError:
     )
 
 
+def _joins_partners(team: str, index: int) -> bool:
+    """A lowercase `z` between a lowercase and an uppercase letter ("NhozVinh", "TrâmzĐức"), so
+    names such as "Ze", "Lizzy" or "Lizé" stay whole."""
+    before, after = team[index - 1 : index], team[index + 1 : index + 2]
+    return team[index] == "z" and before.islower() and after.isupper()
+
+
 def _split_players(team: str) -> list[str]:
-    # A lowercase `z` joins partners only between a lowercase and an uppercase letter
-    # ("NhozVinh"), so names such as "Ze" or "Lizzy" stay whole.
-    parts = re.split(r"(?<=[a-zà-ỹ])z(?=[A-ZÀ-Ỹ])|\s*[+&]\s*", team)
+    joined = "".join("+" if _joins_partners(team, i) else char for i, char in enumerate(team))
+    parts = re.split(r"\s*[+&]\s*", joined)
     return [" ".join(part.split()) for part in parts]
 
 
@@ -263,8 +277,9 @@ def parse_file_name(name: str) -> ParsedName:
         raise _name_error(name, return_problem if sep else "it has no `_` after the type")
     match_type = match_type.lower()
     teams, _, tournament = rest.partition("_")
-    team1_text, vs, team2_text = teams.partition("vs")
-    if not vs or not team1_text.strip() or not team2_text.strip():
+    split_at = _teams_separator(teams)
+    team1_text, team2_text = teams[:split_at], teams[split_at + 2 :]
+    if split_at < 0 or not team1_text.strip() or not team2_text.strip():
         raise _name_error(name, "the two teams must be separated by `vs`")
     team1, team2 = _split_players(team1_text), _split_players(team2_text)
     expected = 1 if match_type.endswith("s") else 2
@@ -275,7 +290,20 @@ def parse_file_name(name: str) -> ParsedName:
                 f"{MATCH_TYPES[match_type]} needs {expected} player(s) a team, got "
                 f"{' / '.join(team) or 'none'}",
             )
-    return ParsedName(match_type, team1, team2, _title_case(tournament) or DEFAULT_TOURNAMENT)
+    tournament = _title_case(tournament.replace("_", " "))
+    return ParsedName(match_type, team1, team2, tournament or DEFAULT_TOURNAMENT)
+
+
+def _teams_separator(teams: str) -> int:
+    """Where the `vs` between the teams starts, -1 when there is none.
+
+    Names may hold a "vs" too ("Evsen"): the separator is the first "vs" before a capital
+    letter ("EvsenvsAn"), else the first one.
+    """
+    found = [match.start() for match in re.finditer("vs", teams)]
+    if not found:
+        return -1
+    return next((at for at in found if teams[at + 2 : at + 3].isupper()), found[0])
 
 
 # -- YouTube metadata ---------------------------------------------------------------------------
@@ -321,7 +349,9 @@ def build_title(team1: list[str], team2: list[str], tournament: str, date: str) 
 
 
 def build_hashtags(match_type: str, tournament: str) -> list[str]:
-    return ["#badminton", _hashtag(MATCH_TYPES[match_type]), _hashtag(tournament)]
+    hashtags = ["#badminton", _hashtag(MATCH_TYPES[match_type]), _hashtag(tournament)]
+    # a tournament of symbols only gives a bare "#", one named "Badminton" a second #badminton
+    return [tag for tag in dict.fromkeys(hashtags) if tag != "#"]
 
 
 def build_description(
@@ -406,26 +436,70 @@ def _read_sidecar(video_path: Path) -> dict[str, Any]:
     if not sidecar.is_file():
         return {}
     try:
-        data = json.loads(sidecar.read_text(encoding="utf-8"))
+        # utf-8-sig: Windows editors may save the file with a byte-order mark
+        data = json.loads(sidecar.read_text(encoding="utf-8-sig"))
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise SidecarError(f"{sidecar}: not valid JSON ({error}); fix or remove it.") from None
+    except OSError as error:
+        raise SidecarError(
+            f"{sidecar}: cannot be read ({error.strerror}); fix or remove it."
+        ) from None
     if not isinstance(data, dict):
-        raise SidecarError(f"{sidecar}: must hold a JSON object of metadata fields.")
+        raise SidecarError(
+            f'{sidecar}: must hold a JSON object of metadata fields, e.g. {{"title": "Final"}}; '
+            "fix or remove it."
+        )
     unknown = sorted(set(data) - set(_FIELD_TYPES))
     if unknown:
         raise SidecarError(
-            f"{sidecar}: unknown field(s) {', '.join(unknown)}; allowed: {', '.join(_FIELD_TYPES)}."
+            f"{sidecar}: unknown field(s) {', '.join(unknown)}; fix or remove it (allowed: "
+            f"{', '.join(_FIELD_TYPES)})."
         )
-    for key in ("team1", "team2", "tags"):
-        if key in data and not (
-            isinstance(data[key], list) and all(isinstance(v, str) for v in data[key])
-        ):
-            raise SidecarError(f"{sidecar}: {key} must be a list of names.")
-    if data.get("privacy_status", "private") not in PRIVACY_STATUSES:
-        raise SidecarError(
-            f"{sidecar}: privacy_status must be one of {', '.join(PRIVACY_STATUSES)}."
-        )
+    problems = [
+        f"{key} {problem}"
+        for key, value in data.items()
+        if (problem := _sidecar_value_problem(key, value))
+    ]
+    if problems:
+        raise SidecarError(f"{sidecar}: {'; '.join(problems)}; fix or remove it.")
     return data
+
+
+# annotation -> (accepted JSON types, how the message calls it)
+_SCALAR_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
+    "str": ((str,), "a text"),
+    "int": ((int,), "a whole number"),
+    "float": ((int, float), "a number"),
+}
+
+
+def _sidecar_value_problem(key: str, value: Any) -> str | None:
+    """What is wrong with a sidecar's value for `key`, or None when it can be used."""
+    if key in ("team1", "team2", "tags"):
+        names = isinstance(value, list) and all(isinstance(v, str) and v.strip() for v in value)
+        if not names or (key != "tags" and not value):
+            return "must be a list of names"
+        return None
+    accepted, kind = _SCALAR_TYPES[_FIELD_TYPES[key]]
+    if isinstance(value, bool) or not isinstance(value, accepted):
+        return f"must be {kind}"
+    if key == "match_type" and value not in MATCH_TYPES:
+        return f"must be one of {', '.join(MATCH_TYPES)}"
+    if key == "privacy_status" and value not in PRIVACY_STATUSES:
+        return f"must be one of {', '.join(PRIVACY_STATUSES)}"
+    if key == "recorded_at" and not _is_iso_time(value):
+        return "must be a time like 2024-12-25T18:30:00+07:00"
+    if key == "title" and not value.strip():
+        return "must not be empty"
+    return None
+
+
+def _is_iso_time(text: str) -> bool:
+    try:
+        datetime.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _recorded_at(video_path: Path, info: VideoInfo) -> datetime:
@@ -456,7 +530,11 @@ def describe_match(video_path: Path, info: VideoInfo) -> MatchMetadata:
         "privacy_status": get_settings().video_privacy_status,
     }
     values.update({k: v for k, v in overrides.items() if k not in _DERIVED_TEXT})
-    date = datetime.fromisoformat(values["recorded_at"]).strftime("%d %b %Y").lstrip("0")
+    if "match_type" in overrides and "match_type_name" not in overrides:
+        values["match_type_name"] = MATCH_TYPES[values["match_type"]]
+    # the date on the café's calendar: cameras store UTC, a 6 am match is not the day before's
+    recorded = datetime.fromisoformat(values["recorded_at"]).astimezone()
+    date = recorded.strftime("%d %b %Y").lstrip("0")
     args = (values["team1"], values["team2"], values["tournament"])
     values["title"] = build_title(*args, date)
     values["description"] = build_description(values["match_type"], *args, date)
@@ -482,9 +560,13 @@ def prepare_single_video(video_path: Path) -> MatchMetadata:
 
 
 def load_metadata(video_path: Path) -> MatchMetadata:
+    name = Path(video_path).name
     path = workspace_dir(Path(video_path)) / METADATA_FILE
     if not path.is_file():
-        raise MetadataMissingError(
-            f"{Path(video_path).name}: not prepared yet; run `python main.py prepare` first."
-        )
-    return MatchMetadata.from_dict(read_json(path))
+        raise MetadataMissingError(f"{name}: not prepared yet; run `python main.py prepare` first.")
+    try:
+        return MatchMetadata.from_dict(read_json(path))
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise MetadataUnreadableError(
+            f"{name}: {path} is unreadable ({error}); run `python main.py prepare` again."
+        ) from None

@@ -24,7 +24,11 @@ from thumbnail_ranking import (
     rank_and_store_top_candidates,
 )
 from thumbnail_ranking.metrics import difference_hash, hash_distance
-from thumbnail_ranking.pipeline import DUPLICATE_MAX_DISTANCE, CandidatesUnreadableError
+from thumbnail_ranking.pipeline import (
+    DUPLICATE_MAX_DISTANCE,
+    CandidatesUnreadableError,
+    NothingVisibleError,
+)
 from workspace import CANDIDATES_DIR, CANDIDATES_FILE, workspace_dir
 
 QUALITY_SEGMENTS = (
@@ -333,3 +337,12 @@ def test_a_file_that_is_not_a_video_gets_a_one_line_error(env: Path) -> None:
     assert fake.name in str(error.value)
     assert "\n" not in str(error.value)
     assert not (workspace_dir(fake) / CANDIDATES_FILE).exists()
+
+
+def test_a_video_with_nothing_visible_is_refused_in_one_line(env: Path, clips: Path) -> None:
+    video = encode_clip(clips / "lens_cap.mp4", [Segment("black", 3)])
+
+    with pytest.raises(NothingVisibleError, match="black or blown out") as error:
+        rank_and_store_top_candidates(video, 6)
+    assert video.name in str(error.value) and "\n" not in str(error.value)
+    assert not (workspace_dir(video) / CANDIDATES_FILE).exists()

@@ -88,6 +88,10 @@ class UndecodableVideoError(PipelineError):
     """Not one keyframe of the video could be decoded."""
 
 
+class NothingVisibleError(PipelineError):
+    """Every examined frame is black or blown out."""
+
+
 class CandidatesMissingError(PipelineError):
     """The video has no candidates.json yet."""
 
@@ -202,7 +206,8 @@ def score_frames(frames: list[ExaminedFrame]) -> list[ScoredFrame]:
     sharpness = np.array([m.sharpness for m in measures])
     exposure_ok = exposure >= min(EXPOSURE_FLOOR, 0.5 * np.percentile(exposure, 75))
     considered = sharpness[exposure_ok] if exposure_ok.any() else sharpness
-    passed = exposure_ok & (sharpness >= SHARPNESS_RATIO * np.percentile(considered, 90))
+    sharp = sharpness >= SHARPNESS_RATIO * np.percentile(considered, 90)
+    passed = exposure_ok & sharp & (exposure > 0)  # never a frame with nothing visible
     foreground = np.array(foreground_fractions([m.small for m in measures], list(passed)))
     busiest = foreground[passed].max() if passed.any() else foreground.max()
     activity = foreground / busiest if busiest > 0 else np.zeros_like(foreground)
@@ -340,7 +345,13 @@ def rank_and_store_top_candidates(
         if small:
             readers += [stack.enter_context(KeyframeReader(video_path)) for _ in range(1, DECODERS)]
         frames = examine(readers, info.duration_seconds, count, small, progress)
-        candidates = store_candidates(readers[0], select_top(score_frames(frames), top_n))
+        chosen = select_top(score_frames(frames), top_n)
+        if not chosen:
+            raise NothingVisibleError(
+                f"{video_path.name}: every examined frame is black or blown out (lens covered, "
+                "lights off?): check the recording, or trim it to the match"
+            )
+        candidates = store_candidates(readers[0], chosen)
     log.info(
         "%s: %d keyframes examined, %d candidates kept, best at %.1fs (score %.2f)",
         video_path.name,
