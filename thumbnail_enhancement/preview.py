@@ -1,0 +1,110 @@
+"""A contact sheet of every template for sample matches, so the operator can look before
+choosing THUMBNAIL_TEMPLATE (`python main.py preview-templates --out DIR`)."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from thumbnail_enhancement.fonts import MONTSERRAT_BOLD, MONTSERRAT_EXTRABOLD, TEXT_LOCK, font
+from thumbnail_enhancement.layout import CANVAS_HEIGHT, CANVAS_WIDTH, MatchText, theme_for
+from thumbnail_enhancement.renderer import Logo, compose, load_logo
+from thumbnail_enhancement.templates import TEMPLATES, available_templates
+from workspace import atomic_write_bytes
+
+SHEET_FILE = "thumbnail-templates.png"
+SAMPLE_MATCHES: tuple[tuple[str, MatchText], ...] = (
+    (
+        "Short names",
+        MatchText.create(
+            ["Nho", "Vinh"], ["Khanh", "Leo"], "Cafe Game", "Men's Doubles", "2024-12-25"
+        ),
+    ),
+    (
+        "Long Vietnamese names",
+        MatchText.create(
+            ["Nguyễn Thị Thanh Trâm"],
+            ["Phạm Thị Ánh Tuyết"],
+            "Friendly Game",
+            "Women's Singles",
+            "2025-03-08",
+        ),
+    ),
+    (
+        "Four players a team",
+        MatchText.create(
+            ["Nguyễn Đức Huy", "Trâm", "Lê Văn Khánh", "Vy"],
+            ["Võ Thị Mỹ Duyên", "Đặng Quốc Bảo", "Leo", "Hoàng Minh Trí"],
+            "Tour Sài Gòn Open 2025",
+            "Mixed Doubles",
+            "2025-06-14",
+        ),
+    ),
+    (
+        "40-character tournament",
+        MatchText.create(
+            ["Khánh", "Vy"],
+            ["Ze", "Trâm"],
+            "Giải Cầu Lông Cà Phê Mở Rộng Mùa Hè 2024",
+            "Mixed Doubles",
+            "2024-07-20",
+        ),
+    ),
+)
+
+_TILE = (CANVAS_WIDTH // 2, CANVAS_HEIGHT // 2)
+_MARGIN = 32
+_HEADER = 96
+_LABEL = 40
+_BACKGROUND = (24, 24, 28)
+_TEXT = (240, 240, 240)
+_MUTED = (160, 160, 168)
+
+
+def sample_frame() -> np.ndarray:
+    """A synthetic rally on the café's court (BGR), as in the demo clips."""
+    from sample_clips import Segment, frames_for  # imported late: it loads the video encoder
+
+    return next(frames_for([Segment("rally", 1.0)], 1.0, (1920, 1080)))
+
+
+def contact_sheet(frame: np.ndarray, logo: Logo | None) -> Image.Image:
+    """Every template (columns) for every sample match (rows), at half size, labelled."""
+    names = available_templates()
+    width = _MARGIN + len(names) * (_TILE[0] + _MARGIN)
+    height = _HEADER + len(SAMPLE_MATCHES) * (_LABEL + _TILE[1] + _MARGIN)
+    sheet = Image.new("RGB", (width, height), _BACKGROUND)
+    draw = ImageDraw.Draw(sheet)
+    with TEXT_LOCK:
+        for column, name in enumerate(names):
+            x = _MARGIN + column * (_TILE[0] + _MARGIN)
+            draw.text((x, 48), name, font=font(MONTSERRAT_EXTRABOLD, 28), fill=_TEXT, anchor="ls")
+            summary = TEMPLATES[name].summary
+            draw.text((x, 76), summary, font=font(MONTSERRAT_BOLD, 15), fill=_MUTED, anchor="ls")
+    for row, (label, match) in enumerate(SAMPLE_MATCHES):
+        y = _HEADER + row * (_LABEL + _TILE[1] + _MARGIN)
+        caption = f"{label} · {match.tournament} ({theme_for(match.tournament).name} theme)"
+        with TEXT_LOCK:
+            draw.text(
+                (_MARGIN, y + 28), caption, font=font(MONTSERRAT_BOLD, 18), fill=_TEXT, anchor="ls"
+            )
+        for column, name in enumerate(names):
+            tile = compose(frame, match, TEMPLATES[name], logo).resize(
+                _TILE, Image.Resampling.LANCZOS
+            )
+            sheet.paste(tile, (_MARGIN + column * (_TILE[0] + _MARGIN), y + _LABEL))
+    return sheet
+
+
+def write_contact_sheet(out_dir: Path) -> Path:
+    """Render the contact sheet into `out_dir`/thumbnail-templates.png; returns its path."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    buffer = io.BytesIO()
+    contact_sheet(sample_frame(), load_logo()).save(buffer, "PNG", optimize=True)
+    path = out_dir / SHEET_FILE
+    atomic_write_bytes(path, buffer.getvalue(), mode=0o644)  # for anyone to open
+    return path
