@@ -44,6 +44,7 @@ class Settings:
     google_client_secrets: Path
     youtube_token_file: Path
     youtube_api_root: str | None
+    youtube_auth_port: int
     cleanup_mode: str
     temporal_task_queue: str
     max_concurrent_activities: int
@@ -137,6 +138,7 @@ _SPEC: dict[str, tuple[str, str, Callable[[str], Any]]] = {
     "google_client_secrets": ("GOOGLE_CLIENT_SECRETS", "client_secrets.json", _path),
     "youtube_token_file": ("YOUTUBE_TOKEN_FILE", "token.json", _path),
     "youtube_api_root": ("YOUTUBE_API_ROOT", "", _optional_url),
+    "youtube_auth_port": ("YOUTUBE_AUTH_PORT", "8765", _int_in(0, 65535)),
     "cleanup_mode": ("CLEANUP_MODE", "move", _one_of(CLEANUP_MODES)),
     "temporal_task_queue": ("TEMPORAL_TASK_QUEUE", "video-processing-queue", _nonempty),
     "max_concurrent_activities": ("MAX_CONCURRENT_ACTIVITIES", "4", _int_in(1, 64)),

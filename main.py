@@ -3,6 +3,12 @@
 python main.py prepare      validate, probe and name-parse every video
 python main.py rank         find the best thumbnail candidates of every video
 python main.py select       choose each ranked video's thumbnail in a window (or --pick N)
+python main.py enhance      render the branded thumbnail of every selected video (--template)
+python main.py preview-templates --out DIR   one contact sheet of every template
+python main.py auth         authorize YouTube uploads (prints Google's consent URL)
+python main.py upload       publish every enhanced video to UPLOAD_TARGET (youtube or local)
+python main.py cleanup      archive every published video and its workspace in COMPLETED_DIR
+python main.py all          every stage in the café's order, over every video (--pick N)
 """
 
 from __future__ import annotations
@@ -115,28 +121,21 @@ def print_summary(label: str, outcomes: list[Outcome]) -> None:
         raise typer.Exit(1)
 
 
-@app.command()
-def prepare() -> None:
-    """Validate, probe and parse the name of every video; write its metadata.json."""
+# Each stage's per-video action, shared by its own command and by `all`.
+
+
+def prepare_action() -> StageAction:
     from video_prep import prepare_single_video
 
     def action(video: Path, report: Callable[[int, int], None]) -> str:
         metadata = prepare_single_video(video)
         return metadata.title
 
-    print_summary("prepare", run_stage("Preparing", input_videos(), action))
+    return action
 
 
-@app.command()
-def rank(
-    top_n: int = typer.Option(
-        None, "--top-n", min=1, max=9, help="Candidates kept (default TOP_RANKED_CANDIDATES_NUM)."
-    ),
-) -> None:
-    """Find the best thumbnail candidates of every video."""
+def rank_action(keep: int) -> StageAction:
     from thumbnail_ranking import rank_and_store_top_candidates
-
-    keep = top_n or get_settings().top_ranked_candidates_num
 
     def action(video: Path, report: Callable[[int, int], None]) -> str:
         candidates = rank_and_store_top_candidates(video, keep, progress=report)
@@ -146,7 +145,91 @@ def rank(
             f"(score {best.score:.2f}) in {Path(best.file).parent}"
         )
 
-    print_summary("rank", run_stage("Ranking", input_videos(), action))
+    return action
+
+
+def select_action(pick: int | None) -> StageAction:
+    """Choose rank `pick`, or in the chooser window when None (the caller checked the display)."""
+    # thumbnail_selector (OpenCV) before anything importing PyAV: see its _check_opencv_libraries
+    from thumbnail_selector import SelectableCandidate, choose, pick_by_rank, record_selection
+
+    # isort: split
+    from thumbnail_ranking import load_candidates
+    from workspace import SELECTED_IMAGE
+
+    def action(video: Path, report: Callable[[int, int], None]) -> str:
+        candidates = load_candidates(video)
+        if pick is not None:
+            chosen = pick_by_rank(candidates, pick)
+        else:
+            chosen = choose([SelectableCandidate.from_ranked(c) for c in candidates], video.name)
+            if chosen is None:
+                return "skipped (cancelled)"
+        selection = record_selection(video, chosen)
+        return f"chose #{selection.rank} (at {selection.timestamp:.1f}s) -> {SELECTED_IMAGE}"
+
+    return action
+
+
+def checked_template(template: str | None) -> str:
+    """The template to render with (--template or THUMBNAIL_TEMPLATE); exits when unknown."""
+    from thumbnail_enhancement import UnknownTemplateError, template_named
+
+    name = template or get_settings().thumbnail_template
+    try:
+        template_named(name, "--template" if template else "THUMBNAIL_TEMPLATE")
+    except UnknownTemplateError as error:
+        console.print(f"[red]{error}[/red]", soft_wrap=True)
+        raise typer.Exit(2) from None
+    return name
+
+
+def enhance_action(template_name: str) -> StageAction:
+    from thumbnail_enhancement import render_thumbnail
+
+    def action(video: Path, report: Callable[[int, int], None]) -> str:
+        thumbnail = render_thumbnail(video, template_name)
+        return f"{template_name} -> {thumbnail} ({thumbnail.stat().st_size // 1024} KB)"
+
+    return action
+
+
+def upload_action() -> StageAction:
+    from uploader import upload_single_video
+
+    def action(video: Path, report: Callable[[int, int], None]) -> str:
+        record = upload_single_video(video, progress=report)
+        if record.target == "local":
+            return f"published to {record.published_path}"
+        return f"{record.url} ({record.privacy_status})"
+
+    return action
+
+
+def cleanup_action() -> StageAction:
+    from cleanup import cleanup_single_video
+
+    def action(video: Path, report: Callable[[int, int], None]) -> str:
+        return str(cleanup_single_video(video))
+
+    return action
+
+
+@app.command()
+def prepare() -> None:
+    """Validate, probe and parse the name of every video; write its metadata.json."""
+    print_summary("prepare", run_stage("Preparing", input_videos(), prepare_action()))
+
+
+@app.command()
+def rank(
+    top_n: int = typer.Option(
+        None, "--top-n", min=1, max=9, help="Candidates kept (default TOP_RANKED_CANDIDATES_NUM)."
+    ),
+) -> None:
+    """Find the best thumbnail candidates of every video."""
+    keep = top_n or get_settings().top_ranked_candidates_num
+    print_summary("rank", run_stage("Ranking", input_videos(), rank_action(keep)))
 
 
 @app.command()
@@ -156,16 +239,11 @@ def select(
     ),
 ) -> None:
     """Choose the thumbnail of every ranked video that has none yet, in a window or with --pick."""
-    from thumbnail_ranking import load_candidates
-    from thumbnail_selector import (
-        NoDisplayError,
-        SelectableCandidate,
-        choose,
-        pick_by_rank,
-        record_selection,
-        require_display,
-    )
-    from workspace import CANDIDATES_FILE, SELECTED_IMAGE, SELECTION_FILE, workspace_dir
+    # thumbnail_selector (OpenCV) before anything importing PyAV: see its _check_opencv_libraries
+    from thumbnail_selector import NoDisplayError, require_display
+
+    # isort: split
+    from workspace import CANDIDATES_FILE, SELECTION_FILE, workspace_dir
 
     videos = input_videos()
     ranked = [video for video in videos if (workspace_dir(video) / CANDIDATES_FILE).is_file()]
@@ -183,18 +261,176 @@ def select(
             console.print(f"[red]{error}[/red]", soft_wrap=True)
             raise typer.Exit(2) from None
 
-    def action(video: Path, report: Callable[[int, int], None]) -> str:
-        candidates = load_candidates(video)
-        if pick is not None:
-            chosen = pick_by_rank(candidates, pick)
-        else:
-            chosen = choose([SelectableCandidate.from_ranked(c) for c in candidates], video.name)
-            if chosen is None:
-                return "skipped (cancelled)"
-        selection = record_selection(video, chosen)
-        return f"chose #{selection.rank} (at {selection.timestamp:.1f}s) -> {SELECTED_IMAGE}"
+    print_summary("select", run_stage("Selecting", waiting, select_action(pick)))
 
-    print_summary("select", run_stage("Selecting", waiting, action))
+
+@app.command()
+def enhance(
+    template: str = typer.Option(
+        None, "--template", help="Template name (default THUMBNAIL_TEMPLATE)."
+    ),
+) -> None:
+    """Render the branded thumbnail of every video with a selection (kept when up to date)."""
+    from workspace import SELECTION_FILE, workspace_dir
+
+    name = checked_template(template)
+    videos = input_videos()
+    chosen = [video for video in videos if (workspace_dir(video) / SELECTION_FILE).is_file()]
+    waiting = [video.name for video in videos if video not in chosen]
+    if waiting:
+        console.print(
+            f"Skipping {len(waiting)} video(s) without a selection (run `python main.py select` "
+            f"first): {', '.join(waiting)}",
+            soft_wrap=True,
+        )
+
+    print_summary("enhance", run_stage("Enhancing", chosen, enhance_action(name)))
+
+
+@app.command("preview-templates")
+def preview_templates(
+    out: Path = typer.Option(..., "--out", help="Folder to write the contact sheet into."),
+) -> None:
+    """Render every template for sample matches into one contact-sheet PNG, to choose one."""
+    from thumbnail_enhancement import available_templates, write_contact_sheet
+
+    sheet = write_contact_sheet(out)
+    console.print(
+        f"Wrote {sheet}: {', '.join(available_templates())} for short names, long Vietnamese "
+        "names, four players a team and a 40-character tournament. Choose one with "
+        "THUMBNAIL_TEMPLATE.",
+        soft_wrap=True,
+    )
+
+
+def require_upload_auth() -> None:
+    """With UPLOAD_TARGET=youtube, stop before any work unless the saved token works."""
+    if get_settings().upload_target != "youtube":
+        return
+    from uploader import validate_auth
+
+    try:
+        validate_auth()
+    except PipelineError as error:
+        console.print(f"[red]{error}[/red]\nNothing was done.", soft_wrap=True)
+        raise typer.Exit(2) from None
+
+
+def skip_note(videos: list[Path], kept: list[Path], why: str) -> None:
+    skipped = [video.name for video in videos if video not in kept]
+    if skipped:
+        console.print(
+            f"Skipping {len(skipped)} video(s) {why}: {', '.join(skipped)}", soft_wrap=True
+        )
+
+
+@app.command()
+def auth() -> None:
+    """Authorize YouTube uploads: prints Google's consent URL, saves the token with mode 0600."""
+    from uploader import run_auth_flow, validate_auth
+
+    try:
+        run_auth_flow()
+        validate_auth()
+    except PipelineError as error:
+        console.print(f"[red]{error}[/red]", soft_wrap=True)
+        raise typer.Exit(1) from None
+    console.print(
+        f"[green]Authorized: uploads can go to the channel "
+        f"(token in {get_settings().youtube_token_file}).[/green]"
+    )
+
+
+@app.command()
+def upload() -> None:
+    """Publish every enhanced video to UPLOAD_TARGET (on YouTube: private until the thumbnail)."""
+    from workspace import THUMBNAIL_FILE, workspace_dir
+
+    require_upload_auth()
+    videos = input_videos()
+    ready = [video for video in videos if (workspace_dir(video) / THUMBNAIL_FILE).is_file()]
+    skip_note(videos, ready, "without a thumbnail (run `python main.py enhance` first)")
+    print_summary("upload", run_stage("Uploading", ready, upload_action()))
+
+
+@app.command()
+def cleanup() -> None:
+    """Archive every published video and its workspace in COMPLETED_DIR (or CLEANUP_MODE=keep)."""
+    from uploader import load_upload_record
+
+    def is_published(video: Path) -> bool:
+        record = load_upload_record(video)
+        return record is not None and record.complete
+
+    videos = input_videos()
+    published = [video for video in videos if is_published(video)]
+    skip_note(videos, published, "not published yet (run `python main.py upload` first)")
+    print_summary("cleanup", run_stage("Cleaning up", published, cleanup_action()))
+
+
+@dataclass
+class AllStage:
+    label: str
+    action: StageAction
+    # which of the videos still going this stage runs on; the others pass it as they are
+    wanted: Callable[[Path], bool] = lambda video: True
+
+
+@app.command("all")
+def run_all(
+    pick: int = typer.Option(
+        None, "--pick", min=1, max=9, help="Choose rank N for every video, without a window."
+    ),
+) -> None:
+    """Prepare, rank, select, enhance, upload and clean up every video, in the café's order."""
+    # thumbnail_selector (OpenCV) before anything importing PyAV: see its _check_opencv_libraries
+    from thumbnail_selector import NoDisplayError, require_display
+
+    # isort: split
+    from workspace import SELECTION_FILE, workspace_dir
+
+    def unselected(video: Path) -> bool:
+        return not (workspace_dir(video) / SELECTION_FILE).is_file()
+
+    settings = get_settings()
+    if pick is None:
+        try:
+            require_display()
+        except NoDisplayError as error:
+            console.print(f"[red]{error}[/red]", soft_wrap=True)
+            raise typer.Exit(2) from None
+    template = checked_template(None)
+    require_upload_auth()
+    stages = {
+        "prepare": AllStage("Preparing", prepare_action()),
+        # a video already chosen keeps its choice: ranking again would replace its candidates
+        "rank": AllStage("Ranking", rank_action(settings.top_ranked_candidates_num), unselected),
+        "select": AllStage("Selecting", select_action(pick), unselected),
+        "enhance": AllStage("Enhancing", enhance_action(template)),
+        "upload": AllStage("Uploading", upload_action()),
+        "cleanup": AllStage("Cleaning up", cleanup_action()),
+    }
+    videos = input_videos()
+    going = list(videos)
+    results = {video: Outcome(video.name, True, "") for video in videos}
+    # A video that fails a stage stops there; the others go on.
+    for name, stage in stages.items():
+        todo = [video for video in going if stage.wanted(video)]
+        for video, outcome in zip(todo, run_stage(stage.label, todo, stage.action), strict=True):
+            if outcome.ok and name in ("upload", "cleanup"):
+                results[video].summary = "; ".join(
+                    filter(None, [results[video].summary, outcome.summary])
+                )
+            elif not outcome.ok:
+                results[video] = Outcome(video.name, False, f"{name}: {outcome.summary}")
+                going.remove(video)
+        if name == "select":
+            for video in [video for video in going if unselected(video)]:
+                results[video] = Outcome(
+                    video.name, False, "no thumbnail chosen; run `python main.py all` again"
+                )
+                going.remove(video)
+    print_summary("all", [results[video] for video in videos])
 
 
 if __name__ == "__main__":

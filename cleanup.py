@@ -1,0 +1,298 @@
+"""Cleanup: archive a published video and its workspace in COMPLETED_DIR, never losing either.
+
+With `CLEANUP_MODE=move` (the default) a video whose upload.json shows every step done goes to
+`COMPLETED_DIR/<video file name>` and its workspace to
+`COMPLETED_DIR/<video file name>.workspace/`. When either name is taken, both get the same suffix
+(`<stem> (2)<ext>` and `<stem> (2)<ext>.workspace/`): nothing is ever overwritten.
+`CLEANUP_MODE=keep` leaves both in place.
+
+On one filesystem a move is a rename. Across filesystems the copy goes to a hidden `.partial`
+name, its size is checked and it is fsynced before it is renamed into place, and only then is the
+source deleted. The plan (both destinations) is written into the workspace as `cleanup.json`
+before anything moves, and travels with it: a rerun after a crash finds the plan in the workspace
+(not moved yet) or in the archived one, and finishes the job instead of failing.
+"""
+
+from __future__ import annotations
+
+import errno
+import glob
+import itertools
+import logging
+import os
+import shutil
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from config import get_settings
+from errors import PipelineError
+from uploader import load_upload_record
+from workspace import UPLOAD_FILE, atomic_write_json, read_json, workspace_dir
+
+log = logging.getLogger(__name__)
+
+CLEANUP_FILE = "cleanup.json"
+WORKSPACE_SUFFIX = ".workspace"
+
+
+class NotUploadedError(PipelineError):
+    pass
+
+
+class NothingToCleanUpError(PipelineError):
+    pass
+
+
+class ArchiveConflictError(PipelineError):
+    pass
+
+
+class CopyVerificationError(Exception):
+    """A copy came out with another size than its source (a failing disk?); retried later."""
+
+
+@dataclass
+class CleanupResult:
+    video_file: str
+    mode: str
+    archived_video: str | None = None
+    archived_workspace: str | None = None
+    already_done: bool = False
+
+    def __str__(self) -> str:
+        if self.mode == "keep":
+            return "kept in place (CLEANUP_MODE=keep)"
+        done = "already archived" if self.already_done else "archived"
+        return f"{done} to {self.archived_video} (and its workspace beside it)"
+
+
+@dataclass
+class _Plan:
+    source_video: str
+    source_workspace: str
+    archived_video: str
+    archived_workspace: str
+    planned_at: str
+    completed_at: str | None = None
+
+    def save(self, workspace: Path) -> None:
+        atomic_write_json(workspace / CLEANUP_FILE, asdict(self))
+
+    @classmethod
+    def load(cls, workspace: Path) -> _Plan:
+        return cls(**read_json(workspace / CLEANUP_FILE))
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def cleanup_single_video(video_path: Path) -> CleanupResult:
+    """Archive the video and its workspace once published; a no-op success when already done."""
+    video = Path(os.path.abspath(video_path))
+    workspace = workspace_dir(video)
+    if (workspace / CLEANUP_FILE).is_file():  # a cleanup began: finish it
+        return _carry_out(_Plan.load(workspace))
+    if not workspace.is_dir():
+        return _already_archived(video)
+    _require_published(video)
+    if get_settings().cleanup_mode == "keep":
+        log.info("%s: published; kept in place (CLEANUP_MODE=keep)", video.name)
+        return CleanupResult(video.name, "keep")
+    if not video.is_file():
+        raise NothingToCleanUpError(
+            f"{video}: the video file is gone but its workspace {workspace} is still there; "
+            "put the video back to archive both, or remove the workspace by hand."
+        )
+    plan = _plan(video, workspace)
+    plan.save(workspace)
+    return _carry_out(plan)
+
+
+def _require_published(video: Path) -> None:
+    record = load_upload_record(video)
+    if record is None:
+        raise NotUploadedError(
+            f"{video.name}: not uploaded yet (no {UPLOAD_FILE}); run `python main.py upload` "
+            "first, cleanup archives only published videos."
+        )
+    if not record.complete:
+        raise NotUploadedError(
+            f"{video.name}: the upload is not finished (still to do: "
+            f"{', '.join(record.steps_missing)}); run `python main.py upload` first."
+        )
+
+
+def _plan(video: Path, workspace: Path) -> _Plan:
+    """Destinations for the video and its workspace, suffixed together until both are free."""
+    completed = Path(os.path.abspath(get_settings().completed_dir))
+    for number in itertools.count(1):
+        name = video.name if number == 1 else f"{video.stem} ({number}){video.suffix}"
+        archived_video = completed / name
+        archived_workspace = completed / (name + WORKSPACE_SUFFIX)
+        if not archived_video.exists() and not archived_workspace.exists():
+            return _Plan(
+                str(video), str(workspace), str(archived_video), str(archived_workspace), _now()
+            )
+    raise AssertionError("unreachable")
+
+
+def _already_archived(video: Path) -> CleanupResult:
+    """A rerun after the workspace moved: find its plan in COMPLETED_DIR and finish it."""
+    completed = Path(get_settings().completed_dir)
+    pattern = f"{glob.escape(video.stem)}*{glob.escape(video.suffix + WORKSPACE_SUFFIX)}"
+    plans = []
+    for plan_file in completed.glob(f"{pattern}/{CLEANUP_FILE}"):
+        plan = _Plan.load(plan_file.parent)
+        if plan.source_video == str(video):
+            plans.append(plan)
+    if not plans:
+        if video.is_file():
+            raise NotUploadedError(
+                f"{video.name}: not prepared or uploaded yet (no workspace); run "
+                "`python main.py upload` first, cleanup archives only published videos."
+            )
+        raise NothingToCleanUpError(
+            f"{video}: neither the video nor its workspace nor an archive of it was found; "
+            "check the path."
+        )
+    return _carry_out(max(plans, key=lambda plan: plan.planned_at))
+
+
+def _carry_out(plan: _Plan) -> CleanupResult:
+    moved_video = _move_video(Path(plan.source_video), Path(plan.archived_video))
+    moved_workspace = _move_workspace(Path(plan.source_workspace), Path(plan.archived_workspace))
+    already_done = not (moved_video or moved_workspace) and plan.completed_at is not None
+    if plan.completed_at is None:
+        plan.completed_at = _now()
+        plan.save(Path(plan.archived_workspace))
+    name = Path(plan.source_video).name
+    if not already_done:
+        log.info("%s: archived to %s", name, plan.archived_video)
+    return CleanupResult(
+        name, "move", plan.archived_video, plan.archived_workspace, already_done=already_done
+    )
+
+
+def _move_video(source: Path, target: Path) -> bool:
+    """Move the file unless that already happened; True when this call moved something."""
+    if not source.exists():
+        if target.is_file():
+            return False
+        raise NothingToCleanUpError(
+            f"{source}: the video is neither there nor at {target}, where cleanup was moving "
+            "it; was it moved by hand? Put it at one of the two places and run cleanup again."
+        )
+    if target.exists():
+        if not _same_file_contents(source, target):
+            raise ArchiveConflictError(
+                f"{target} appeared while {source.name} was being archived and is another "
+                f"file; move it away and run cleanup again."
+            )
+        _delete_source_file(source)  # a crash came after the copy, before the delete
+        return True
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.rename(source, target)
+    except OSError as error:
+        if error.errno != errno.EXDEV:
+            raise
+        _copy_file_verified(source, target)
+        _delete_source_file(source)
+    _fsync(target.parent)
+    return True
+
+
+def _move_workspace(source: Path, target: Path) -> bool:
+    """Move the folder unless that already happened; True when this call moved something."""
+    deleting = source.with_name(f".{source.name}.deleting")
+    if deleting.exists():
+        shutil.rmtree(deleting)
+    if not source.exists():
+        return False
+    if target.exists():
+        if _tree_sizes(source) != _tree_sizes(target):
+            raise ArchiveConflictError(
+                f"{target} appeared while {source.name} was being archived and holds other "
+                "files; move it away and run cleanup again."
+            )
+        _delete_source_tree(source)  # a crash came after the copy, before the delete
+        return True
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.rename(source, target)
+    except OSError as error:
+        if error.errno != errno.EXDEV:
+            raise
+        _copy_tree_verified(source, target)
+        _delete_source_tree(source)
+    _fsync(target.parent)
+    return True
+
+
+def _same_file_contents(first: Path, second: Path) -> bool:
+    """Size and modification time: an archive copy keeps both (copy2), another file hardly."""
+    a, b = first.stat(), second.stat()
+    return a.st_size == b.st_size and int(a.st_mtime) == int(b.st_mtime)
+
+
+def _copy_file_verified(source: Path, target: Path) -> None:
+    partial = target.with_name(f".{target.name}.partial")
+    shutil.copy2(source, partial)
+    _verify_and_sync(source, partial)
+    os.rename(partial, target)
+
+
+def _verify_and_sync(source: Path, copy: Path) -> None:
+    if copy.stat().st_size != source.stat().st_size:
+        copy.unlink()
+        raise CopyVerificationError(
+            f"copying {source} to {copy.parent} gave {copy.stat().st_size} bytes instead of "
+            f"{source.stat().st_size}; the source is kept, cleanup will try again."
+        )
+    _fsync(copy)
+
+
+def _copy_tree_verified(source: Path, target: Path) -> None:
+    partial = target.with_name(f".{target.name}.partial")
+    if partial.exists():
+        shutil.rmtree(partial)
+    shutil.copytree(source, partial, copy_function=shutil.copy2)
+    for copied in sorted(partial.rglob("*")):
+        if copied.is_file():
+            _verify_and_sync(source / copied.relative_to(partial), copied)
+        else:
+            _fsync(copied)
+    _fsync(partial)
+    os.rename(partial, target)
+
+
+def _tree_sizes(root: Path) -> dict[str, int]:
+    return {
+        str(path.relative_to(root)): path.stat().st_size
+        for path in root.rglob("*")
+        if path.is_file()
+    }
+
+
+def _delete_source_file(source: Path) -> None:
+    source.unlink()
+    _fsync(source.parent)
+
+
+def _delete_source_tree(source: Path) -> None:
+    # Renamed first, in one step: a crash during the deletion leaves no half workspace behind
+    # under the real name.
+    deleting = source.with_name(f".{source.name}.deleting")
+    os.rename(source, deleting)
+    shutil.rmtree(deleting)
+
+
+def _fsync(path: Path) -> None:
+    """Flush a file's data, or a directory's entries, to disk."""
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)

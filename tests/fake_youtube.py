@@ -1,0 +1,646 @@
+"""A local YouTube Data API v3 server for the uploader's tests and benchmark.
+
+A real threaded HTTP server on 127.0.0.1 speaking the parts the uploader uses, as Google does:
+resumable `videos.insert` (initiation -> `Location`, chunk PUTs answered `308` with `Range`, the
+offset query `Content-Range: bytes */SIZE`, a final `200` with the video resource),
+`thumbnails.set` (refuses images over 2 MB), `videos.update`, `channels.list`, and the OAuth token
+endpoint (authorization code and refresh grants). Every API call needs a valid bearer token.
+
+Faults are injected per test: an HTTP error on chosen chunk requests, a connection dropped in the
+middle of a chunk, a chunk that stalls half-way until released (for killing a client mid-chunk),
+a lost final answer, an error answered once or always by a named call (`quotaExceeded`, thumbnail
+403, 400, 401...), expired access tokens, revoked grants and expired upload sessions.
+
+It keeps a sha256 of the bytes it committed for each video, counts every media byte it read
+(`media_bytes_read`, so a test sees bytes sent twice) and records each call in order (`calls`).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import secrets
+import socket
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+THUMBNAIL_MAX_BYTES = 2 * 1024 * 1024
+READ_BLOCK = 1024 * 1024
+CLIENT_ID = "fake-client.apps.googleusercontent.com"
+CLIENT_SECRET = "fake-client-secret"
+
+QUOTA_MESSAGE = (
+    "The request cannot be completed because you have exceeded your "
+    '<a href="/youtube/v3/getting-started#quota">quota</a>.'
+)
+UPLOAD_LIMIT_MESSAGE = "The user has exceeded the number of videos they may upload."
+THUMBNAIL_FORBIDDEN_MESSAGE = (
+    "The authenticated user doesn't have permissions to upload and set custom video thumbnails."
+)
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as handle:
+        while block := handle.read(READ_BLOCK):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@dataclass
+class Call:
+    """One request as the fake understood it, in arrival order."""
+
+    name: str
+    status: int
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class FakeVideo:
+    id: str
+    snippet: dict[str, Any]
+    status: dict[str, Any]
+    size: int
+    sha256: str
+    thumbnail_sha256: str | None = None
+
+    def resource(self) -> dict[str, Any]:
+        return {
+            "kind": "youtube#video",
+            "id": self.id,
+            "snippet": self.snippet,
+            "status": self.status,
+        }
+
+
+@dataclass
+class Session:
+    id: str
+    size: int
+    body: dict[str, Any]
+    committed: int = 0
+    digest: Any = field(default_factory=hashlib.sha256)
+    video_id: str | None = None
+
+
+@dataclass
+class Pause:
+    """A chunk request that stops half-way: `reached` is set then, `release` lets it drop."""
+
+    reached: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
+
+
+@dataclass
+class Consent:
+    """What the person agreed to in the (simulated) browser: the code's scopes and PKCE."""
+
+    scopes: list[str]
+    redirect_uri: str
+    code_challenge: str | None
+
+
+@dataclass
+class InjectedError:
+    status: int
+    reason: str
+    message: str
+    times: int | None  # None: every time
+
+
+class FakeYouTube:
+    """Start with `with FakeYouTube() as fake:`; `fake.root_url` is YOUTUBE_API_ROOT."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.secrets_issued: list[str] = []
+        self.access_tokens = {self.new_secret("ya29.fake-access-")}
+        self.refresh_token = self.new_secret("1//fake-refresh-")
+        self.grant_revoked = False
+        self.consented_scopes: list[str] = []
+        self.videos: dict[str, FakeVideo] = {}
+        self.sessions: dict[str, Session] = {}
+        self.calls: list[Call] = []
+        self.media_bytes_read = 0
+        self.chunk_requests = 0
+        self.chunk_faults: dict[int, int] = {}
+        self.dropped_chunks: set[int] = set()
+        self.paused_chunks: dict[int, Pause] = {}
+        self.drop_final_answer = False
+        self.errors: dict[str, InjectedError] = {}
+        self.issued_codes: dict[str, Consent] = {}
+        self.raw_uploads: list[tuple[int, str]] = []
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self._server.daemon_threads = True
+        self._server.fake = self  # type: ignore[attr-defined]
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def new_secret(self, prefix: str = "") -> str:
+        """A token, code or session id; each is kept in `secrets_issued` for leak checks."""
+        secret = prefix + secrets.token_urlsafe(24)
+        self.secrets_issued.append(secret)
+        return secret
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    def __enter__(self) -> FakeYouTube:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for pause in self.paused_chunks.values():
+            pause.release.set()
+        self._server.shutdown()
+        self._server.server_close()
+
+    @property
+    def root_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}/"
+
+    @property
+    def token_uri(self) -> str:
+        return self.root_url + "token"
+
+    def client_secrets(self) -> dict[str, Any]:
+        """An installed-app OAuth client whose token endpoint is this server."""
+        return {
+            "installed": {
+                "client_id": CLIENT_ID,
+                "client_secret": CLIENT_SECRET,
+                "auth_uri": self.root_url + "o/oauth2/auth",
+                "token_uri": self.token_uri,
+                "redirect_uris": ["http://localhost"],
+            }
+        }
+
+    def authorized_user(self, scopes: list[str]) -> dict[str, Any]:
+        """A token file's content, as `auth` saves it, holding this server's valid tokens."""
+        return {
+            "token": next(iter(self.access_tokens)),
+            "refresh_token": self.refresh_token,
+            "token_uri": self.token_uri,
+            "client_id": CLIENT_ID,
+            "client_secret": CLIENT_SECRET,
+            "scopes": scopes,
+            "expiry": "2999-01-01T00:00:00Z",
+        }
+
+    def consent(self, authorization_url: str) -> str:
+        """Play the person's browser on Google's consent page: approve the request and return
+        the redirect (to the app's local server) carrying the authorization code and state."""
+        query = {k: v[0] for k, v in parse_qs(urlsplit(authorization_url).query).items()}
+        if query.get("client_id") != CLIENT_ID or query.get("response_type") != "code":
+            raise ValueError(f"not an authorization request of this client: {query}")
+        code = self.new_secret("4/fake-code-")
+        with self.lock:
+            self.issued_codes[code] = Consent(
+                query["scope"].split(), query["redirect_uri"], query.get("code_challenge")
+            )
+        return f"{query['redirect_uri']}?{urlencode({'state': query['state'], 'code': code})}"
+
+    # -- fault injection ------------------------------------------------------------------------
+
+    def fail_chunk_requests(self, status: int, *numbers: int) -> None:
+        """Answer `status` to the chunk PUTs with these 1-based arrival numbers."""
+        self.chunk_faults.update(dict.fromkeys(numbers, status))
+
+    def drop_chunk_request(self, number: int) -> None:
+        """Read half of that chunk PUT, then close the connection without an answer."""
+        self.dropped_chunks.add(number)
+
+    def pause_chunk_request(self, number: int) -> Pause:
+        """Read half of that chunk PUT, wait for `release`, then drop the connection."""
+        pause = self.paused_chunks[number] = Pause()
+        return pause
+
+    def lose_final_answer(self) -> None:
+        """Commit the last chunk and create the video, but close without answering once."""
+        self.drop_final_answer = True
+
+    def fail(
+        self, call: str, status: int, reason: str, message: str, times: int | None = 1
+    ) -> None:
+        """Answer `call` (e.g. `videos.insert`) with a Google-style error."""
+        self.errors[call] = InjectedError(status, reason, message, times)
+
+    def expire_access_tokens(self) -> None:
+        """Every access token issued so far gets 401; a refresh still works."""
+        with self.lock:
+            self.access_tokens.clear()
+
+    def revoke_grant(self) -> None:
+        """The user revoked the app: 401 for API calls, `invalid_grant` for refreshes."""
+        with self.lock:
+            self.access_tokens.clear()
+            self.grant_revoked = True
+
+    def expire_sessions(self) -> None:
+        with self.lock:
+            self.sessions.clear()
+
+    # -- inspection -----------------------------------------------------------------------------
+
+    def call_names(self) -> list[str]:
+        with self.lock:
+            return [call.name for call in self.calls]
+
+    def calls_named(self, name: str) -> list[Call]:
+        with self.lock:
+            return [call for call in self.calls if call.name == name]
+
+    def committed_bytes(self) -> int:
+        with self.lock:
+            return sum(session.committed for session in self.sessions.values())
+
+    # -- internals used by the handler ----------------------------------------------------------
+
+    def record(self, name: str, status: int, **detail: Any) -> None:
+        with self.lock:
+            self.calls.append(Call(name, status, detail))
+
+    def injected(self, call: str) -> InjectedError | None:
+        with self.lock:
+            error = self.errors.get(call)
+            if error is None:
+                return None
+            if error.times is not None:
+                error.times -= 1
+                if error.times <= 0:
+                    del self.errors[call]
+            return error
+
+    def create_video(self, session: Session) -> FakeVideo:
+        video_id = secrets.token_urlsafe(8).replace("-", "x").replace("_", "y")[:11]
+        snippet = dict(session.body.get("snippet", {}))
+        status = dict(session.body.get("status", {}))
+        status.setdefault("privacyStatus", "public")
+        status["uploadStatus"] = "uploaded"
+        video = FakeVideo(video_id, snippet, status, session.size, session.digest.hexdigest())
+        self.videos[video_id] = video
+        session.video_id = video_id
+        return video
+
+
+def error_body(status: int, reason: str, message: str) -> dict[str, Any]:
+    return {
+        "error": {
+            "code": status,
+            "message": message,
+            "errors": [{"message": message, "domain": "youtube", "reason": reason}],
+        }
+    }
+
+
+class _Dropped(Exception):
+    """The connection was closed on purpose, without an answer."""
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "FakeYouTube/1"
+
+    @property
+    def fake(self) -> FakeYouTube:
+        return self.server.fake  # type: ignore[attr-defined]
+
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body go out in two writes; without this, Nagle's algorithm holds the body
+        # until the client's delayed ACK (40 ms a JSON answer), which Google's servers don't do.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def log_message(self, format: str, *args: Any) -> None:  # the tests' output stays quiet
+        pass
+
+    # -- plumbing -------------------------------------------------------------------------------
+
+    def _route(self) -> tuple[str, dict[str, list[str]]]:
+        parts = urlsplit(self.path)
+        return parts.path, parse_qs(parts.query)
+
+    def _send_json(self, status: int, data: Any, headers: dict[str, str] | None = None) -> None:
+        body = json.dumps(data).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=UTF-8")
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _send_empty(self, status: int, headers: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        self.send_header("Content-Length", "0")
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+
+    def _send_error(self, name: str, status: int, reason: str, message: str) -> None:
+        self.fake.record(name, status, reason=reason)
+        self._send_json(status, error_body(status, reason, message))
+
+    def _body(self) -> bytes:
+        return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+
+    def _drop(self) -> None:
+        self.close_connection = True
+        raise _Dropped
+
+    def _authorized(self, name: str) -> bool:
+        token = self.headers.get("Authorization", "").removeprefix("Bearer ")
+        with self.fake.lock:
+            valid = token in self.fake.access_tokens
+        if not valid:
+            self._body()
+            self._send_error(
+                name, 401, "authError", "Request had invalid authentication credentials."
+            )
+        return valid
+
+    def _injected_error(self, name: str) -> bool:
+        error = self.fake.injected(name)
+        if error is None:
+            return False
+        self._body()
+        self._send_error(name, error.status, error.reason, error.message)
+        return True
+
+    def _dispatch(self, handlers: dict[str, Any]) -> None:
+        path, query = self._route()
+        handler = handlers.get(path)
+        try:
+            if handler is None:
+                self._body()
+                self._send_error(f"unknown {self.command} {path}", 404, "notFound", "Not Found")
+            else:
+                handler(query)
+        except _Dropped:
+            pass
+
+    def do_POST(self) -> None:
+        self._dispatch(
+            {
+                "/upload/youtube/v3/videos": self._insert,
+                "/upload/youtube/v3/thumbnails/set": self._thumbnail,
+                "/token": self._token,
+            }
+        )
+
+    def do_PUT(self) -> None:
+        self._dispatch(
+            {
+                "/upload/youtube/v3/videos": self._chunk,
+                "/youtube/v3/videos": self._update,
+                "/raw-upload": self._raw_upload,
+            }
+        )
+
+    def do_GET(self) -> None:
+        self._dispatch({"/youtube/v3/channels": self._channels})
+
+    # -- OAuth ----------------------------------------------------------------------------------
+
+    def _token(self, query: dict[str, list[str]]) -> None:
+        form = {k: v[0] for k, v in parse_qs(self._body().decode()).items()}
+        basic = self.headers.get("Authorization", "").removeprefix("Basic ")
+        if basic:  # the client may authenticate in the body or with HTTP Basic, as at Google
+            client_id, _, client_secret = base64.b64decode(basic).decode().partition(":")
+            form.update(client_id=client_id, client_secret=client_secret)
+        fake = self.fake
+        grant = form.get("grant_type")
+        if form.get("client_id") != CLIENT_ID or form.get("client_secret") != CLIENT_SECRET:
+            fake.record("token", 401, grant=grant)
+            self._send_json(401, {"error": "invalid_client"})
+            return
+        scopes = self._granted_scopes(grant, form)
+        if scopes is None:
+            fake.record("token", 400, grant=grant)
+            self._send_json(
+                400,
+                {
+                    "error": "invalid_grant",
+                    "error_description": "Token has been expired or revoked.",
+                },
+            )
+            return
+        access = fake.new_secret("ya29.fake-access-")
+        with fake.lock:
+            fake.access_tokens.add(access)
+        answer = {
+            "access_token": access,
+            "expires_in": 3599,
+            "token_type": "Bearer",
+            "scope": " ".join(scopes),
+        }
+        if grant == "authorization_code":
+            answer["refresh_token"] = fake.refresh_token
+        fake.record("token", 200, grant=grant)
+        self._send_json(200, answer)
+
+    def _granted_scopes(self, grant: str | None, form: dict[str, str]) -> list[str] | None:
+        """The scopes a valid grant carries, or None for an invalid one."""
+        fake = self.fake
+        with fake.lock:
+            if grant == "refresh_token":
+                if fake.grant_revoked or form.get("refresh_token") != fake.refresh_token:
+                    return None
+                return form["scope"].split() if form.get("scope") else fake.consented_scopes
+            consent = fake.issued_codes.pop(form.get("code", ""), None)
+        if grant != "authorization_code" or consent is None:
+            return None
+        if form.get("redirect_uri") != consent.redirect_uri:
+            return None
+        if consent.code_challenge is not None:
+            verifier = form.get("code_verifier", "").encode()
+            challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier).digest()).rstrip(b"=")
+            if challenge.decode() != consent.code_challenge:
+                return None
+        fake.consented_scopes = consent.scopes
+        return consent.scopes
+
+    # -- channels.list --------------------------------------------------------------------------
+
+    def _channels(self, query: dict[str, list[str]]) -> None:
+        if not self._authorized("channels.list") or self._injected_error("channels.list"):
+            return
+        self.fake.record("channels.list", 200, mine=query.get("mine"))
+        self._send_json(
+            200,
+            {"kind": "youtube#channelListResponse", "items": [{"id": "UCfakeCafeChannel0000000"}]},
+        )
+
+    # -- videos.insert (resumable) --------------------------------------------------------------
+
+    def _insert(self, query: dict[str, list[str]]) -> None:
+        if query.get("uploadType") != ["resumable"]:
+            self._body()
+            self._send_error("videos.insert", 400, "badRequest", "Only resumable uploads here.")
+            return
+        if not self._authorized("videos.insert") or self._injected_error("videos.insert"):
+            return
+        body = json.loads(self._body() or b"{}")
+        size = int(self.headers.get("X-Upload-Content-Length", "-1"))
+        title = body.get("snippet", {}).get("title", "")
+        if not title or len(title) > 100 or "<" in title or ">" in title:
+            self._send_error("videos.insert", 400, "invalidTitle", "The video title is invalid.")
+            return
+        session = Session(self.fake.new_secret(), size, body)
+        with self.fake.lock:
+            self.fake.sessions[session.id] = session
+        self.fake.record(
+            "videos.insert",
+            200,
+            privacy=body.get("status", {}).get("privacyStatus"),
+            part=query.get("part"),
+            size=size,
+        )
+        location = f"{self.fake.root_url}upload/youtube/v3/videos?uploadType=resumable"
+        self._send_empty(200, {"Location": f"{location}&upload_id={session.id}"})
+
+    def _chunk(self, query: dict[str, list[str]]) -> None:
+        fake = self.fake
+        with fake.lock:
+            session = fake.sessions.get(query.get("upload_id", [""])[0])
+        if session is None:
+            self._body()
+            self._send_error("upload.chunk", 404, "notFound", "The upload session expired.")
+            return
+        if not self._authorized("upload.chunk"):
+            return
+        content_range = self.headers.get("Content-Range", "")
+        length = int(self.headers.get("Content-Length") or 0)
+        if content_range.startswith("bytes */"):
+            self._answer_offset(session, "upload.query")
+            return
+        with fake.lock:
+            fake.chunk_requests += 1
+            number = fake.chunk_requests
+        if number in fake.chunk_faults:
+            self._read_media(length)
+            self._send_error("upload.chunk", fake.chunk_faults[number], "backendError", "Backend")
+            return
+        start = int(content_range.removeprefix("bytes ").split("-")[0])
+        if number in fake.dropped_chunks or number in fake.paused_chunks:
+            self._read_media(length // 2)
+            fake.record("upload.chunk", 0, start=start, dropped=True)
+            if number in fake.paused_chunks:
+                fake.paused_chunks[number].reached.set()
+                fake.paused_chunks[number].release.wait()
+            self._drop()
+        with fake.lock:
+            held = session.committed
+        # Hashed while it arrives (as the raw PUT of the benchmark is), into a copy kept only
+        # if the whole chunk comes; bytes the session already holds are skipped.
+        pending = session.digest.copy()
+        received = self._read_media(length, pending, skip=max(0, held - start))
+        if received < length:
+            fake.record("upload.chunk", 0, start=start, dropped=True)
+            self._drop()
+        with fake.lock:
+            if start <= held < start + length and session.committed == held:
+                session.digest = pending
+                session.committed = start + length
+            finished = session.committed >= session.size and session.video_id is None
+            if finished:
+                fake.create_video(session)
+        fake.record("upload.chunk", 200, start=start, length=length)
+        if finished and fake.drop_final_answer:
+            fake.drop_final_answer = False
+            self._drop()
+        self._answer_offset(session, "upload.chunk", record=False)
+
+    def _read_media(self, length: int, digest: Any = None, skip: int = 0) -> int:
+        """Read up to `length` body bytes, hashing those after the first `skip`."""
+        received = 0
+        while received < length:
+            block = self.rfile.read(min(READ_BLOCK, length - received))
+            if not block:
+                break
+            if digest is not None and received + len(block) > skip:
+                digest.update(block[max(0, skip - received) :])
+            received += len(block)
+            with self.fake.lock:
+                self.fake.media_bytes_read += len(block)
+        return received
+
+    def _answer_offset(self, session: Session, name: str, record: bool = True) -> None:
+        if session.video_id is not None:
+            if record:
+                self.fake.record(name, 200)
+            self._send_json(200, self.fake.videos[session.video_id].resource())
+            return
+        if record:
+            self.fake.record(name, 308, committed=session.committed)
+        headers = {"Range": f"bytes=0-{session.committed - 1}"} if session.committed else {}
+        self._send_empty(308, headers)
+
+    # -- thumbnails.set -------------------------------------------------------------------------
+
+    def _thumbnail(self, query: dict[str, list[str]]) -> None:
+        if not self._authorized("thumbnails.set") or self._injected_error("thumbnails.set"):
+            return
+        data = self._body()
+        video = self.fake.videos.get(query.get("videoId", [""])[0])
+        if video is None:
+            self._send_error("thumbnails.set", 404, "videoNotFound", "Video not found.")
+            return
+        if len(data) > THUMBNAIL_MAX_BYTES:
+            self._send_error(
+                "thumbnails.set",
+                400,
+                "mediaBodyTooLarge",
+                "The thumbnail image file is too large (at most 2 MB).",
+            )
+            return
+        if self.headers.get("Content-Type") not in ("image/jpeg", "image/png"):
+            self._send_error("thumbnails.set", 400, "invalidImage", "The image is not JPEG/PNG.")
+            return
+        video.thumbnail_sha256 = hashlib.sha256(data).hexdigest()
+        self.fake.record("thumbnails.set", 200, video_id=video.id, size=len(data))
+        url = f"{self.fake.root_url}vi/{video.id}/maxresdefault.jpg"
+        self._send_json(
+            200,
+            {
+                "kind": "youtube#thumbnailSetResponse",
+                "items": [{"default": {"url": url, "width": 1280, "height": 720}}],
+            },
+        )
+
+    # -- videos.update --------------------------------------------------------------------------
+
+    def _update(self, query: dict[str, list[str]]) -> None:
+        if not self._authorized("videos.update") or self._injected_error("videos.update"):
+            return
+        body = json.loads(self._body() or b"{}")
+        video = self.fake.videos.get(body.get("id", ""))
+        if video is None:
+            self._send_error("videos.update", 404, "videoNotFound", "Video not found.")
+            return
+        if "status" in query.get("part", [""])[0].split(","):
+            video.status.update(body.get("status", {}))
+        self.fake.record(
+            "videos.update", 200, video_id=video.id, privacy=video.status.get("privacyStatus")
+        )
+        self._send_json(200, video.resource())
+
+    # -- the benchmark's baseline: one plain PUT of a whole file --------------------------------
+
+    def _raw_upload(self, query: dict[str, list[str]]) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        digest = hashlib.sha256()
+        remaining = length
+        while remaining:
+            block = self.rfile.read(min(READ_BLOCK, remaining))
+            if not block:
+                self._drop()
+            digest.update(block)
+            remaining -= len(block)
+        self.fake.raw_uploads.append((length, digest.hexdigest()))
+        self._send_empty(200)
