@@ -5,6 +5,8 @@ thread heartbeats every few seconds (so a dead worker is noticed quickly) with t
 progress, and forwards that progress to the workflow as a signal so `get_status` can show it.
 A stage's `PipelineError` (bad input, auth, quota: things a person must fix) becomes a
 non-retryable `ApplicationError` named after the error class; anything else is retried.
+Cancellation is cooperative: the SDK never raises into a stage at an arbitrary line (a cleanup
+always finishes its move); a stage with progress stops at its next progress call.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import TypeVar
 
 from temporalio import activity
 from temporalio.client import Client
-from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
+from temporalio.exceptions import ApplicationError, ApplicationErrorCategory, CancelledError
 
 import cleanup
 import thumbnail_enhancement
@@ -116,16 +118,24 @@ class VideoActivities:
         self._loop = loop
 
     def _run(self, work: Callable[[ProgressCallback], T]) -> T:
-        """Run `work(progress)` while heartbeating and forwarding its latest progress."""
+        """Run `work(progress)` while heartbeating and forwarding its latest progress.
+
+        A cancellation (seen through the heartbeats) stops the work at its next progress call,
+        where the stage can stop cleanly, instead of at an arbitrary line of it.
+        """
         info = activity.info()
         latest: list[ProgressReport | None] = [None]
         forwarded: list[ProgressReport | None] = [None]
         stop = threading.Event()
+        cancelled = threading.Event()
         context = contextvars.copy_context()
 
         def publish() -> None:
             report = latest[0]
             context.run(activity.heartbeat, report)
+            if context.run(activity.is_cancelled) and not cancelled.is_set():
+                log.info("%s of %s: cancelled, stopping", info.activity_type, info.workflow_id)
+                cancelled.set()
             if report is None or report == forwarded[0] or not (self._client and self._loop):
                 return
             handle = self._client.get_workflow_handle(info.workflow_id)
@@ -137,6 +147,8 @@ class VideoActivities:
                 publish()
 
         def progress(done: int, total: int) -> None:
+            if cancelled.is_set():
+                raise CancelledError("cancelled by the operator")
             latest[0] = ProgressReport(info.activity_type, done, total)
 
         beater = threading.Thread(target=beat, name=f"heartbeat-{info.activity_id}", daemon=True)
@@ -148,12 +160,12 @@ class VideoActivities:
             stop.set()
             beater.join()
 
-    @activity.defn(name="prepare_video")
+    @activity.defn(name="prepare_video", no_thread_cancel_exception=True)
     def prepare_video(self, video_path: str) -> PreparedVideo:
         metadata = self._run(lambda _: video_prep.prepare_single_video(Path(video_path)))
         return PreparedVideo(metadata.video_file, metadata.title, metadata.duration_seconds)
 
-    @activity.defn(name="rank_thumbnails")
+    @activity.defn(name="rank_thumbnails", no_thread_cancel_exception=True)
     def rank_thumbnails(self, request: RankRequest) -> list[CandidateInfo]:
         candidates = self._run(
             lambda progress: rank_and_store_top_candidates(
@@ -162,7 +174,7 @@ class VideoActivities:
         )
         return [CandidateInfo(c.id, c.rank, c.score, c.timestamp, c.file) for c in candidates]
 
-    @activity.defn(name="select_thumbnail")
+    @activity.defn(name="select_thumbnail", no_thread_cancel_exception=True)
     def select_thumbnail(self, request: SelectRequest) -> str:
         selection = self._run(
             lambda _: thumbnail_selector.record_selection(
@@ -171,7 +183,7 @@ class VideoActivities:
         )
         return selection.candidate_id
 
-    @activity.defn(name="enhance_thumbnail")
+    @activity.defn(name="enhance_thumbnail", no_thread_cancel_exception=True)
     def enhance_thumbnail(self, request: EnhanceRequest) -> str:
         thumbnail = self._run(
             lambda _: thumbnail_enhancement.render_thumbnail(
@@ -180,14 +192,14 @@ class VideoActivities:
         )
         return str(thumbnail)
 
-    @activity.defn(name="upload_video")
+    @activity.defn(name="upload_video", no_thread_cancel_exception=True)
     def upload_video(self, video_path: str) -> PublishedVideo:
         record = self._run(
             lambda progress: uploader.upload_single_video(Path(video_path), progress=progress)
         )
         return PublishedVideo(record.target, record.video_id, record.url)
 
-    @activity.defn(name="cleanup_video")
+    @activity.defn(name="cleanup_video", no_thread_cancel_exception=True)
     def cleanup_video(self, video_path: str) -> str:
         result = self._run(lambda _: cleanup.cleanup_single_video(Path(video_path)))
         return str(result)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
+import shutil
 import uuid
 from pathlib import Path
 
@@ -19,7 +21,9 @@ from temporal.workflows import (
     WAITING_FOR_SELECTION,
     ProcessVideoWorkflow,
 )
+from tests.fake_youtube import FakeYouTube
 from tests.temporal_support import add_video, history_json, running_worker, wait_for_stage
+from tests.upload_support import upload_clip, use_youtube
 
 HISTORIES = Path(__file__).parent / "histories"
 
@@ -143,6 +147,35 @@ async def test_cancel_stops_the_video_and_leaves_the_source(
     await record_history(client, workflow_id, "cancelled_while_waiting")
     assert video.exists()
     assert not (env / "published").exists() or not any((env / "published").iterdir())
+
+
+async def test_cancel_during_the_upload_stops_it_and_never_makes_the_video_public(
+    temporal_env, pipeline_env, clip_cache, env, monkeypatch, caplog
+):
+    client = temporal_env.client
+    caplog.set_level(logging.INFO, logger="temporal.activities")
+    with FakeYouTube() as youtube:
+        use_youtube(env, monkeypatch, youtube)
+        pipeline_env(VIDEO_PRIVACY_STATUS="public", SELECTION_TIMEOUT="1s")
+        video = env / "videos" / unique_name()
+        shutil.copyfile(upload_clip(clip_cache), video)  # five 1 MB chunks
+        pause = youtube.pause_chunk_request(2)
+        async with running_worker(client):
+            workflow_id = (await start(client, video)).workflow_id
+            assert await asyncio.to_thread(pause.reached.wait, 60), "no upload started"
+            await temporal_client.cancel(client, workflow_id)
+            while "upload_video of " + workflow_id + ": cancelled" not in caplog.text:
+                await asyncio.sleep(0.2)
+            pause.release.set()  # the chunk in flight fails; the uploader stops before the next
+            with pytest.raises(WorkflowFailureError):
+                await typed_handle(client, workflow_id).result()
+        assert (await client.get_workflow_handle(workflow_id).describe()).status == (
+            WorkflowExecutionStatus.CANCELED
+        )
+        assert youtube.videos == {} and not youtube.calls_named("videos.update")
+        assert youtube.committed_bytes() < video.stat().st_size
+    assert video.exists() and not (env / "completed").exists()
+    await record_history(client, workflow_id, "cancelled_during_upload")
 
 
 async def test_start_twice_creates_nothing_new_and_retry_failed_restarts(
