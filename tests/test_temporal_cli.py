@@ -11,10 +11,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
+from temporalio.service import RPCError, RPCStatusCode
 
 import config
-from temporal.client import DEFAULT_ADDRESS
+from temporal.client import DEFAULT_ADDRESS, workflow_id_for
 from temporal.dev_server import server_command, split_address
 from tests.temporal_support import add_video, running_worker, wait_for_stage
 from tests.test_temporal_workflow import start, typed_handle, unique_name
@@ -80,6 +82,23 @@ def test_server_serves_and_stops_cleanly_on_ctrl_c(env):
     assert process.returncode == 0, output
     assert "Traceback" not in output
     assert (env / "temporal-data" / "temporal.db").is_file()
+
+
+async def test_start_with_an_invalid_youtube_token_starts_nothing(
+    temporal_env, pipeline_env, clip_cache, env
+):
+    pipeline_env(UPLOAD_TARGET="youtube", YOUTUBE_TOKEN_FILE=str(env / "missing-token.json"))
+    video = add_video(clip_cache, env / "videos", unique_name())
+    address = temporal_env.client.service_client.config.target_host
+
+    result = await cli_async("start", address=address)
+
+    assert result.returncode == 1 and "Traceback" not in result.stdout + result.stderr
+    assert "auth" in result.stdout and "Nothing was started." in result.stdout
+    handle = temporal_env.client.get_workflow_handle(workflow_id_for(video.resolve()))
+    with pytest.raises(RPCError) as never_started:
+        await handle.describe()
+    assert never_started.value.status == RPCStatusCode.NOT_FOUND
 
 
 def test_unreachable_server_is_one_clear_line(env):
