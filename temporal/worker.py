@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import sys
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -23,6 +26,16 @@ from temporal.workflows import VIDEO_STAGE, ProcessVideoWorkflow
 log = logging.getLogger(__name__)
 
 GRACEFUL_SHUTDOWN = timedelta(seconds=10)
+# Activities decode video on every core; at this lower CPU priority (and the threads they start
+# inherit it) workflow tasks, polls and heartbeats still run at once: a busy worker stays prompt.
+ACTIVITY_NICENESS = 10
+
+
+def lower_thread_priority() -> None:
+    """Give the calling thread (and the threads it starts) a lower CPU priority, where the OS
+    allows it per thread (Linux)."""
+    if sys.platform.startswith("linux"):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), ACTIVITY_NICENESS)
 
 
 async def ensure_search_attributes(client: Client) -> None:
@@ -53,7 +66,9 @@ async def run_worker(client: Client, settings: Settings, stop: asyncio.Event) ->
     """Poll the task queue until `stop` is set, then let running activities finish briefly."""
     await ensure_search_attributes(client)
     activities = VideoActivities(client, asyncio.get_running_loop())
-    with ThreadPoolExecutor(max_workers=settings.max_concurrent_activities) as executor:
+    with ThreadPoolExecutor(
+        max_workers=settings.max_concurrent_activities, initializer=lower_thread_priority
+    ) as executor:
         worker = Worker(
             client,
             task_queue=settings.temporal_task_queue,
