@@ -18,7 +18,7 @@ import math
 import os
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
@@ -157,14 +157,6 @@ class Rect:
 
     def contains(self, x: int, y: int) -> bool:
         return self.x <= x < self.right and self.y <= y < self.bottom
-
-    def inside(self, other: Rect) -> bool:
-        return (
-            other.x <= self.x
-            and other.y <= self.y
-            and self.right <= other.right
-            and self.bottom <= other.bottom
-        )
 
 
 @dataclass(frozen=True)
@@ -409,7 +401,6 @@ def tile_texts(candidate: SelectableCandidate) -> tuple[str, str, str]:
 
 
 HELP_KEYS = (
-    ("1–9", "choose"),
     ("arrows / h j k l", "move"),
     ("Enter / Space", "choose highlighted"),
     ("A", "accept #1"),
@@ -498,21 +489,21 @@ def _label(
     )
 
 
-def _help_line(draw: ImageDraw.ImageDraw, where: Layout) -> None:
+def _help_line(draw: ImageDraw.ImageDraw, where: Layout, last_digit: int) -> None:
+    """The keys, starting with the digits that choose a tile (1 to the highest rank)."""
     box = where.help_line
+    keys = ((f"1–{last_digit}" if last_digit > 1 else "1", "choose"), *HELP_KEYS)
     spacing = round(22 * where.scale)
     size = round(14 * where.scale)
     while True:  # shrink the text until the whole line fits
         key_font, text_font = _font(size, "Bold"), _font(size, "Medium")
-        parts = [
-            (key_font.getlength(key) + text_font.getlength(" " + text)) for key, text in HELP_KEYS
-        ]
+        parts = [(key_font.getlength(key) + text_font.getlength(" " + text)) for key, text in keys]
         total = sum(parts) + spacing * (len(parts) - 1)
         if total <= box.width - 2 * spacing or size <= 8:
             break
         size -= 1
     x = box.x + (box.width - total) / 2
-    for key, text in HELP_KEYS:
+    for key, text in keys:
         x = _text_middle(draw, x, box, key, key_font, TEXT)
         x = _text_middle(draw, x, box, " " + text, text_font, MUTED) + spacing
 
@@ -605,7 +596,7 @@ def _draw_static(scene: Scene) -> np.ndarray:
         texts = tile_texts(candidate)
         _badge(draw, tile, texts[0], where.scale, focused=False)
         _label(draw, label, texts, where.scale, focused=False)
-    _help_line(draw, where)
+    _help_line(draw, where, max(c.rank for c in scene.candidates))
     return np.asarray(picture).copy()
 
 
@@ -711,6 +702,32 @@ def require_display() -> tuple[int, int] | None:
         xlib.XCloseDisplay(handle)
 
 
+def _check_opencv_libraries() -> None:
+    """Refuse to open a window that would never appear.
+
+    The Linux wheels of OpenCV and PyAV bundle the same xcb extension libraries under the same
+    file names, and the dynamic loader gives both packages the copies of whichever was imported
+    first. PyAV's copies talk to PyAV's own libxcb, so Qt then hangs for good creating its
+    first window: a process that opens the chooser must import cv2 (this module) before av.
+    """
+    own = Path(cv2.__file__).resolve().parent.parent / "opencv_python.libs"
+    try:
+        names = {path.name for path in own.glob("libxcb*")}
+        maps = Path("/proc/self/maps").read_text()
+    except OSError:  # no /proc: nothing to check
+        return
+    # each line ends with the mapped file's path, the only "/" on the line
+    mapped = {line[line.index("/") :] for line in maps.splitlines() if "/" in line}
+    for path in sorted(mapped):
+        directory, _, name = path.rpartition("/")
+        if name in names and directory != str(own):
+            raise RuntimeError(
+                f"cannot open the chooser window: OpenCV would use {path} instead of its own "
+                "copy (a package bundling it was imported first); import thumbnail_selector "
+                "(or cv2) before av"
+            )
+
+
 def _window_closed() -> bool:
     try:
         return cv2.getWindowProperty(WINDOW_NAME, cv2.WND_PROP_VISIBLE) < 1
@@ -731,7 +748,7 @@ def _open_window(title: str, size: tuple[int, int], screen: tuple[int, int] | No
 
 
 def _event_loop(
-    scene: Scene, state: ChooserState, first_frame: np.ndarray, shown: Callable[[], None]
+    scene: Scene, state: ChooserState, first_frame: np.ndarray, called: float
 ) -> ChooserState:
     clicks: list[tuple[int, int, int]] = []
 
@@ -742,7 +759,7 @@ def _event_loop(
     cv2.setMouseCallback(WINDOW_NAME, on_mouse)
     cv2.imshow(WINDOW_NAME, first_frame)
     key = cv2.waitKeyEx(1)  # maps and paints the window; a key typed already counts
-    shown()
+    log.debug("chooser shown %.0f ms after the call", (time.perf_counter() - called) * 1000)
     while True:
         if _window_closed():
             return replace(state, cancelled=True)
@@ -767,19 +784,16 @@ def choose(candidates: Sequence[SelectableCandidate], title: str) -> str | None:
         )
     called = time.perf_counter()
     screen = require_display()
+    _check_opencv_libraries()
     ordered = sorted(candidates, key=lambda c: c.rank)
     size = canvas_size(screen, len(ordered))
     where = layout(len(ordered), size)
     scene = Scene(where, title, ordered, load_images(ordered, where.preview.width))
     state = ChooserState(ranks=tuple(c.rank for c in ordered), columns=where.columns)
-
-    def shown() -> None:
-        log.debug("chooser shown %.0f ms after the call", (time.perf_counter() - called) * 1000)
-
     first_frame = render(scene, state)  # before the window opens, so it never shows empty
     _open_window(title, size, screen)
     try:
-        state = _event_loop(scene, state, first_frame, shown)
+        state = _event_loop(scene, state, first_frame, called)
     finally:
         if not _window_closed():
             cv2.destroyWindow(WINDOW_NAME)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 import re
 import subprocess
@@ -14,6 +15,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+import config
+from temporal.client import start_video
+from temporal.workflows import WAITING_FOR_SELECTION, ProcessVideoWorkflow
 from tests.selector_support import (
     REPO,
     SCREEN,
@@ -22,6 +26,7 @@ from tests.selector_support import (
     Window,
     candidate_spec,
     ensure_painted,
+    grab,
     missing_gui_tools,
     python_path,
     ranked_video,
@@ -31,7 +36,9 @@ from tests.selector_support import (
     write_candidate_frames,
     xvfb,
 )
+from tests.temporal_support import add_video, running_worker, wait_for_stage
 from thumbnail_selector import ACCENT, PANEL, Layout, canvas_size, layout, load_selection
+from workspace import CANDIDATES_DIR, SELECTED_IMAGE, workspace_dir
 
 pytestmark = [
     pytest.mark.gui,
@@ -44,7 +51,6 @@ pytestmark = [
 SCREENSHOT = REPO / "test-artifacts" / "selector_window.png"
 VIDEO = "md_NhozVinhvsKhanhzLeo.mp4"
 TITLE = f"Nhọ & Vinh vs Khánh & Leo — {VIDEO}"  # what an operator sees: names with diacritics
-KEY_DELAY_MS = "80"  # a quick typist; Qt keeps only the last of keys that arrive in one batch
 RGB_ACCENT = tuple(reversed(ACCENT))
 
 
@@ -83,15 +89,40 @@ def open_chooser(display: Display, frames: list[Path], tmp_path: Path) -> Iterat
         chooser.stop()
 
 
-def press(display: Display, *keys: str) -> None:
-    display.xdotool("key", "--delay", KEY_DELAY_MS, *keys)
+def press(display: Display, key: str) -> None:
+    display.xdotool("key", key)
+
+
+def focused_tile(picture: np.ndarray, where: Layout) -> int | None:
+    """The tile whose label band shows the highlight colour."""
+    for index, label in enumerate(where.labels):
+        if tuple(int(v) for v in picture[label.y + 2, label.x + 2]) == RGB_ACCENT:
+            return index
+    return None
+
+
+def move_focus(display: Display, window: Window, where: Layout, key: str, to: int) -> np.ndarray:
+    """Press `key` and wait until the window highlights tile `to`; returns that window image.
+
+    Keys go one at a time: OpenCV's waitKey returns only the last of the keys that reach Qt
+    while the chooser is drawing, as it does for a person holding a key down.
+    """
+    press(display, key)
+    deadline = time.monotonic() + 10
+    while True:
+        picture = np.asarray(grab(display, window.id))
+        if focused_tile(picture, where) == to:
+            return picture
+        assert time.monotonic() < deadline, f"{key}: the highlight did not move to tile {to}"
+        time.sleep(0.02)
 
 
 def click(display: Display, window: Window, where: Layout, tile: int, clicks: int = 1) -> None:
     x, y = window.screen_point(where.canvas_size, where.tiles[tile].center)
+    # no --sync: it waits for a pointer motion, forever when the pointer is there already;
+    # the X server handles the move before the clicks sent after it anyway
     display.xdotool(
         "mousemove",
-        "--sync",
         str(x),
         str(y),
         "click",
@@ -113,27 +144,27 @@ def test_arrows_move_the_highlight_and_enter_chooses_it(
     display: Display, open_chooser: OpenChooser
 ) -> None:
     chooser, window, where = open_chooser()
-    press(display, "Right", "Right", "Down", "Left")  # tile 1 -> 2 -> 3 -> 6 -> 5
-
-    focused, first = where.labels[4], where.labels[0]
-
-    def pixel(picture: np.ndarray, label) -> tuple[int, ...]:
-        return tuple(int(v) for v in picture[label.y + 2, label.x + 2])
-
-    # the screenshot a person can look at, taken once the last key has been drawn
-    deadline = time.monotonic() + 5
-    while True:
-        grabbed = screenshot(display, window.id, SCREENSHOT)
-        picture = np.asarray(Image.open(grabbed).convert("RGB"))
-        if pixel(picture, focused) == RGB_ACCENT or time.monotonic() > deadline:
-            break
-        time.sleep(0.05)
-    assert picture.shape[:2] == (window.height, window.width)
-    assert pixel(picture, focused) == RGB_ACCENT
-    assert pixel(picture, first) == tuple(reversed(PANEL))
+    assert focused_tile(np.asarray(grab(display, window.id)), where) == 0
+    for key, tile in (("Right", 1), ("Right", 2), ("Down", 5), ("Left", 4)):
+        picture = move_focus(display, window, where, key, tile)
+    first = where.labels[0]
+    assert tuple(int(v) for v in picture[first.y + 2, first.x + 2]) == tuple(reversed(PANEL))
+    # the screenshot a person can look at: 9 candidates, the fifth highlighted
+    screenshot(display, window.id, SCREENSHOT)
+    assert Image.open(SCREENSHOT).size == (window.width, window.height)
 
     press(display, "Return")
     assert chooser.result()[0] == "cand-5"
+
+
+def test_h_j_k_l_move_the_highlight_and_space_chooses_it(
+    display: Display, open_chooser: OpenChooser
+) -> None:
+    chooser, window, where = open_chooser()
+    for key, tile in (("l", 1), ("j", 4), ("l", 5), ("k", 2), ("h", 1)):
+        move_focus(display, window, where, key, tile)
+    press(display, "space")
+    assert chooser.result()[0] == "cand-2"
 
 
 def test_a_click_then_enter_chooses_the_clicked_tile(
@@ -158,14 +189,18 @@ def test_a_accepts_the_top_ranked_wherever_the_focus_is(
 ) -> None:
     shuffled = candidate_spec(frames)
     random.Random(4).shuffle(shuffled)  # the chooser orders them by rank itself
-    chooser, _, _ = open_chooser(shuffled)
-    press(display, "Down", "Right", "a")
+    chooser, window, where = open_chooser(shuffled)
+    move_focus(display, window, where, "Down", 3)
+    move_focus(display, window, where, "Right", 4)
+    press(display, "a")
     assert chooser.result()[0] == "cand-1"
 
 
-def test_escape_cancels(display: Display, open_chooser: OpenChooser) -> None:
-    chooser, _, _ = open_chooser()
-    press(display, "Right", "Escape")
+@pytest.mark.parametrize("key", ["Escape", "q"])
+def test_escape_and_q_cancel(display: Display, open_chooser: OpenChooser, key: str) -> None:
+    chooser, window, where = open_chooser()
+    move_focus(display, window, where, "Right", 1)
+    press(display, key)
     assert chooser.result()[0] is None
 
 
@@ -177,11 +212,32 @@ def test_closing_the_window_cancels_cleanly(display: Display, open_chooser: Open
     assert "Traceback" not in stderr
 
 
-def test_main_select_records_a_choice_and_a_cancel_leaves_the_next_video_waiting(
+def test_a_process_that_imported_pyav_first_gets_an_error_instead_of_a_hung_window(
+    display: Display, frames: list[Path]
+) -> None:
+    # PyAV's wheel bundles the xcb libraries OpenCV's Qt uses; loaded first, they hang Qt
+    script = (
+        "import av\n"
+        "from pathlib import Path\n"
+        "from thumbnail_selector import SelectableCandidate, choose\n"
+        f"choose([SelectableCandidate('a', 1, 0.9, 1.0, Path({str(frames[0])!r}))], 'clip.mp4')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        env={**display.env(), "PYTHONPATH": python_path()},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode != 0
+    assert "import thumbnail_selector (or cv2) before av" in done.stderr
+
+
+def test_main_select_goes_on_after_a_cancel_and_records_the_next_choice(
     display: Display, env: Path
 ) -> None:
-    chosen = ranked_video(env / "videos", "md_NhozVinhvsKhanhzLeo.mp4", count=6)
-    cancelled = ranked_video(env / "videos", "xd_KhanhzVyvsZezTram.mp4", count=4)
+    cancelled = ranked_video(env / "videos", "md_NhozVinhvsKhanhzLeo.mp4", count=6)
+    chosen = ranked_video(env / "videos", "xd_KhanhzVyvsZezTram.mp4", count=4)
     select = subprocess.Popen(
         [sys.executable, str(REPO / "main.py"), "select"],
         env={**display.env(), "PYTHONPATH": python_path(), "COLUMNS": "200"},
@@ -190,7 +246,7 @@ def test_main_select_records_a_choice_and_a_cancel_leaves_the_next_video_waiting
         text=True,
     )
     try:
-        for video, count, key in ((chosen, 6, "2"), (cancelled, 4, "Escape")):
+        for video, count, key in ((cancelled, 6, "Escape"), (chosen, 4, "2")):
             window = wait_for_window(display, re.escape(video.name), canvas_size(SCREEN, count))
             display.xdotool("windowfocus", "--sync", window.id)
             press(display, key)
@@ -201,5 +257,45 @@ def test_main_select_records_a_choice_and_a_cancel_leaves_the_next_video_waiting
             select.wait()
     assert select.returncode == 0, stdout + stderr
     assert load_selection(chosen).candidate_id == f"{chosen.stem}-02"
+    candidate = next((workspace_dir(chosen) / CANDIDATES_DIR).glob("02_*.jpg"))
+    assert (workspace_dir(chosen) / SELECTED_IMAGE).read_bytes() == candidate.read_bytes()
     assert load_selection(cancelled) is None
+    assert not (workspace_dir(cancelled) / SELECTED_IMAGE).exists()
     assert "skipped (cancelled)" in stdout
+
+
+async def test_main_temporal_select_signals_the_tile_chosen_in_the_window(
+    display: Display, temporal_env, pipeline_env, clip_cache, env: Path
+) -> None:
+    client = temporal_env.client
+    video = add_video(clip_cache, env / "videos", "md_NhozVinhvsKhanhzLeo_Window Test.mp4")
+    async with running_worker(client):
+        workflow_id = (await start_video(client, video, config.get_settings())).workflow_id
+        handle = client.get_workflow_handle_for(ProcessVideoWorkflow.run, workflow_id)
+        status = await wait_for_stage(handle, WAITING_FOR_SELECTION)
+        select = subprocess.Popen(
+            [sys.executable, str(REPO / "main_temporal.py"), "select", workflow_id],
+            env={
+                **display.env(),
+                "PYTHONPATH": python_path(),
+                "TEMPORAL_ADDRESS": client.service_client.config.target_host,
+                "COLUMNS": "200",
+            },
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            size = canvas_size(SCREEN, len(status.candidates))
+            window = await asyncio.to_thread(wait_for_window, display, re.escape(video.name), size)
+            display.xdotool("windowfocus", "--sync", window.id)
+            press(display, "3")
+            stdout, stderr = await asyncio.to_thread(select.communicate, timeout=60)
+        finally:
+            if select.poll() is None:
+                select.kill()
+                select.wait()
+        assert select.returncode == 0, stdout + stderr
+        third = status.candidates[2].id
+        assert f"Chose {third}" in stdout
+        assert (await handle.result()).selected_candidate_id == third
