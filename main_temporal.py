@@ -26,6 +26,10 @@ from rich.console import Console
 from rich.table import Table
 from temporalio.client import Client, WorkflowExecutionStatus
 
+# thumbnail_selector (OpenCV) before anything importing PyAV: see its _check_opencv_libraries
+import thumbnail_selector  # noqa: F401
+
+# isort: split
 from config import ConfigError, Settings, get_settings
 from errors import PipelineError
 from temporal import client as temporal_client
