@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from config import ConfigError, get_settings
+from cli_support import console, load_settings_or_exit
+from config import get_settings
 from errors import PipelineError
 
 app = typer.Typer(
@@ -31,7 +31,6 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-console = Console()
 log = logging.getLogger("main")
 
 # A stage action gets the video and a progress callback (done, total) and returns a summary.
@@ -47,14 +46,7 @@ class Outcome:
 
 @app.callback()
 def _load_settings() -> None:
-    try:
-        settings = get_settings()
-    except ConfigError as error:
-        console.print(f"[red]{error}[/red]")
-        raise typer.Exit(2) from None
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    load_settings_or_exit()
 
 
 def input_videos() -> list[Path]:

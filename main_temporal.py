@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import signal
 import subprocess
 import sys
@@ -22,7 +21,6 @@ from pathlib import Path
 from typing import TypeVar
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from temporalio.client import Client, WorkflowExecutionStatus
 
@@ -30,7 +28,8 @@ from temporalio.client import Client, WorkflowExecutionStatus
 import thumbnail_selector  # noqa: F401
 
 # isort: split
-from config import ConfigError, Settings, get_settings
+from cli_support import console, load_settings_or_exit
+from config import Settings, get_settings
 from errors import PipelineError
 from temporal import client as temporal_client
 from temporal.client import NoWorkerError, WorkflowNotFoundError
@@ -47,7 +46,6 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-console = Console()
 T = TypeVar("T")
 
 SELECT_WAIT_SECONDS = 10
@@ -55,14 +53,7 @@ SELECT_WAIT_SECONDS = 10
 
 @app.callback()
 def _load_settings() -> None:
-    try:
-        settings = get_settings()
-    except ConfigError as error:
-        console.print(f"[red]{error}[/red]")
-        raise typer.Exit(2) from None
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    load_settings_or_exit()
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
