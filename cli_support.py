@@ -4,6 +4,7 @@ the way of rich's progress bars and of `--json` output."""
 from __future__ import annotations
 
 import logging
+import sys
 
 import typer
 from rich.console import Console
@@ -17,16 +18,19 @@ console = Console()
 def load_settings_or_exit() -> Settings:
     """The settings, or one message listing every invalid one and exit code 2; sets up logging.
 
-    Log records go to stderr through rich, which prints them above a running progress bar.
+    Log records go to stderr: on a terminal through rich, which prints them above a running
+    progress bar; elsewhere (a log file, CI) as plain lines.
     """
     try:
         settings = get_settings()
     except ConfigError as error:
         console.print(f"[red]{error}[/red]")
         raise typer.Exit(2) from None
-    logging.basicConfig(
-        level=settings.log_level,
-        format="%(name)s: %(message)s",
-        handlers=[RichHandler(console=Console(stderr=True), show_path=False)],
-    )
+    if sys.stderr.isatty():
+        handler: logging.Handler = RichHandler(console=Console(stderr=True), show_path=False)
+        handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
+    else:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=settings.log_level, handlers=[handler])
     return settings

@@ -102,7 +102,7 @@ def print_summary(label: str, outcomes: list[Outcome]) -> None:
         return
     table = Table(title=label, show_lines=False)
     table.add_column("video")
-    table.add_column("result")
+    table.add_column("result", overflow="fold")
     for outcome in outcomes:
         mark = "[green]✓[/green]" if outcome.ok else "[red]✗[/red]"
         table.add_row(outcome.video, f"{mark} {outcome.summary}")
