@@ -267,6 +267,8 @@ def print_recent(summaries: list[temporal_client.WorkflowSummary]) -> None:
         console.print("No workflows yet: `python main_temporal.py start` queues the videos.")
         return
     table = Table("video", "stage", "status", "age", "workflow id", "failure")
+    for column in table.columns:  # the id is copied into `select`: never cut it short
+        column.overflow = "fold"
     for summary in summaries:
         stage = summary.stage
         if summary.progress_percent is not None:
@@ -367,19 +369,23 @@ def server() -> None:
     address = temporal_client.connect_config()["target_host"]
 
     async def work() -> None:
+        stop = asyncio.Event()
+        stop_on_signals(stop)  # SIGTERM too (systemd, pkill): the server must not be orphaned
         process = start_server(settings, address)
         try:
             await wait_until_serving(address, process)
             console.print(f"Temporal at {address}; Web UI at {ui_address(settings)}")
             console.print("Ctrl+C to stop.")
-            await asyncio.to_thread(process.wait)
+            exited = asyncio.create_task(asyncio.to_thread(process.wait))
+            stopping = asyncio.create_task(stop.wait())
+            await asyncio.wait([exited, stopping], return_when=asyncio.FIRST_COMPLETED)
         finally:
             stop_process(process)
-
-    try:
-        run(work)
-    except KeyboardInterrupt:
+        if not stop.is_set():
+            raise fail(f"The Temporal dev server exited with code {process.returncode}.")
         console.print("Temporal server stopped.")
+
+    run(work)
 
 
 def stop_process(process: subprocess.Popen) -> None:

@@ -61,8 +61,10 @@ def test_docker_compose_matches_the_embedded_server(env):
     assert service["volumes"][0].endswith(":/data") and "/data/" in " ".join(command)
 
 
-def test_server_serves_and_stops_cleanly_on_ctrl_c(env):
-    address = f"localhost:{free_port()}"
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM])
+def test_server_serves_and_stops_cleanly_with_its_dev_server(env, stop_signal):
+    port = free_port()
+    address = f"localhost:{port}"
     process = subprocess.Popen(
         [sys.executable, str(ROOT / "main_temporal.py"), "server"],
         stdout=subprocess.PIPE,
@@ -77,11 +79,13 @@ def test_server_serves_and_stops_cleanly_on_ctrl_c(env):
             "No video is waiting for a thumbnail choice."
         )
     finally:
-        process.send_signal(signal.SIGINT)
+        process.send_signal(stop_signal)
         output, _ = process.communicate(timeout=30)
     assert process.returncode == 0, output
-    assert "Traceback" not in output
+    assert "Temporal server stopped." in output and "Traceback" not in output
     assert (env / "temporal-data" / "temporal.db").is_file()
+    with pytest.raises(ConnectionRefusedError), socket.create_connection(("127.0.0.1", port)):
+        pass  # the dev server went with it
 
 
 async def test_start_with_an_invalid_youtube_token_starts_nothing(
