@@ -21,6 +21,7 @@ import itertools
 import logging
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,7 +29,7 @@ from pathlib import Path
 from config import get_settings
 from errors import PipelineError
 from uploader import load_upload_record
-from workspace import UPLOAD_FILE, atomic_write_json, read_json, workspace_dir
+from workspace import UPLOAD_FILE, atomic_write_json, fsync_path, read_json, workspace_dir
 
 log = logging.getLogger(__name__)
 
@@ -184,24 +185,7 @@ def _move_video(source: Path, target: Path) -> bool:
             f"{source}: the video is neither there nor at {target}, where cleanup was moving "
             "it; was it moved by hand? Put it at one of the two places and run cleanup again."
         )
-    if target.exists():
-        if not _same_file_contents(source, target):
-            raise ArchiveConflictError(
-                f"{target} appeared while {source.name} was being archived and is another "
-                f"file; move it away and run cleanup again."
-            )
-        _delete_source_file(source)  # a crash came after the copy, before the delete
-        return True
-    target.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        os.rename(source, target)
-    except OSError as error:
-        if error.errno != errno.EXDEV:
-            raise
-        _copy_file_verified(source, target)
-        _delete_source_file(source)
-    _fsync(target.parent)
-    return True
+    return _rename_or_copy(source, target, _FILE)
 
 
 def _move_workspace(source: Path, target: Path) -> bool:
@@ -211,13 +195,29 @@ def _move_workspace(source: Path, target: Path) -> bool:
         shutil.rmtree(deleting)
     if not source.exists():
         return False
+    return _rename_or_copy(source, target, _TREE)
+
+
+@dataclass(frozen=True)
+class _Kind:
+    """How to compare, copy and delete one kind of thing (a file, a folder) being archived."""
+
+    same: Callable[[Path, Path], bool]
+    copy: Callable[[Path, Path], None]
+    delete: Callable[[Path], None]
+    differs: str  # says that an unexpected target is something else
+
+
+def _rename_or_copy(source: Path, target: Path, kind: _Kind) -> bool:
+    """Rename `source` to `target`; across filesystems copy, verify, sync, then delete. A
+    `target` that is already the copy (a crash came before the delete) only needs the delete."""
     if target.exists():
-        if _tree_sizes(source) != _tree_sizes(target):
+        if not kind.same(source, target):
             raise ArchiveConflictError(
-                f"{target} appeared while {source.name} was being archived and holds other "
-                "files; move it away and run cleanup again."
+                f"{target} appeared while {source.name} was being archived and {kind.differs}; "
+                "move it away and run cleanup again."
             )
-        _delete_source_tree(source)  # a crash came after the copy, before the delete
+        kind.delete(source)
         return True
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -225,9 +225,9 @@ def _move_workspace(source: Path, target: Path) -> bool:
     except OSError as error:
         if error.errno != errno.EXDEV:
             raise
-        _copy_tree_verified(source, target)
-        _delete_source_tree(source)
-    _fsync(target.parent)
+        kind.copy(source, target)
+        kind.delete(source)
+    fsync_path(target.parent)
     return True
 
 
@@ -251,7 +251,7 @@ def _verify_and_sync(source: Path, copy: Path) -> None:
             f"copying {source} to {copy.parent} gave {copy.stat().st_size} bytes instead of "
             f"{source.stat().st_size}; the source is kept, cleanup will try again."
         )
-    _fsync(copy)
+    fsync_path(copy)
 
 
 def _copy_tree_verified(source: Path, target: Path) -> None:
@@ -263,8 +263,8 @@ def _copy_tree_verified(source: Path, target: Path) -> None:
         if copied.is_file():
             _verify_and_sync(source / copied.relative_to(partial), copied)
         else:
-            _fsync(copied)
-    _fsync(partial)
+            fsync_path(copied)
+    fsync_path(partial)
     os.rename(partial, target)
 
 
@@ -278,7 +278,7 @@ def _tree_sizes(root: Path) -> dict[str, int]:
 
 def _delete_source_file(source: Path) -> None:
     source.unlink()
-    _fsync(source.parent)
+    fsync_path(source.parent)
 
 
 def _delete_source_tree(source: Path) -> None:
@@ -289,10 +289,10 @@ def _delete_source_tree(source: Path) -> None:
     shutil.rmtree(deleting)
 
 
-def _fsync(path: Path) -> None:
-    """Flush a file's data, or a directory's entries, to disk."""
-    descriptor = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
+_FILE = _Kind(_same_file_contents, _copy_file_verified, _delete_source_file, "is another file")
+_TREE = _Kind(
+    lambda first, second: _tree_sizes(first) == _tree_sizes(second),
+    _copy_tree_verified,
+    _delete_source_tree,
+    "holds other files",
+)

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.logging import RichHandler
 
 from config import ConfigError, Settings, get_settings
+from errors import PipelineError
 
 console = Console()
 
@@ -34,3 +35,28 @@ def load_settings_or_exit() -> Settings:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=settings.log_level, handlers=[handler])
     return settings
+
+
+def require_upload_auth(nothing_happened: str) -> None:
+    """With UPLOAD_TARGET=youtube, stop (exit code 2) before any work unless the saved token
+    works; `nothing_happened` tells the operator what was not done."""
+    if get_settings().upload_target != "youtube":
+        return
+    from uploader import validate_auth
+
+    try:
+        validate_auth()
+    except PipelineError as error:
+        console.print(f"[red]{error}[/red]\n{nothing_happened}", soft_wrap=True)
+        raise typer.Exit(2) from None
+
+
+def require_display_or_exit() -> None:
+    """Stop (exit code 2) with how to choose without a window when none can open."""
+    from thumbnail_selector import NoDisplayError, require_display
+
+    try:
+        require_display()
+    except NoDisplayError as error:
+        console.print(f"[red]{error}[/red]", soft_wrap=True)
+        raise typer.Exit(2) from None

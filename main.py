@@ -22,7 +22,16 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from cli_support import console, load_settings_or_exit
+# thumbnail_selector (OpenCV) before anything importing PyAV: see its _check_opencv_libraries
+import thumbnail_selector  # noqa: F401
+
+# isort: split
+from cli_support import (
+    console,
+    load_settings_or_exit,
+    require_display_or_exit,
+    require_upload_auth,
+)
 from config import get_settings
 from errors import PipelineError
 
@@ -142,11 +151,8 @@ def rank_action(keep: int) -> StageAction:
 
 def select_action(pick: int | None) -> StageAction:
     """Choose rank `pick`, or in the chooser window when None (the caller checked the display)."""
-    # thumbnail_selector (OpenCV) before anything importing PyAV: see its _check_opencv_libraries
-    from thumbnail_selector import SelectableCandidate, choose, pick_by_rank, record_selection
-
-    # isort: split
     from thumbnail_ranking import load_candidates
+    from thumbnail_selector import SelectableCandidate, choose, pick_by_rank, record_selection
     from workspace import SELECTED_IMAGE
 
     def action(video: Path, report: Callable[[int, int], None]) -> str:
@@ -231,10 +237,6 @@ def select(
     ),
 ) -> None:
     """Choose the thumbnail of every ranked video that has none yet, in a window or with --pick."""
-    # thumbnail_selector (OpenCV) before anything importing PyAV: see its _check_opencv_libraries
-    from thumbnail_selector import NoDisplayError, require_display
-
-    # isort: split
     from workspace import CANDIDATES_FILE, SELECTION_FILE, workspace_dir
 
     videos = input_videos()
@@ -247,11 +249,7 @@ def select(
         )
         return
     if pick is None:
-        try:
-            require_display()
-        except NoDisplayError as error:
-            console.print(f"[red]{error}[/red]", soft_wrap=True)
-            raise typer.Exit(2) from None
+        require_display_or_exit()
 
     print_summary("select", run_stage("Selecting", waiting, select_action(pick)))
 
@@ -295,19 +293,6 @@ def preview_templates(
     )
 
 
-def require_upload_auth() -> None:
-    """With UPLOAD_TARGET=youtube, stop before any work unless the saved token works."""
-    if get_settings().upload_target != "youtube":
-        return
-    from uploader import validate_auth
-
-    try:
-        validate_auth()
-    except PipelineError as error:
-        console.print(f"[red]{error}[/red]\nNothing was done.", soft_wrap=True)
-        raise typer.Exit(2) from None
-
-
 def skip_note(videos: list[Path], kept: list[Path], why: str) -> None:
     skipped = [video.name for video in videos if video not in kept]
     if skipped:
@@ -338,7 +323,7 @@ def upload() -> None:
     """Publish every enhanced video to UPLOAD_TARGET (on YouTube: private until the thumbnail)."""
     from workspace import THUMBNAIL_FILE, workspace_dir
 
-    require_upload_auth()
+    require_upload_auth("Nothing was done.")
     videos = input_videos()
     ready = [video for video in videos if (workspace_dir(video) / THUMBNAIL_FILE).is_file()]
     skip_note(videos, ready, "without a thumbnail (run `python main.py enhance` first)")
@@ -375,10 +360,6 @@ def run_all(
     ),
 ) -> None:
     """Prepare, rank, select, enhance, upload and clean up every video, in the café's order."""
-    # thumbnail_selector (OpenCV) before anything importing PyAV: see its _check_opencv_libraries
-    from thumbnail_selector import NoDisplayError, require_display
-
-    # isort: split
     from workspace import SELECTION_FILE, workspace_dir
 
     def unselected(video: Path) -> bool:
@@ -386,13 +367,9 @@ def run_all(
 
     settings = get_settings()
     if pick is None:
-        try:
-            require_display()
-        except NoDisplayError as error:
-            console.print(f"[red]{error}[/red]", soft_wrap=True)
-            raise typer.Exit(2) from None
+        require_display_or_exit()
     template = checked_template(None)
-    require_upload_auth()
+    require_upload_auth("Nothing was done.")
     stages = {
         "prepare": AllStage("Preparing", prepare_action()),
         # a video already chosen keeps its choice: ranking again would replace its candidates

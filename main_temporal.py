@@ -28,7 +28,7 @@ from temporalio.client import Client, WorkflowExecutionStatus
 import thumbnail_selector  # noqa: F401
 
 # isort: split
-from cli_support import console, load_settings_or_exit
+from cli_support import console, load_settings_or_exit, require_upload_auth
 from config import Settings, get_settings
 from errors import PipelineError
 from temporal import client as temporal_client
@@ -100,18 +100,6 @@ def videos_to_start(paths: list[Path] | None) -> list[Path]:
     return find_videos(input_dir)
 
 
-def check_upload_auth(settings: Settings) -> None:
-    """With the youtube target, refuse to queue anything until the token works."""
-    if settings.upload_target != "youtube":
-        return
-    from uploader import validate_auth
-
-    try:
-        validate_auth()
-    except PipelineError as error:
-        raise fail(f"{error}\nNothing was started.") from None
-
-
 async def start_all(client: Client, videos: list[Path], retry_failed: bool) -> list[str]:
     """Start a workflow per video; returns the ids of every video's workflow."""
     settings = get_settings()
@@ -136,9 +124,8 @@ def start(
     ),
 ) -> None:
     """Queue a durable workflow for every video; never twice for the same video."""
-    settings = get_settings()
     videos = videos_to_start(paths)
-    check_upload_auth(settings)
+    require_upload_auth("Nothing was started.")
 
     async def work() -> None:
         await start_all(await connect(), videos, retry_failed)
@@ -445,7 +432,7 @@ def up(
 
     settings = get_settings()
     videos = videos_to_start(None)
-    check_upload_auth(settings)
+    require_upload_auth("Nothing was started.")
     address = temporal_client.connect_config()["target_host"]
 
     async def work() -> int:

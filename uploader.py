@@ -58,6 +58,7 @@ from workspace import (
     UPLOAD_SESSION_FILE,
     atomic_write_json,
     atomic_write_text,
+    fsync_path,
     read_json,
     workspace_dir,
 )
@@ -306,9 +307,9 @@ def _copy_folder_into_place(sources: list[Path], folder: Path, progress: Progres
         _copy_file(sources[0], partial / sources[0].name, lambda done: progress(done, total))
         for source in sources[1:]:
             _copy_file(source, partial / source.name, lambda done: None)
-        _fsync_path(partial)
+        fsync_path(partial)
         os.rename(partial, folder)
-        _fsync_path(folder.parent)
+        fsync_path(folder.parent)
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
         raise
@@ -323,14 +324,6 @@ def _copy_file(source: Path, target: Path, copied: Callable[[int], None]) -> Non
             copied(done)
         writer.flush()
         os.fsync(writer.fileno())
-
-
-def _fsync_path(path: Path) -> None:
-    descriptor = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
 
 
 # -- OAuth token --------------------------------------------------------------------------------

@@ -3,6 +3,7 @@ never overwriting, and finishes the job when run again after a crash."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import subprocess
@@ -116,13 +117,13 @@ def test_a_crash_after_the_copy_before_the_delete_is_finished_by_the_rerun(
     def crash(source: Path) -> None:
         raise OSError("simulated crash before deleting the source")
 
-    real_delete = cleanup._delete_source_file
-    monkeypatch.setattr(cleanup, "_delete_source_file", crash)
+    real_file = cleanup._FILE
+    monkeypatch.setattr(cleanup, "_FILE", dataclasses.replace(real_file, delete=crash))
     with pytest.raises(OSError, match="simulated crash"):
         cleanup.cleanup_single_video(published)
     archived = other_filesystem / VIDEO_NAME
     assert published.is_file() and archived.is_file()  # both copies, nothing lost
-    monkeypatch.setattr(cleanup, "_delete_source_file", real_delete)
+    monkeypatch.setattr(cleanup, "_FILE", real_file)
 
     result = cleanup.cleanup_single_video(published)
 
@@ -134,13 +135,13 @@ def test_a_crash_after_the_copy_before_the_delete_is_finished_by_the_rerun(
 def test_a_crash_between_the_video_and_the_workspace_is_finished_by_the_rerun(
     env, monkeypatch, published, other_filesystem
 ):
-    real_delete = cleanup._delete_source_tree
+    real_tree = cleanup._TREE
 
     def crash_once(source: Path) -> None:
-        monkeypatch.setattr(cleanup, "_delete_source_tree", real_delete)
+        monkeypatch.setattr(cleanup, "_TREE", real_tree)
         raise OSError("simulated crash before deleting the workspace")
 
-    monkeypatch.setattr(cleanup, "_delete_source_tree", crash_once)
+    monkeypatch.setattr(cleanup, "_TREE", dataclasses.replace(real_tree, delete=crash_once))
     with pytest.raises(OSError, match="simulated crash"):
         cleanup.cleanup_single_video(published)
     assert not published.exists() and workspace_dir(published).is_dir()

@@ -97,7 +97,7 @@ async def test_start_with_an_invalid_youtube_token_starts_nothing(
 
     result = await cli_async("start", address=address)
 
-    assert result.returncode == 1 and "Traceback" not in result.stdout + result.stderr
+    assert result.returncode == 2 and "Traceback" not in result.stdout + result.stderr
     assert "auth" in result.stdout and "Nothing was started." in result.stdout
     handle = temporal_env.client.get_workflow_handle(workflow_id_for(video.resolve()))
     with pytest.raises(RPCError) as never_started:
