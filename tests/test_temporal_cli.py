@@ -9,7 +9,12 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 import pytest
 import yaml
@@ -43,6 +48,68 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+@contextmanager
+def cli_process(*args: str, address: str, ready: str) -> Iterator[subprocess.Popen]:
+    """A long-running CLI command (server, worker), once it printed `ready`; stopped with
+    SIGTERM, as a service manager stops it. Its output goes to a file: a pipe nobody reads
+    would fill up and block it."""
+    with tempfile.TemporaryFile("w+") as output:
+        process = subprocess.Popen(
+            [sys.executable, str(ROOT / "main_temporal.py"), *args],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env={**os.environ, "TEMPORAL_ADDRESS": address},
+        )
+        try:
+            # the dev server's own banner may come first
+            wait_until(lambda: ready in printed(output) or process.poll() is not None)
+            assert ready in printed(output), printed(output)
+            yield process
+        finally:
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=30)
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"not so after {timeout} s"
+        time.sleep(0.5)
+
+
+def stage_of(workflow_id: str, address: str) -> str:
+    return json.loads(cli("status", workflow_id, "--json", address=address).stdout)["stage"]
+
+
+def printed(output: IO[str]) -> str:
+    output.seek(0)
+    return output.read()
+
+
+def test_a_waiting_video_survives_a_restart_of_server_and_worker(env, pipeline_env, clip_cache):
+    pipeline_env(TEMPORAL_UI_PORT=str(free_port()))
+    address = f"localhost:{free_port()}"
+    video = add_video(clip_cache, env / "videos", unique_name())
+    workflow_id = workflow_id_for(video.resolve())
+    with (
+        cli_process("server", address=address, ready="Temporal at"),
+        cli_process("worker", address=address, ready="Worker polling"),
+    ):
+        assert cli("start", address=address).returncode == 0
+        wait_until(lambda: workflow_id in cli("pending", address=address).stdout)
+
+    with (
+        cli_process("server", address=address, ready="Temporal at"),
+        cli_process("worker", address=address, ready="Worker polling"),
+    ):
+        assert workflow_id in cli("pending", address=address).stdout
+        chosen = cli("select", workflow_id, "--pick", "1", address=address)
+        assert chosen.returncode == 0 and "Chose" in chosen.stdout, chosen.stdout + chosen.stderr
+        wait_until(lambda: stage_of(workflow_id, address) == "COMPLETED")
+    assert (env / "completed" / video.name).is_file()
 
 
 def test_docker_compose_matches_the_embedded_server(env):
