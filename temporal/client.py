@@ -7,6 +7,7 @@ file), so a self-hosted cluster or Temporal Cloud works by setting the usual var
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import unicodedata
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from temporalio.client import (
     Client,
+    WorkflowExecution,
     WorkflowExecutionStatus,
     WorkflowFailureError,
     WorkflowHandle,
@@ -27,7 +29,9 @@ from temporalio.service import RPCError, RPCStatusCode
 from config import Settings
 from temporal.signals import THUMBNAIL_SELECTED_SIGNAL, ThumbnailSelectedSignal
 from temporal.workflows import (
+    RANKING,
     STATUS_QUERY,
+    UPLOADING,
     VIDEO_STAGE,
     WAITING_FOR_SELECTION,
     ProcessVideoInput,
@@ -169,29 +173,34 @@ class WorkflowSummary:
 
 
 async def recent_workflows(client: Client, limit: int = 20) -> list[WorkflowSummary]:
-    summaries = []
-    async for execution in client.list_workflows(f'WorkflowType="{WORKFLOW_TYPE}"', limit=limit):
-        memo = await execution.memo()
-        status = execution.status or WorkflowExecutionStatus.RUNNING
-        stage = execution.typed_search_attributes.get(VIDEO_STAGE) or "-"
-        progress = failure = None
-        handle = client.get_workflow_handle(execution.id, run_id=execution.run_id)
-        if status == WorkflowExecutionStatus.RUNNING:
-            progress = await _progress_percent(handle)
-        elif status == WorkflowExecutionStatus.FAILED:
-            failure = await failure_reason(handle)
-        summaries.append(
-            WorkflowSummary(
-                execution.id,
-                memo.get("video_file", execution.id),
-                status.name,
-                stage,
-                execution.start_time,
-                progress,
-                failure,
-            )
-        )
-    return summaries
+    """The latest videos; progress and failure reasons are fetched for all of them at once."""
+    executions = [
+        execution
+        async for execution in client.list_workflows(f'WorkflowType="{WORKFLOW_TYPE}"', limit=limit)
+    ]
+    return list(await asyncio.gather(*(_summary(client, e) for e in executions)))
+
+
+async def _summary(client: Client, execution: WorkflowExecution) -> WorkflowSummary:
+    memo = await execution.memo()
+    status = execution.status or WorkflowExecutionStatus.RUNNING
+    stage = execution.typed_search_attributes.get(VIDEO_STAGE) or "-"
+    progress = failure = None
+    handle = client.get_workflow_handle(execution.id, run_id=execution.run_id)
+    # Only these stages report progress; a query needs a worker, and waits for one.
+    if status == WorkflowExecutionStatus.RUNNING and stage in (RANKING, UPLOADING):
+        progress = await _progress_percent(handle)
+    elif status == WorkflowExecutionStatus.FAILED:
+        failure = await failure_reason(handle)
+    return WorkflowSummary(
+        execution.id,
+        memo.get("video_file", execution.id),
+        status.name,
+        stage,
+        execution.start_time,
+        progress,
+        failure,
+    )
 
 
 async def _progress_percent(handle: WorkflowHandle) -> int | None:

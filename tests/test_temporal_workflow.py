@@ -17,13 +17,15 @@ import config
 from temporal import client as temporal_client
 from temporal.workflows import (
     COMPLETED,
+    UPLOADING,
     VIDEO_STAGE,
     WAITING_FOR_SELECTION,
     ProcessVideoWorkflow,
+    VideoStatus,
 )
 from tests.fake_youtube import FakeYouTube
 from tests.temporal_support import add_video, history_json, running_worker, wait_for_stage
-from tests.upload_support import upload_clip, use_youtube
+from tests.upload_support import CHUNK_BYTES, upload_clip, use_youtube
 
 HISTORIES = Path(__file__).parent / "histories"
 
@@ -41,6 +43,15 @@ def typed_handle(client: Client, workflow_id: str):
 
 def unique_name(prefix: str = "md_AnzBinhvsChizDung") -> str:
     return f"{prefix}_T{uuid.uuid4().hex[:6]}.mp4"
+
+
+async def wait_for_progress(handle, timeout: float = 30) -> VideoStatus:
+    """The status once the running activity has reported progress (every few seconds)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while (status := await temporal_client.query_status(handle)).progress is None:
+        assert asyncio.get_running_loop().time() < deadline, f"no progress after {timeout} s"
+        await asyncio.sleep(0.2)
+    return status
 
 
 async def start(client: Client, video: Path, retry_failed: bool = False):
@@ -163,6 +174,13 @@ async def test_cancel_during_the_upload_stops_it_and_never_makes_the_video_publi
         async with running_worker(client):
             workflow_id = (await start(client, video)).workflow_id
             assert await asyncio.to_thread(pause.reached.wait, 60), "no upload started"
+            one_chunk = int(100 * CHUNK_BYTES / video.stat().st_size)
+            status = await wait_for_progress(typed_handle(client, workflow_id))
+            assert (status.stage, status.progress.percent) == (UPLOADING, one_chunk)
+            recent = await temporal_client.recent_workflows(client)
+            assert next(r for r in recent if r.workflow_id == workflow_id).progress_percent == (
+                one_chunk
+            )
             await temporal_client.cancel(client, workflow_id)
             while "upload_video of " + workflow_id + ": cancelled" not in caplog.text:
                 await asyncio.sleep(0.2)
