@@ -161,9 +161,7 @@ def load_settings(
     """Read and validate every setting; raise ConfigError listing every problem."""
     environ = os.environ if environ is None else environ
     env_file = env_file_for(environ) if env_file is None else env_file
-    from_file: dict[str, str | None] = {}
-    if env_file.is_file():
-        from_file = dotenv_values(env_file)
+    from_file = _read_env_file(env_file, required=bool(environ.get("APP_ENV", "").strip()))
     values: dict[str, Any] = {}
     problems: list[str] = []
     for name, (env, default, parse) in _SPEC.items():
@@ -182,6 +180,23 @@ def load_settings(
             "Invalid configuration (fix it in " + source + "):\n  " + "\n  ".join(problems)
         )
     return Settings(**values)
+
+
+def _read_env_file(env_file: Path, required: bool) -> dict[str, str | None]:
+    """The file's settings; none when it is absent, unless APP_ENV named it."""
+    if not env_file.is_file():
+        if required:
+            raise ConfigError(
+                f"APP_ENV names {env_file}, which does not exist: create it, or unset APP_ENV "
+                "to use .env."
+            )
+        return {}
+    try:
+        return dotenv_values(env_file)
+    except UnicodeDecodeError:
+        raise ConfigError(
+            f"{env_file} is not UTF-8 text: save it again as UTF-8 (names such as Hà Nội need it)."
+        ) from None
 
 
 @cache

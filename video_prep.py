@@ -288,7 +288,8 @@ def parse_file_name(name: str) -> ParsedName:
             raise _name_error(
                 name,
                 f"{MATCH_TYPES[match_type]} needs {expected} player(s) a team, got "
-                f"{' / '.join(team) or 'none'}",
+                f"{' / '.join(team) or 'none'} (join partners with a lowercase z between "
+                "their names, NhozVinh, or with + or &)",
             )
     tournament = _title_case(tournament.replace("_", " "))
     return ParsedName(match_type, team1, team2, tournament or DEFAULT_TOURNAMENT)
@@ -324,12 +325,21 @@ def _clean(text: str) -> str:
 
 
 def _shorten(text: str, limit: int) -> str:
+    """`text` cut to `limit` characters with an ellipsis, at a space or between partners
+    (never inside a name, unless one name alone is longer than `limit`)."""
     if len(text) <= limit:
         return text
     cut = text[: limit - 1]
-    if " " in cut:
-        cut = cut[: cut.rindex(" ")]
+    breaks = [cut.rfind(" "), cut.rfind("/")]
+    if max(breaks) > 0:
+        cut = cut[: max(breaks)]
     return cut.rstrip(" |/,-") + "…"
+
+
+def recording_date(recorded_at: str) -> str:
+    """`25 Dec 2024`: the day on the café's calendar (cameras store UTC; a match at 6 am in
+    Vietnam is not on the day before)."""
+    return datetime.fromisoformat(recorded_at).astimezone().strftime("%d %b %Y").lstrip("0")
 
 
 def matchup(team1: list[str], team2: list[str]) -> str:
@@ -345,7 +355,18 @@ def build_title(team1: list[str], team2: list[str], tournament: str, date: str) 
     dated = f" ({date})"
     if len(players) + len(dated) <= TITLE_MAX_CHARS:
         return players + dated
-    return _shorten(players, TITLE_MAX_CHARS - len(dated)) + dated
+    # a long first team must not push out the second: each gets half the room, or what the
+    # other leaves
+    room = TITLE_MAX_CHARS - len(dated) - len(" vs ")
+    first, second = (_clean("/".join(team)) for team in (team1, team2))
+    half = room // 2
+    if len(second) <= half:
+        first = _shorten(first, room - len(second))
+    elif len(first) <= half:
+        second = _shorten(second, room - len(first))
+    else:
+        first, second = _shorten(first, half), _shorten(second, room - half)
+    return f"{first} vs {second}{dated}"
 
 
 def build_hashtags(match_type: str, tournament: str) -> list[str]:
@@ -433,7 +454,10 @@ _DERIVED_TEXT = ("title", "description", "tags")
 
 def _read_sidecar(video_path: Path) -> dict[str, Any]:
     sidecar = video_path.with_name(video_path.name + ".json")
-    if not sidecar.is_file():
+    try:
+        if not sidecar.is_file():
+            return {}
+    except OSError:  # the video's name is so long that no sidecar name fits beside it
         return {}
     try:
         # utf-8-sig: Windows editors may save the file with a byte-order mark
@@ -489,7 +513,7 @@ def _sidecar_value_problem(key: str, value: Any) -> str | None:
         return f"must be one of {', '.join(PRIVACY_STATUSES)}"
     if key == "recorded_at" and not _is_iso_time(value):
         return "must be a time like 2024-12-25T18:30:00+07:00"
-    if key == "title" and not value.strip():
+    if key in ("title", "tournament") and not value.strip():
         return "must not be empty"
     return None
 
@@ -532,9 +556,7 @@ def describe_match(video_path: Path, info: VideoInfo) -> MatchMetadata:
     values.update({k: v for k, v in overrides.items() if k not in _DERIVED_TEXT})
     if "match_type" in overrides and "match_type_name" not in overrides:
         values["match_type_name"] = MATCH_TYPES[values["match_type"]]
-    # the date on the café's calendar: cameras store UTC, a 6 am match is not the day before's
-    recorded = datetime.fromisoformat(values["recorded_at"]).astimezone()
-    date = recorded.strftime("%d %b %Y").lstrip("0")
+    date = recording_date(values["recorded_at"])
     args = (values["team1"], values["team2"], values["tournament"])
     values["title"] = build_title(*args, date)
     values["description"] = build_description(values["match_type"], *args, date)

@@ -86,6 +86,24 @@ def test_app_env_production_reads_dot_env_production_instead(
     assert settings.top_ranked_candidates_num == 6, ".env must not be read in production"
 
 
+def test_app_env_naming_a_missing_file_is_refused(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("APP_ENV", "production")
+
+    with pytest.raises(ConfigError, match=r"\.env\.production, which does not exist"):
+        reload()
+
+
+def test_an_env_file_that_is_not_utf8_is_one_clear_message(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (clean_env / ".env").write_bytes("INPUT_DIR=/srv/Hà Nam\n".encode("cp1258"))
+
+    with pytest.raises(ConfigError, match=r"\.env is not UTF-8 text: save it again as UTF-8"):
+        reload()
+
+
 def test_environment_wins_over_the_file(clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (clean_env / ".env").write_text(
         "VIDEO_PRIVACY_STATUS=public\nCANDIDATE_THUMBNAIL_NUM=not a number\n"

@@ -1,5 +1,6 @@
 """Branded thumbnails: YouTube-ready output, text that always fits, every Vietnamese glyph,
-determinism and idempotency, the logo setting, odd frames, theme colours, and the CLI."""
+characters no face has, the title's date, determinism and idempotency, the logo setting, odd
+frames, theme colours, and the CLI."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import os
 import shutil
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -35,8 +38,14 @@ from thumbnail_enhancement import (
 )
 from thumbnail_enhancement.fonts import ANTON, Face
 from thumbnail_enhancement.layout import CANVAS, MatchText, Plan, TextBlock
-from thumbnail_enhancement.renderer import JPEG_QUALITIES, compose, encode_jpeg, load_logo
-from video_prep import prepare_single_video
+from thumbnail_enhancement.renderer import (
+    JPEG_QUALITIES,
+    compose,
+    encode_jpeg,
+    load_logo,
+    match_text,
+)
+from video_prep import load_metadata, prepare_single_video
 from workspace import SELECTED_IMAGE, THUMBNAIL_FILE, workspace_dir
 
 REPO = Path(__file__).resolve().parent.parent
@@ -253,6 +262,45 @@ def test_a_name_too_long_for_any_box_is_broken_and_still_fits() -> None:
         assert all(inside(ink, block.container) for ink in measured_ink(block))
 
 
+FOUR_A_TEAM = MatchText.create(
+    ["Nguyễn Đức Huy", "Trâm", "Lê Văn Khánh", "Vy"],
+    ["Võ Thị Mỹ Duyên", "Đặng Quốc Bảo", "Leo", "Hoàng Minh Trí"],
+    "Tour Sài Gòn Open",
+)
+
+
+def line_texts(block: TextBlock) -> list[str]:
+    return [line.text for line in block.lines]
+
+
+def test_a_line_break_between_players_keeps_the_separator() -> None:
+    """`NGUYỄN ĐỨC HUY /` then `TRÂM /`: the reader sees where each name ends; a name that fits
+    on a line is never broken."""
+    cases = [(label, plan) for label, plan in plans() if label not in UNBREAKABLE]
+    cases += [("four a team", TEMPLATES[name].plan(FOUR_A_TEAM, LOGO_SIZE)) for name in TEMPLATES]
+    wrapped_between_names = 0
+    for label, plan in cases:
+        match = FOUR_A_TEAM if label == "four a team" else EXTREME_MATCHES[label]
+        for role, names in (("team1", match.team1), ("team2", match.team2)):
+            lines = line_texts(plan.text(role))
+            where = f"{plan.template}, {label}, {role}: {lines}"
+            assert " ".join(lines) == " / ".join(names).upper(), where
+            if len(names) > 1:
+                pieces = [piece for line in lines for piece in line.removesuffix(" /").split(" / ")]
+                assert pieces == [name.upper() for name in names], where  # every name whole
+                wrapped_between_names += len(lines) > 1
+    assert wrapped_between_names >= 6
+    sidebar = TEMPLATES["template_b"].plan(FOUR_A_TEAM, None).text("team1")
+    assert line_texts(sidebar) == ["NGUYỄN ĐỨC HUY /", "TRÂM /", "LÊ VĂN KHÁNH / VY"]
+
+
+def test_only_a_name_too_wide_for_a_line_is_broken_inside() -> None:
+    match = MatchText.create(["Nguyễn Thị Thanh Trâm", "Vy"], ["Phạm Thị Ánh Tuyết"], "Cafe Game")
+    plan = TEMPLATES["template_b"].plan(match, LOGO_SIZE)
+    assert line_texts(plan.text("team1")) == ["NGUYỄN THỊ", "THANH TRÂM /", "VY"]
+    assert line_texts(plan.text("team2")) == ["PHẠM THỊ ÁNH TUYẾT"]
+
+
 # ------------------------------------------------------------------------------ glyphs
 
 
@@ -296,6 +344,66 @@ def test_diacritics_are_drawn_not_tofu_boxes(court: np.ndarray) -> None:
         assert (drawn.size, bytes(drawn)) != (tofu.size, bytes(tofu)), letter
 
 
+def test_characters_no_face_has_are_left_out_with_one_warning(
+    video: Path, env: Path, clip: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Emoji, Chinese and Thai names: no tofu box is drawn, the rest of the text is, and the
+    operator is told once which characters of which video were left out."""
+    sidecar = {"team1": ["Huy 🏸", "王小明"], "team2": ["สมชาย", "Lê 🏸 Vy"]}
+    odd = prepared(env, clip, "md_HuyzMinhvsChaizVy.mp4", sidecar)
+    plain = prepared(env, clip, "md_HuyzXvsLezVy.mp4", {"team1": ["Huy"], "team2": ["Lê Vy"]})
+    frame = (workspace_dir(video) / SELECTED_IMAGE).read_bytes()
+    for each in (odd, plain):
+        choose_frame(each, frame)
+    for template in available_templates():
+        plan = TEMPLATES[template].plan(match_text(load_metadata(odd)), LOGO_SIZE)
+        assert (plan.text("team1").text, plan.text("team2").text) == ("HUY", "LÊ VY")
+        for block in plan.texts:
+            glyphs = cmap(block.face)
+            assert all(ord(c) in glyphs for c in block.text if not c.isspace()), block.text
+
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="thumbnail_enhancement"):
+            drawn = np.asarray(Image.open(render_thumbnail(odd, template)))
+        warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+        assert len(warnings) == 1, warnings
+        assert odd.name in warnings[0]
+        assert all(f'"{run}"' in warnings[0] for run in ("🏸", "王小明", "สมชาย")), warnings[0]
+        # drawn exactly as if the names had been written without those characters
+        assert np.array_equal(drawn, np.asarray(Image.open(render_thumbnail(plain, template))))
+
+
+@pytest.fixture(scope="module")
+def late_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Recorded at 23:30 UTC on 24 December: 06:30 on Christmas morning in Vietnam."""
+    recorded = datetime(2024, 12, 24, 23, 30, tzinfo=UTC)
+    folder = tmp_path_factory.mktemp("late-clips")
+    return encode_clip(
+        folder / "late.mp4", [Segment("rally", 1.0)], size=(320, 180), creation_time=recorded
+    )
+
+
+@pytest.fixture
+def vietnam_time() -> Iterator[None]:
+    """The process's local time is Vietnam's (UTC+7) during the test."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TZ", "ICT-7")
+        time.tzset()
+        yield
+    time.tzset()
+
+
+def test_the_thumbnail_shows_the_day_of_the_title(
+    env: Path, late_clip: Path, vietnam_time: None
+) -> None:
+    video = prepared(env, late_clip, "md_NhozVinhvsKhanhzLeo.mp4")
+    metadata = load_metadata(video)
+    assert metadata.title.endswith("(25 Dec 2024)")
+    for template in available_templates():
+        caption = TEMPLATES[template].plan(match_text(metadata), LOGO_SIZE).text("caption").text
+        assert caption == "MEN'S DOUBLES · 25 DEC 2024", template
+
+
 # ------------------------------------------------------------------------------ behaviour
 
 
@@ -308,7 +416,11 @@ def test_same_inputs_give_the_same_bytes_even_in_a_fresh_process(video: Path, en
     )
     environment = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONHASHSEED": "12345"}
     done = subprocess.run(
-        [sys.executable, "-c", script, str(video)], env=environment, capture_output=True, text=True
+        [sys.executable, "-c", script, str(video)],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr
     assert (workspace_dir(video) / THUMBNAIL_FILE).read_bytes() == first
@@ -500,9 +612,7 @@ def test_enhance_renders_every_selected_video_and_skips_the_others(env: Path, cl
 
     result = runner.invoke(main.app, ["enhance"])
     assert result.exit_code == 0, result.output
-    assert (
-        "Skipping 1 video(s) without a selection" in result.output and waiting.name in result.output
-    )
+    assert "Skipping 1 video(s)" in result.output and waiting.name in result.output
     with Image.open(workspace_dir(chosen) / THUMBNAIL_FILE) as image:
         assert image.size == (1280, 720)
     assert not (workspace_dir(waiting) / THUMBNAIL_FILE).exists()
@@ -532,3 +642,21 @@ def test_preview_templates_writes_one_contact_sheet(env: Path) -> None:
     columns = len(available_templates())
     assert pixels.shape[1] > columns * 600 and pixels.shape[0] > 4 * 360
     assert len(np.unique(pixels.reshape(-1, 3), axis=0)) > 5000
+
+
+@pytest.mark.parametrize("where", ["an existing file", "/proc/nope"])
+def test_preview_templates_refuses_an_unusable_out_in_one_line(env: Path, where: str) -> None:
+    import main
+
+    out = Path(where)
+    if where == "an existing file":
+        out = env / "sheet.png"
+        out.write_bytes(b"keep me")
+    result = CliRunner().invoke(main.app, ["preview-templates", "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1, result.output
+    assert str(out) in lines[0] and "pass --out a folder you can write to" in lines[0]
+    assert "Traceback" not in result.output and isinstance(result.exception, SystemExit)
+    if where == "an existing file":
+        assert out.read_bytes() == b"keep me"

@@ -346,3 +346,13 @@ def test_a_video_with_nothing_visible_is_refused_in_one_line(env: Path, clips: P
         rank_and_store_top_candidates(video, 6)
     assert video.name in str(error.value) and "\n" not in str(error.value)
     assert not (workspace_dir(video) / CANDIDATES_FILE).exists()
+
+
+def test_only_the_middle_80_percent_is_examined(env: Path, clips: Path) -> None:
+    # the best footage lies in the first and last 10%: warm-ups and handshakes, not the match
+    segments = (Segment("rally", 2), Segment("empty", 16), Segment("rally", 2))
+    video = encode_clip(clips / "md_AvsB_ends.mp4", segments, gop_seconds=0.5)
+
+    candidates = rank_and_store_top_candidates(video, 6)
+
+    assert all(2 <= c.timestamp <= 18 for c in candidates), [c.timestamp for c in candidates]

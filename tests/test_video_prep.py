@@ -42,6 +42,7 @@ from video_prep import (
     UnreadableVideoError,
     UnsupportedExtensionError,
     VideoInfo,
+    build_title,
     describe_match,
     find_videos,
     load_metadata,
@@ -368,6 +369,7 @@ def test_sidecar_with_a_byte_order_mark_is_read(env: Path, dated_clip: Path) -> 
         ('{"team2": []}', "team2 must be a list of names"),
         ('{"tags": ["ok", 3]}', "tags must be a list of names"),
         ('{"privacy_status": "secret"}', "privacy_status must be one of private, unlisted, public"),
+        ('{"tournament": " "}', "tournament must not be empty"),
         ('{"match_type": "mx"}', "match_type must be one of ms, md, ws, wd, xd"),
         ('{"match_type": ["md"]}', "match_type must be a text"),
         ('{"recorded_at": "yesterday"}', "recorded_at must be a time like 2024-12-25T18:30"),
@@ -484,6 +486,18 @@ def test_youtube_limits_hold_for_many_extreme_names(env: Path) -> None:
         video.with_name(video.name + ".json").unlink(missing_ok=True)
 
 
+def assert_cut_between_names(shortened: str, full: str) -> None:
+    """`shortened` is `full`, or `full` cut at a space or between partners, plus "…"."""
+    if "…" not in shortened:
+        assert shortened == full
+        return
+    kept = shortened.removesuffix("…")
+    rest = full[len(kept) :]
+    assert full.startswith(kept) and rest[:1] in (" ", "/", "|", ",", "-"), (
+        f"{shortened!r} cut {full!r} inside a name"
+    )
+
+
 def check_title(metadata: MatchMetadata, overrides: dict[str, object], context: str) -> None:
     title = metadata.title
     assert 0 < len(title) <= 100, context
@@ -499,8 +513,26 @@ def check_title(metadata: MatchMetadata, overrides: dict[str, object], context: 
         assert title == full, context
     elif len(f"{players} ({DATE})") <= 100:
         assert title == f"{players} ({DATE})", context
-    elif len(players.split()[0]) < 80:
-        assert_cut_at_word_boundary(title.removesuffix(f" ({DATE})"), players)
+    else:  # each team shortened by itself, both always shown
+        shortened = title.removesuffix(f" ({DATE})").split(" vs ", 1)
+        for part, team in zip(shortened, (metadata.team1, metadata.team2), strict=True):
+            full_team = shown("/".join(team))
+            assert part and full_team.startswith(part.removesuffix("…")), context
+            if max(len(name) for name in re.split("[ /]", full_team)) < 40:
+                assert_cut_between_names(part, full_team)
+
+
+def test_a_long_first_team_never_pushes_the_second_out_of_the_title() -> None:
+    first = ["Wolfeschlegelsteinhausenbergerdorffwelchevoralternwarengewissenhaft", "Maximilian"]
+    title = build_title(first, ["Khanh", "Leo"], "Cafe Game", DATE)
+    assert title == f"{first[0]}… vs Khanh/Leo ({DATE})"
+
+
+def test_a_name_too_long_for_a_sidecar_beside_it_is_prepared(env: Path, dated_clip: Path) -> None:
+    name = f"ms_{'A' * 122}vs{'B' * 122}.mp4"  # 253 bytes: "<name>.json" cannot exist
+    video = place(dated_clip, env / "videos", name)
+    metadata = prepare_single_video(video)
+    assert metadata.team1 == ["A" * 122] and len(metadata.title) <= 100
 
 
 def test_a_title_too_long_for_youtube_drops_the_tournament_first_then_shortens_names(

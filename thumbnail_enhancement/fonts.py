@@ -2,13 +2,13 @@
 
 Every text is drawn in one face: its preferred face when that face has a glyph for each of its
 characters, otherwise the first fallback face that has them all (Be Vietnam Pro covers every
-Vietnamese letter, Montserrat adds Cyrillic and Greek), so no character shows as a tofu box.
+Vietnamese letter, Montserrat adds Cyrillic and Greek). Characters no face has (emoji, Chinese,
+Thai) are left out of the drawn text rather than shown as tofu boxes; the renderer warns.
 """
 
 from __future__ import annotations
 
 import threading
-import unicodedata
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -67,20 +67,19 @@ def has_glyph(face: Face, character: str) -> bool:
         return _drawn(face, character) != _drawn(face, _SURELY_MISSING)
 
 
-def _needs_glyph(character: str) -> bool:
-    return not character.isspace() and unicodedata.category(character) not in ("Cf", "Cc")
-
-
-def covers(face: Face, text: str) -> bool:
-    return all(has_glyph(face, c) for c in set(text) if _needs_glyph(c))
+def missing_glyphs(face: Face, text: str) -> frozenset[str]:
+    """The characters of `text` that `face` would draw as its .notdef box (invisible format
+    characters such as a zero-width joiner are shaped away, control characters are not)."""
+    return frozenset(c for c in set(text) if not c.isspace() and not has_glyph(face, c))
 
 
 def face_for(text: str, preferred: Face) -> Face:
-    """`preferred` when it has every glyph of `text`, else the first fallback face that does."""
-    for face in (preferred, *FALLBACK_FACES):
-        if covers(face, text):
+    """`preferred` when it has every glyph of `text` that any face has, else the first fallback
+    face that does, else the face that has the most of them."""
+    faces = (preferred, *FALLBACK_FACES)
+    nowhere = frozenset.intersection(*(missing_glyphs(face, text) for face in faces))
+    drawable = "".join(c for c in text if c not in nowhere)
+    for face in faces:
+        if not missing_glyphs(face, drawable):
             return face
-    return max(
-        (preferred, *FALLBACK_FACES),
-        key=lambda face: sum(has_glyph(face, c) for c in set(text) if _needs_glyph(c)),
-    )
+    return min(faces, key=lambda face: len(missing_glyphs(face, drawable)))

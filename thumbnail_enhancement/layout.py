@@ -11,13 +11,12 @@ import itertools
 import math
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Literal
 
-from thumbnail_enhancement.fonts import TEXT_LOCK, Face, face_for, font
-from video_prep import DEFAULT_TOURNAMENT
+from thumbnail_enhancement.fonts import TEXT_LOCK, Face, face_for, font, missing_glyphs
+from video_prep import DEFAULT_TOURNAMENT, recording_date
 
 CANVAS_WIDTH, CANVAS_HEIGHT = 1280, 720
 
@@ -28,7 +27,6 @@ VAlign = Literal["top", "middle", "bottom"]
 
 _REFERENCE_SIZE = 100
 _ELLIPSIS = "…"
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 @dataclass(frozen=True)
@@ -185,12 +183,11 @@ class MatchText:
 
 
 def _date_text(recorded_at: str) -> str:
-    # Month names spelled here rather than by strftime: the locale must not change the picture.
+    """The day the video's title gives (the café's calendar day, not UTC's), or empty."""
     try:
-        when = datetime.fromisoformat(recorded_at)
+        return recording_date(recorded_at)
     except ValueError:
         return ""
-    return f"{when.day} {_MONTHS[when.month - 1]} {when.year}"
 
 
 # --------------------------------------------------------------------------------- text plan
@@ -211,6 +208,7 @@ class TextBlock:
     colour: RGB
     lines: tuple[TextLine, ...]
     container: Box  # the panel or box the text must stay inside
+    missing: tuple[str, ...] = ()  # runs of characters left out: no face can draw them
 
     @property
     def text(self) -> str:
@@ -239,6 +237,18 @@ class Words:
     def text(self) -> str:
         return self.separator.join(" ".join(name) for name in self.names)
 
+    def without(self, characters: frozenset[str]) -> Words:
+        """These words with `characters` left out; a word or name left empty goes too."""
+        names = tuple(
+            name for name in (_words_without(name, characters) for name in self.names) if name
+        )
+        return Words(names or (("?",),), self.separator)
+
+
+def _words_without(words: tuple[str, ...], characters: frozenset[str]) -> tuple[str, ...]:
+    kept = ("".join(c for c in word if c not in characters) for word in words)
+    return tuple(word for word in kept if word)
+
 
 @lru_cache(maxsize=8192)
 def _line_box(face: Face, size: int, text: str) -> tuple[float, float, float, float]:
@@ -260,6 +270,7 @@ class Fitted:
     size: int
     lines: tuple[str, ...]
     leading: int  # baseline to baseline
+    missing: tuple[str, ...] = ()  # runs of characters left out: no face can draw them
 
     @classmethod
     def at(cls, face: Face, size: int, lines: tuple[str, ...], spacing: float) -> Fitted:
@@ -306,33 +317,58 @@ class Fitted:
         return self.width <= width and self.height <= height
 
 
-def _splits(words: Words, count: int) -> list[tuple[str, ...]]:
+@dataclass(frozen=True)
+class Split:
+    """One way to set a text's names on lines."""
+
+    lines: tuple[str, ...]
+    broken_names: int  # names set on more than one line
+
+
+def _splits(words: Words, count: int) -> list[Split]:
     """Every way to set `words` on `count` lines: breaks between names when there are enough
     names, otherwise every name on its own line(s) with extra breaks between its words."""
-    names = words.names
-    if count <= len(names):
-        results = []
-        for cuts in itertools.combinations(range(1, len(names)), count - 1):
-            bounds = (0, *cuts, len(names))
-            results.append(
-                tuple(
-                    words.separator.join(" ".join(name) for name in names[start:end])
-                    for start, end in itertools.pairwise(bounds)
-                )
-            )
-        return results
-    flat = [(index, word) for index, name in enumerate(names) for word in name]
-    inner = [i for i in range(1, len(flat)) if flat[i][0] == flat[i - 1][0]]
-    forced = [i for i in range(1, len(flat)) if flat[i][0] != flat[i - 1][0]]
-    results = []
-    for extra in itertools.combinations(inner, count - len(names)):
-        bounds = (0, *sorted((*forced, *extra)), len(flat))
-        results.append(
-            tuple(
-                " ".join(w for _, w in flat[start:end]) for start, end in itertools.pairwise(bounds)
-            )
+    flat = [(index, word) for index, name in enumerate(words.names) for word in name]
+    between = [i for i in range(1, len(flat)) if flat[i][0] != flat[i - 1][0]]
+    if count <= len(words.names):
+        return [
+            Split(_set_lines(words.separator, flat, cuts), 0)
+            for cuts in itertools.combinations(between, count - 1)
+        ]
+    inside = [i for i in range(1, len(flat)) if flat[i][0] == flat[i - 1][0]]
+    return [
+        Split(
+            _set_lines(words.separator, flat, tuple(sorted((*between, *extra)))),
+            len({flat[i][0] for i in extra}),
         )
-    return results
+        for extra in itertools.combinations(inside, count - len(words.names))
+    ]
+
+
+def _set_lines(
+    separator: str, flat: list[tuple[int, str]], cuts: tuple[int, ...]
+) -> tuple[str, ...]:
+    """The words (each with its name's index) broken before each of `cuts`. A line ending where
+    the next name starts ends with the separator ("HUY /"): the reader sees where names end."""
+    lines = []
+    for start, end in itertools.pairwise((0, *cuts, len(flat))):
+        line = flat[start][1]
+        for (before, _), (name, word) in itertools.pairwise(flat[start:end]):
+            line += (separator if name != before else " ") + word
+        if end < len(flat) and flat[end][0] != flat[end - 1][0]:
+            line += separator.rstrip()
+        lines.append(line)
+    return tuple(lines)
+
+
+def _balance(face: Face, split: Split) -> tuple[float, int, list[float]]:
+    """Sort key of the best split first: the narrowest widest line (the largest text); then
+    the fewest names broken, so a name is broken only when it is too wide for a line itself;
+    then the most even lines."""
+    widths = sorted(
+        (Box(*_line_box(face, _REFERENCE_SIZE, line)).width for line in split.lines), reverse=True
+    )
+    return widths[0], split.broken_names, widths
 
 
 def _largest_size(
@@ -372,18 +408,32 @@ def fit_text(
 ) -> Fitted:
     """Shrink, then wrap: the fewest lines (up to `max_lines`) on which the text fits `box` at
     `min_size` or more, as large as it fits. Text too long even so gets smaller still, down to
-    `floor`, and past that is cut with an ellipsis; it never leaves the box."""
+    `floor`, and past that is cut with an ellipsis; it never leaves the box. Characters no face
+    can draw are left out (listed in the result's `missing`) rather than drawn as boxes."""
     face = face_for(words.text, preferred)
+    missing = missing_glyphs(face, words.text)
+    fitted = _fit(words.without(missing), face, box, max_size, min_size, max_lines, spacing, floor)
+    runs = itertools.groupby(words.text, key=lambda c: c in missing)
+    return replace(fitted, missing=tuple("".join(run) for left_out, run in runs if left_out))
+
+
+def _fit(
+    words: Words,
+    face: Face,
+    box: Box,
+    max_size: int,
+    min_size: int,
+    max_lines: int,
+    spacing: float,
+    floor: int,
+) -> Fitted:
     best: Fitted | None = None
     for count in range(1, max_lines + 1):
         candidates = _splits(words, count)
         if not candidates:
             continue
-        widest = {
-            lines: Fitted.at(face, _REFERENCE_SIZE, lines, spacing).width for lines in candidates
-        }
-        balanced = min(candidates, key=lambda lines: widest[lines])
-        fitted = _largest_size(face, balanced, box, max_size, floor, spacing)
+        balanced = min(candidates, key=lambda split: _balance(face, split))
+        fitted = _largest_size(face, balanced.lines, box, max_size, floor, spacing)
         if fitted is None:
             continue
         if fitted.size >= min_size:
@@ -416,7 +466,7 @@ def _chunks(text: str, count: int) -> tuple[str, ...]:
 def _cut_to_fit(
     words: Words, face: Face, box: Box, max_lines: int, spacing: float, floor: int
 ) -> Fitted:
-    splits = [s for count in range(max_lines, 0, -1) for s in _splits(words, count)[:1]]
+    splits = [s.lines for count in range(max_lines, 0, -1) for s in _splits(words, count)[:1]]
     for size in range(floor, 0, -1):
         for lines in splits:
             cut = _ellipsized(face, size, lines, box.width)
@@ -455,7 +505,7 @@ def place(
         x = _clamp(round(x), box.x0 - rel.x0, box.x1 - rel.x1)
         origin = (x, baseline + index * fitted.leading)
         lines.append(TextLine(text, origin, rel.shifted(x, baseline)))
-    return TextBlock(role, fitted.face, fitted.size, colour, tuple(lines), box)
+    return TextBlock(role, fitted.face, fitted.size, colour, tuple(lines), box, fitted.missing)
 
 
 def _clamp(value: int, low: float, high: float) -> int:
@@ -505,6 +555,11 @@ class Plan:
 
     def text(self, role: str) -> TextBlock:
         return next(block for block in self.texts if block.role == role)
+
+    @property
+    def missing(self) -> tuple[str, ...]:
+        """The runs of characters left out of the texts because no face can draw them."""
+        return tuple(dict.fromkeys(run for block in self.texts for run in block.missing))
 
 
 def fit_logo(slot: Box, logo_size: tuple[int, int], align: Align) -> Box:

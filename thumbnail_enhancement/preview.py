@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
+from errors import PipelineError
 from thumbnail_enhancement.fonts import MONTSERRAT_BOLD, MONTSERRAT_EXTRABOLD, TEXT_LOCK, font
 from thumbnail_enhancement.layout import CANVAS_HEIGHT, CANVAS_WIDTH, MatchText, theme_for
 from thumbnail_enhancement.renderer import Logo, compose, load_logo
@@ -64,6 +65,10 @@ _TEXT = (240, 240, 240)
 _MUTED = (160, 160, 168)
 
 
+class PreviewFolderError(PipelineError):
+    pass
+
+
 def sample_frame() -> np.ndarray:
     """A synthetic rally on the café's court (BGR), as in the demo clips."""
     from sample_clips import Segment, frames_for  # imported late: it loads the video encoder
@@ -102,9 +107,25 @@ def contact_sheet(frame: np.ndarray, logo: Logo | None) -> Image.Image:
 def write_contact_sheet(out_dir: Path) -> Path:
     """Render the contact sheet into `out_dir`/thumbnail-templates.png; returns its path."""
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)  # before the drawing: fail in no time
+    except OSError as error:
+        raise _unusable(out_dir, error) from None
     buffer = io.BytesIO()
     contact_sheet(sample_frame(), load_logo()).save(buffer, "PNG", optimize=True)
     path = out_dir / SHEET_FILE
-    atomic_write_bytes(path, buffer.getvalue(), mode=0o644)  # for anyone to open
+    try:
+        atomic_write_bytes(path, buffer.getvalue(), mode=0o644)  # for anyone to open
+    except OSError as error:
+        raise _unusable(path, error) from None
     return path
+
+
+def _unusable(path: Path, error: OSError) -> PreviewFolderError:
+    if isinstance(error, FileExistsError | NotADirectoryError):
+        problem = "a file is in the way (the contact sheet needs a folder)"
+    else:
+        problem = f"cannot be written ({error.strerror or type(error).__name__})"
+    return PreviewFolderError(
+        f"{path}: {problem}; pass --out a folder you can write to (it is created when missing)."
+    )

@@ -44,7 +44,7 @@ JPEG_MAX_BYTES = 2_000_000  # YouTube refuses thumbnails over 2 MB
 JPEG_QUALITIES = (95, 92, 88, 84, 80, 75, 70, 65, 60, 55, 50, 45, 40, 35, 30, 25, 20)
 # Part of every thumbnail's record: bump it when the drawing changes, so thumbnails made by an
 # older design are rendered again rather than kept.
-RENDER_VERSION = 1
+RENDER_VERSION = 2
 STAMP_PREFIX = "cafe-badminton-thumbnail"
 DEFAULT_LOGO = Path(str(resources.files("thumbnail_enhancement") / "assets" / "cafe_logo.png"))
 _SUPERSAMPLE = 4  # rounded shapes are drawn this much larger, then reduced: smooth edges
@@ -286,7 +286,15 @@ def compose(
     frame: np.ndarray, match: MatchText, template: Template, logo: Logo | None
 ) -> Image.Image:
     """The thumbnail of `match` on `frame` (BGR) drawn by `template`, as an RGB image."""
-    plan: Plan = template.plan(match, logo.size if logo else None)
+    return draw_plan(frame, _plan_for(match, template, logo), logo)
+
+
+def _plan_for(match: MatchText, template: Template, logo: Logo | None) -> Plan:
+    return template.plan(match, logo.size if logo else None)
+
+
+def draw_plan(frame: np.ndarray, plan: Plan, logo: Logo | None) -> Image.Image:
+    """`plan` drawn over `frame` (BGR), as an RGB image."""
     canvas = Image.new("RGBA", (CANVAS_WIDTH, CANVAS_HEIGHT), (0, 0, 0, 255))
     picture = prepare_frame(frame, plan.frame, plan.vignette)
     canvas.paste(Image.fromarray(picture, "RGB"), (round(plan.frame.x0), round(plan.frame.y0)))
@@ -302,6 +310,14 @@ def compose(
         size = (round(plan.logo.width), round(plan.logo.height))
         canvas.alpha_composite(logo.scaled(size), (round(plan.logo.x0), round(plan.logo.y0)))
     return canvas.convert("RGB")
+
+
+def _listed(runs: tuple[str, ...]) -> str:
+    """`"🏸", "王小明"`; code points for what would not show, `U+0007`."""
+    return ", ".join(
+        f'"{run}"' if run.isprintable() else " ".join(f"U+{ord(c):04X}" for c in run)
+        for run in runs
+    )
 
 
 def _jpeg(image: Image.Image, quality: int, comment: str) -> bytes:
@@ -370,7 +386,16 @@ def render_thumbnail(video_path: Path, template_name: str) -> Path:
     frame = decode_frame(
         data, workspace_dir(video_path) / SELECTED_IMAGE, (CANVAS_WIDTH, CANVAS_HEIGHT)
     )
-    image = compose(frame, match, template, logo)
+    plan = _plan_for(match, template, logo)
+    if plan.missing:
+        log.warning(
+            "%s: the thumbnail leaves out %s: no bundled typeface can draw them; to show other "
+            "words, set team1, team2 or tournament in the sidecar %s.json and prepare again",
+            video_path.name,
+            _listed(plan.missing),
+            video_path.name,
+        )
+    image = draw_plan(frame, plan, logo)
     jpeg, quality = encode_jpeg(image, stamp)
     atomic_write_bytes(target, jpeg)
     log.info(

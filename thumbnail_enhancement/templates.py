@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from errors import PipelineError
 from thumbnail_enhancement.fonts import ANTON, MONTSERRAT_BOLD, MONTSERRAT_EXTRABOLD
@@ -92,7 +92,7 @@ def _a_badge(match: MatchText, theme: Theme, right_limit: float) -> tuple[list[P
     block = place(fitted, slot, "tournament", theme.text, align="left", valign="top")
     around = hug(block, pad_x, pad_y)
     badge = Box(A_MARGIN, around.y0, around.x1, around.y1)
-    block = TextBlock(block.role, block.face, block.size, block.colour, block.lines, badge)
+    block = replace(block, container=badge)
     panels = [
         Panel(badge, _opaque(theme.panel), 8, _opaque(theme.panel_deep), "right", shadow=True),
         Panel(Box(A_MARGIN, badge.y0, A_MARGIN + stripe, badge.y1), _opaque(theme.accent)),
@@ -108,7 +108,7 @@ def _a_caption(match: MatchText, theme: Theme, bar: Box) -> tuple[list[Panel], l
     fitted = fit_text(_upper_words(match.caption), MONTSERRAT_EXTRABOLD, slot, 17, 12)
     block = place(fitted, slot, "caption", theme.on_accent, align="left")
     tab = Box(slot.x0 - pad_x, slot.y0, math.ceil(block.ink.x1 + pad_x), slot.y1)
-    block = TextBlock(block.role, block.face, block.size, block.colour, block.lines, tab)
+    block = replace(block, container=tab)
     square_bottom = Box(tab.x0, tab.center_y, tab.x1, tab.y1)  # the tab stands on the bar
     return [
         Panel(tab, _opaque(theme.accent), 8),
