@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from config import get_settings
-from errors import PipelineError
+from errors import PipelineError, RetryLaterError
 from uploader import load_upload_record
 from workspace import UPLOAD_FILE, atomic_write_json, fsync_path, read_json, workspace_dir
 
@@ -49,7 +49,11 @@ class ArchiveConflictError(PipelineError):
     pass
 
 
-class CopyVerificationError(Exception):
+class CleanupPlanUnreadableError(PipelineError):
+    pass
+
+
+class CopyVerificationError(RetryLaterError):
     """A copy came out with another size than its source (a failing disk?); retried later."""
 
 
@@ -82,7 +86,15 @@ class _Plan:
 
     @classmethod
     def load(cls, workspace: Path) -> _Plan:
-        return cls(**read_json(workspace / CLEANUP_FILE))
+        path = workspace / CLEANUP_FILE
+        try:
+            return cls(**read_json(path))
+        except (ValueError, TypeError) as error:
+            raise CleanupPlanUnreadableError(
+                f"{path}: damaged ({type(error).__name__}); the video is either still at its "
+                "place or already in COMPLETED_DIR: check both, put it back in INPUT_DIR if it "
+                "is in neither, delete this file and run cleanup again."
+            ) from None
 
 
 def _now() -> str:
@@ -245,11 +257,12 @@ def _copy_file_verified(source: Path, target: Path) -> None:
 
 
 def _verify_and_sync(source: Path, copy: Path) -> None:
-    if copy.stat().st_size != source.stat().st_size:
+    copied, expected = copy.stat().st_size, source.stat().st_size
+    if copied != expected:
         copy.unlink()
         raise CopyVerificationError(
-            f"copying {source} to {copy.parent} gave {copy.stat().st_size} bytes instead of "
-            f"{source.stat().st_size}; the source is kept, cleanup will try again."
+            f"copying {source} to {copy.parent} gave {copied} bytes instead of {expected} (a "
+            "failing disk?); the source is kept: run cleanup again."
         )
     fsync_path(copy)
 

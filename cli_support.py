@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -60,3 +61,36 @@ def require_display_or_exit() -> None:
     except NoDisplayError as error:
         console.print(f"[red]{error}[/red]", soft_wrap=True)
         raise typer.Exit(2) from None
+
+
+def input_videos() -> list[Path]:
+    """The videos in INPUT_DIR; exit code 2 when INPUT_DIR is not a folder."""
+    from video_prep import find_videos
+
+    input_dir = get_settings().input_dir
+    if not input_dir.is_dir():
+        problem = "is not a folder" if input_dir.exists() else "does not exist"
+        console.print(
+            f"[red]INPUT_DIR {input_dir} {problem}: create the folder and put the match videos "
+            "there, or set INPUT_DIR.[/red]",
+            soft_wrap=True,
+        )
+        raise typer.Exit(2)
+    videos = find_videos(input_dir)
+    if not videos:
+        console.print(f"No videos (.mov .mp4 .m4v .mkv) in {input_dir}.")
+    return videos
+
+
+def require_known_template(template: str | None = None) -> str:
+    """The thumbnail template to render with (`template`, else THUMBNAIL_TEMPLATE); exit code 2
+    with the available ones when it is unknown, before any video is touched."""
+    from thumbnail_enhancement import UnknownTemplateError, template_named
+
+    name = template or get_settings().thumbnail_template
+    try:
+        template_named(name, "--template" if template else "THUMBNAIL_TEMPLATE")
+    except UnknownTemplateError as error:
+        console.print(f"[red]{error}[/red]", soft_wrap=True)
+        raise typer.Exit(2) from None
+    return name

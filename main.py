@@ -19,8 +19,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
+from rich.text import Text
 
 # thumbnail_selector (OpenCV) before anything importing PyAV: see its _check_opencv_libraries
 import thumbnail_selector  # noqa: F401
@@ -28,12 +38,14 @@ import thumbnail_selector  # noqa: F401
 # isort: split
 from cli_support import (
     console,
+    input_videos,
     load_settings_or_exit,
     require_display_or_exit,
+    require_known_template,
     require_upload_auth,
 )
 from config import get_settings
-from errors import PipelineError
+from errors import PipelineError, RetryLaterError
 
 app = typer.Typer(
     help="Badminton café uploader: the pipeline's stages as a plain batch CLI.",
@@ -58,42 +70,32 @@ def _load_settings() -> None:
     load_settings_or_exit()
 
 
-def input_videos() -> list[Path]:
-    from video_prep import find_videos
+class AmountColumn(ProgressColumn):
+    """Done of total: in MB for a task counting bytes, else as numbers (frames, videos)."""
 
-    settings = get_settings()
-    if not settings.input_dir.is_dir():
-        console.print(
-            f"[red]INPUT_DIR {settings.input_dir} does not exist: create it and put the match "
-            "videos there, or set INPUT_DIR.[/red]"
-        )
-        raise typer.Exit(2)
-    videos = find_videos(settings.input_dir)
-    if not videos:
-        console.print(f"No videos (.mov .mp4 .m4v .mkv) in {settings.input_dir}.")
-    return videos
+    def render(self, task: Task) -> Text:
+        if task.fields.get("unit") == "bytes":
+            return DownloadColumn().render(task)
+        return MofNCompleteColumn().render(task)
 
 
-def run_stage(label: str, videos: list[Path], action: StageAction) -> list[Outcome]:
-    """Run `action` on each video with a progress bar; a failed video is reported and skipped."""
+def run_stage(label: str, videos: list[Path], action: StageAction, unit: str = "") -> list[Outcome]:
+    """Run `action` on each video with a progress bar; a failed video is reported and skipped.
+
+    `unit="bytes"` shows each video's progress in MB."""
     outcomes: list[Outcome] = []
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-    )
+    columns = (TextColumn("{task.description}"), BarColumn(), AmountColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as progress:
         overall = progress.add_task(label, total=len(videos))
         for video in videos:
-            step = progress.add_task(f"  {video.name}", total=None)
+            step = progress.add_task(f"  {video.name}", total=None, unit=unit)
 
             def report(done: int, total: int, step: int = step) -> None:
                 progress.update(step, completed=done, total=total)
 
             try:
                 outcomes.append(Outcome(video.name, True, action(video, report)))
-            except PipelineError as error:
+            except (PipelineError, RetryLaterError) as error:
                 outcomes.append(Outcome(video.name, False, str(error)))
             except Exception as error:  # a bug, not bad input: keep going with the others
                 log.debug("unexpected failure on %s", video, exc_info=True)
@@ -169,19 +171,6 @@ def select_action(pick: int | None) -> StageAction:
     return action
 
 
-def checked_template(template: str | None) -> str:
-    """The template to render with (--template or THUMBNAIL_TEMPLATE); exits when unknown."""
-    from thumbnail_enhancement import UnknownTemplateError, template_named
-
-    name = template or get_settings().thumbnail_template
-    try:
-        template_named(name, "--template" if template else "THUMBNAIL_TEMPLATE")
-    except UnknownTemplateError as error:
-        console.print(f"[red]{error}[/red]", soft_wrap=True)
-        raise typer.Exit(2) from None
-    return name
-
-
 def enhance_action(template_name: str) -> StageAction:
     from thumbnail_enhancement import render_thumbnail
 
@@ -243,9 +232,11 @@ def select(
     ranked = [video for video in videos if (workspace_dir(video) / CANDIDATES_FILE).is_file()]
     waiting = [video for video in ranked if not (workspace_dir(video) / SELECTION_FILE).is_file()]
     if videos and not waiting:
+        unranked = len(videos) - len(ranked)
         console.print(
-            f"Nothing to select: {len(ranked)} of {len(videos)} video(s) ranked, all of them "
-            "with a selection (run `python main.py rank` first for the others)."
+            "Nothing to select: "
+            + (f"{len(ranked)} ranked video(s) all have a selection. " if ranked else "")
+            + (f"Run `python main.py rank` first for {unranked} video(s)." if unranked else "")
         )
         return
     if pick is None:
@@ -263,14 +254,14 @@ def enhance(
     """Render the branded thumbnail of every video with a selection (kept when up to date)."""
     from workspace import SELECTION_FILE, workspace_dir
 
-    name = checked_template(template)
+    name = require_known_template(template)
     videos = input_videos()
     chosen = [video for video in videos if (workspace_dir(video) / SELECTION_FILE).is_file()]
     waiting = [video.name for video in videos if video not in chosen]
     if waiting:
         console.print(
-            f"Skipping {len(waiting)} video(s) without a selection (run `python main.py select` "
-            f"first): {', '.join(waiting)}",
+            f"Skipping {len(waiting)} video(s) without a chosen thumbnail (`python main.py "
+            f"select`; after `prepare` and `rank`): {', '.join(waiting)}",
             soft_wrap=True,
         )
 
@@ -284,11 +275,17 @@ def preview_templates(
     """Render every template for sample matches into one contact-sheet PNG, to choose one."""
     from thumbnail_enhancement import available_templates, write_contact_sheet
 
-    sheet = write_contact_sheet(out)
+    try:
+        sheet = write_contact_sheet(out)
+    except PipelineError as error:
+        # markup off: a path may hold brackets
+        console.print(str(error), style="red", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
     console.print(
         f"Wrote {sheet}: {', '.join(available_templates())} for short names, long Vietnamese "
         "names, four players a team and a 40-character tournament. Choose one with "
         "THUMBNAIL_TEMPLATE.",
+        markup=False,
         soft_wrap=True,
     )
 
@@ -327,7 +324,7 @@ def upload() -> None:
     videos = input_videos()
     ready = [video for video in videos if (workspace_dir(video) / THUMBNAIL_FILE).is_file()]
     skip_note(videos, ready, "without a thumbnail (run `python main.py enhance` first)")
-    print_summary("upload", run_stage("Uploading", ready, upload_action()))
+    print_summary("upload", run_stage("Uploading", ready, upload_action(), unit="bytes"))
 
 
 @app.command()
@@ -336,7 +333,10 @@ def cleanup() -> None:
     from uploader import load_upload_record
 
     def is_published(video: Path) -> bool:
-        record = load_upload_record(video)
+        try:
+            record = load_upload_record(video)
+        except PipelineError:
+            return True  # damaged: cleanup refuses it with the same message, in the summary
         return record is not None and record.complete
 
     videos = input_videos()
@@ -351,6 +351,7 @@ class AllStage:
     action: StageAction
     # which of the videos still going this stage runs on; the others pass it as they are
     wanted: Callable[[Path], bool] = lambda video: True
+    unit: str = ""
 
 
 @app.command("all")
@@ -366,9 +367,10 @@ def run_all(
         return not (workspace_dir(video) / SELECTION_FILE).is_file()
 
     settings = get_settings()
-    if pick is None:
+    videos = input_videos()
+    if pick is None and any(unselected(video) for video in videos):
         require_display_or_exit()
-    template = checked_template(None)
+    template = require_known_template(None)
     require_upload_auth("Nothing was done.")
     stages = {
         "prepare": AllStage("Preparing", prepare_action()),
@@ -376,16 +378,17 @@ def run_all(
         "rank": AllStage("Ranking", rank_action(settings.top_ranked_candidates_num), unselected),
         "select": AllStage("Selecting", select_action(pick), unselected),
         "enhance": AllStage("Enhancing", enhance_action(template)),
-        "upload": AllStage("Uploading", upload_action()),
+        "upload": AllStage("Uploading", upload_action(), unit="bytes"),
         "cleanup": AllStage("Cleaning up", cleanup_action()),
     }
-    videos = input_videos()
     going = list(videos)
     results = {video: Outcome(video.name, True, "") for video in videos}
     # A video that fails a stage stops there; the others go on.
     for name, stage in stages.items():
         todo = [video for video in going if stage.wanted(video)]
-        for video, outcome in zip(todo, run_stage(stage.label, todo, stage.action), strict=True):
+        for video, outcome in zip(
+            todo, run_stage(stage.label, todo, stage.action, stage.unit), strict=True
+        ):
             if outcome.ok and name in ("upload", "cleanup"):
                 results[video].summary = "; ".join(
                     filter(None, [results[video].summary, outcome.summary])

@@ -642,7 +642,9 @@ def _decode(image: Path | np.ndarray, wanted_width: int) -> np.ndarray:
     """A BGR image at least `wanted_width` wide when the source is; JPEGs are decoded at a
     reduced size (much faster for 1080p and larger frames)."""
     if isinstance(image, np.ndarray):
-        return cv2.cvtColor(image, cv2.COLOR_GRAY2BGR) if image.ndim == 2 else image
+        if image.ndim == 2:
+            return cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+        return cv2.cvtColor(image, cv2.COLOR_BGRA2BGR) if image.shape[2] == 4 else image
     path = Path(image)
     try:
         with Image.open(path) as probe:

@@ -29,6 +29,7 @@ import shutil
 import sys
 import time
 import unicodedata
+import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -49,7 +50,7 @@ from googleapiclient.http import HttpRequest, MediaIoBaseUpload, build_http
 from oauthlib.oauth2 import OAuth2Error
 
 from config import get_settings
-from errors import PipelineError
+from errors import PipelineError, RetryLaterError
 from video_prep import MatchMetadata, load_metadata
 from workspace import (
     METADATA_FILE,
@@ -137,7 +138,11 @@ class UploadSessionLostError(PipelineError):
     """The session expired while the last chunk may have completed the video."""
 
 
-class UploadInterruptedError(Exception):
+class UploadRecordUnreadableError(PipelineError):
+    pass
+
+
+class UploadInterruptedError(RetryLaterError):
     """Transient failures outlasted the retries; not a PipelineError, so it is retried later."""
 
 
@@ -202,8 +207,24 @@ def load_upload_record(video_path: Path) -> UploadRecord | None:
     path = workspace_dir(Path(video_path)) / UPLOAD_FILE
     if not path.is_file():
         return None
-    data = read_json(path)
-    return UploadRecord(**{f.name: data[f.name] for f in fields(UploadRecord) if f.name in data})
+    try:
+        data = read_json(path)
+        record = UploadRecord(
+            **{f.name: data[f.name] for f in fields(UploadRecord) if f.name in data}
+        )
+    except (ValueError, TypeError) as error:
+        raise _record_unreadable(path, type(error).__name__) from None
+    if record.target not in STEPS:
+        raise _record_unreadable(path, f"unknown target {record.target!r}")
+    return record
+
+
+def _record_unreadable(path: Path, problem: str) -> UploadRecordUnreadableError:
+    return UploadRecordUnreadableError(
+        f"{path}: damaged ({problem}); check on the target (YouTube Studio or PUBLISH_DIR) "
+        "whether the video is there, then delete this file and run the upload again (it starts "
+        "over)."
+    )
 
 
 def _save_record(video: Path, record: UploadRecord) -> None:
@@ -263,7 +284,7 @@ def _thumbnail_of(video: Path) -> Path:
 
 
 def slugify(text: str) -> str:
-    """`ms_Nguyễn Đức HuyvsTrâm` -> `ms-nguyen-duc-huyvstram`."""
+    """`ms_Nguyễn Đức HuyvsTrâm.mp4` -> `ms-nguyen-duc-huyvstram-mp4`."""
     folded = unicodedata.normalize("NFKD", text.replace("Đ", "D").replace("đ", "d"))
     ascii_text = folded.encode("ascii", "ignore").decode().lower()
     return re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-") or "video"
@@ -280,13 +301,14 @@ def _free_folder(parent: Path, name: str) -> Path:
 def _publish_locally(
     video: Path, thumbnail: Path, record: UploadRecord, progress: ProgressCallback
 ) -> UploadRecord:
-    publish_dir = get_settings().publish_dir
-    if record.published_path is None:
-        # The folder is chosen and recorded before anything is copied: a rerun after a crash
-        # finds it (complete, since it appears by one rename) instead of publishing again.
-        record.published_path = str(_free_folder(publish_dir, slugify(video.stem)))
+    folder = Path(record.published_path) if record.published_path else None
+    if folder is None or (folder.exists() and not (folder / video.name).is_file()):
+        # Chosen and recorded before anything is copied: a rerun after a crash finds the folder
+        # (complete, since it appears by one rename) instead of publishing again. A folder that
+        # another video took meanwhile is not this one's.
+        folder = _free_folder(get_settings().publish_dir, slugify(video.name))
+        record.published_path = str(folder)
         _save_record(video, record)
-    folder = Path(record.published_path)
     if not folder.exists():
         sources = [video, thumbnail, workspace_dir(video) / METADATA_FILE]
         _copy_folder_into_place(sources, folder, progress)
@@ -298,9 +320,11 @@ def _publish_locally(
 
 
 def _copy_folder_into_place(sources: list[Path], folder: Path, progress: ProgressCallback) -> None:
-    partial = folder.with_name(f".{folder.name}.partial")
-    if partial.exists():
-        shutil.rmtree(partial)
+    """Copy into a hidden folder of this call's own, then rename it to `folder` in one step
+    (which fails, keeping what is there, if another video took `folder` meanwhile)."""
+    for leftover in folder.parent.glob(f".{folder.name}.*.partial"):  # from a crashed run
+        shutil.rmtree(leftover, ignore_errors=True)
+    partial = folder.with_name(f".{folder.name}.{uuid.uuid4().hex[:8]}.partial")
     partial.mkdir(parents=True)
     try:
         total = sources[0].stat().st_size

@@ -184,7 +184,7 @@ def test_missing_input_dir_is_explained(cafe: Path) -> None:
     assert result.returncode == 2
     assert_no_traceback(result)
     assert f"INPUT_DIR {missing} does not exist" in result.stdout
-    assert "create it" in result.stdout
+    assert "create the folder" in result.stdout
     assert not missing.exists()
 
 

@@ -18,6 +18,7 @@ import pytest
 import cleanup
 import config
 import uploader
+from errors import RetryLaterError
 from tests.fake_youtube import file_sha256
 from tests.upload_support import VIDEO_NAME, add_ready_video, upload_clip
 from workspace import UPLOAD_FILE, atomic_write_json, read_json, workspace_dir
@@ -221,7 +222,7 @@ def test_main_all_publishes_and_archives_every_video_and_a_second_run_has_nothin
         assert (env / "completed" / name).is_file()
         assert (env / "completed" / f"{name}.workspace" / UPLOAD_FILE).is_file()
     published = sorted(p.name for p in (env / "published").iterdir())
-    assert published == ["md-anzbinhvschizdung", "ws-lanvsmai-friendly-game"]
+    assert published == ["md-anzbinhvschizdung-mp4", "ws-lanvsmai-friendly-game-mp4"]
     assert (env / "published" / published[0] / names[0]).is_file()
     assert list((env / "videos").iterdir()) == []
 
@@ -240,6 +241,47 @@ def test_main_all_checks_youtube_auth_before_any_work(env, clip_cache):
     assert refused.returncode == 2
     assert "python main.py auth" in refused.stdout and "Nothing was done" in refused.stdout
     assert not workspace_dir(video).exists() and video.is_file()
+
+
+def test_main_all_needs_no_display_when_every_video_is_chosen(env, clip_cache):
+    video = add_ready_video(clip_cache, env)
+    run_main(env, "rank")
+    assert run_main(env, "select", "--pick", "1").returncode == 0
+
+    done = run_main(env, "all", DISPLAY="")
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (env / "completed" / video.name).is_file()
+
+
+def test_a_copy_of_the_wrong_size_keeps_the_source_and_says_to_run_again(
+    env, monkeypatch, published, other_filesystem
+):
+    def short_copy(source: Path, target: Path) -> None:
+        target.write_bytes(source.read_bytes()[:1000])
+
+    monkeypatch.setattr(cleanup.shutil, "copy2", short_copy)
+    with pytest.raises(cleanup.CopyVerificationError, match="gave 1000 bytes") as error:
+        cleanup.cleanup_single_video(published)
+    assert "run cleanup again" in str(error.value) and isinstance(error.value, RetryLaterError)
+    assert published.is_file() and list(other_filesystem.glob(".*partial")) == []
+
+
+def test_a_damaged_record_is_one_clear_line_in_the_cleanup_summary(env, published):
+    (workspace_dir(published) / UPLOAD_FILE).write_text("{not json")
+
+    done = run_main(env, "cleanup")
+
+    assert done.returncode == 1 and "Traceback" not in done.stdout + done.stderr
+    assert "damaged" in done.stdout and published.is_file()
+
+
+def test_a_damaged_cleanup_plan_says_what_to_check(env, published):
+    (workspace_dir(published) / cleanup.CLEANUP_FILE).write_text('{"source_video": 1}')
+
+    with pytest.raises(cleanup.CleanupPlanUnreadableError, match="delete this file"):
+        cleanup.cleanup_single_video(published)
+    assert published.is_file()
 
 
 def test_main_upload_then_cleanup(env, clip_cache):

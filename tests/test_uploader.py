@@ -514,7 +514,7 @@ def test_local_target_publishes_the_video_thumbnail_and_metadata_once(env, video
     reports: list[tuple[int, int]] = []
     record = uploader.upload_single_video(video, progress=lambda *done: reports.append(done))
 
-    folder = env / "published" / "md-anzbinhvschizdung"
+    folder = env / "published" / "md-anzbinhvschizdung-mp4"
     assert record.complete and record.target == "local"
     assert record.published_path == str(folder) and record.url == folder.resolve().as_uri()
     assert sorted(p.name for p in folder.iterdir()) == sorted(
@@ -538,17 +538,52 @@ def test_local_target_never_shows_a_half_copied_folder_and_a_rerun_finishes(env,
 
     record = uploader.upload_single_video(video)
     assert record.complete
-    assert [p.name for p in (env / "published").iterdir()] == ["md-anzbinhvschizdung"]
+    assert [p.name for p in (env / "published").iterdir()] == ["md-anzbinhvschizdung-mp4"]
 
 
-def test_local_target_keeps_two_videos_with_the_same_slug_apart(env, clip_cache):
+def test_local_target_keeps_videos_with_similar_names_apart(env, clip_cache):
     first = add_ready_video(clip_cache, env, "ms_HuyvsViet.mp4")
     second = add_ready_video(clip_cache, env, "ms_HuyvsViet.mov")
-    a = uploader.upload_single_video(first)
-    b = uploader.upload_single_video(second)
-    assert Path(a.published_path).name == "ms-huyvsviet"
-    assert Path(b.published_path).name == "ms-huyvsviet-2"
-    assert (Path(b.published_path) / second.name).is_file()
+    third = add_ready_video(clip_cache, env, "ms_HúyvsViet.mp4")  # the same slug as the first
+    records = [uploader.upload_single_video(video) for video in (first, second, third)]
+    folders = [Path(record.published_path).name for record in records]
+    assert folders == ["ms-huyvsviet-mp4", "ms-huyvsviet-mov", "ms-huyvsviet-mp4-2"]
+    for video, record in zip((first, second, third), records, strict=True):
+        assert (Path(record.published_path) / video.name).is_file()
+
+
+def test_local_target_never_takes_a_folder_another_video_filled_meanwhile(env, clip_cache):
+    first = add_ready_video(clip_cache, env, "ms_HuyvsViet.mp4")
+    second = add_ready_video(clip_cache, env, "ms_HúyvsViet.mp4")
+
+    def interrupted(done: int, total: int) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):  # the folder is recorded, nothing copied yet
+        uploader.upload_single_video(first, progress=interrupted)
+    taken = uploader.load_upload_record(first).published_path
+    assert uploader.upload_single_video(second).published_path == taken  # it was free
+
+    record = uploader.upload_single_video(first)
+
+    assert record.complete and record.published_path != taken
+    assert (Path(record.published_path) / first.name).is_file()
+    assert sorted(p.name for p in Path(taken).iterdir()) == sorted(
+        [second.name, THUMBNAIL_FILE, METADATA_FILE]
+    )
+
+
+@pytest.mark.parametrize(
+    "content", ['{"target": "local", "video_file": ', '{"target": "vimeo", "video_file": "x"}']
+)
+def test_a_damaged_upload_record_is_one_clear_line(env, video, content):
+    uploader.upload_single_video(video)
+    (workspace_dir(video) / UPLOAD_FILE).write_text(content)
+
+    with pytest.raises(uploader.UploadRecordUnreadableError) as error:
+        uploader.upload_single_video(video)
+    message = str(error.value)
+    assert UPLOAD_FILE in message and "delete this file" in message and "\n" not in message
 
 
 def test_switching_the_target_after_publishing_asks_before_publishing_again(
