@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import os
 import signal
 import subprocess
 import sys
@@ -23,16 +25,24 @@ from typing import TypeVar
 import typer
 from rich.table import Table
 from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.service import RPCError
 
 # thumbnail_selector (OpenCV) before anything importing PyAV: see its _check_opencv_libraries
 import thumbnail_selector  # noqa: F401
 
 # isort: split
-from cli_support import console, load_settings_or_exit, require_upload_auth
+from cli_support import (
+    console,
+    input_videos,
+    load_settings_or_exit,
+    require_display_or_exit,
+    require_known_template,
+    require_upload_auth,
+)
 from config import Settings, get_settings
 from errors import PipelineError
 from temporal import client as temporal_client
-from temporal.client import NoWorkerError, WorkflowNotFoundError
+from temporal.client import NoWorkerError, OperatorError, WorkflowEndedError
 from temporal.dev_server import (
     TemporalBinaryMissingError,
     is_serving,
@@ -65,20 +75,17 @@ def run(work: Callable[[], Awaitable[T]]) -> T:
     """Run async CLI work; a known problem becomes one line and a non-zero exit."""
     try:
         return asyncio.run(work())
-    except (
-        PipelineError,
-        WorkflowNotFoundError,
-        NoWorkerError,
-        TemporalBinaryMissingError,
-    ) as error:
+    except (PipelineError, OperatorError, TemporalBinaryMissingError) as error:
         raise fail(str(error)) from None
+    except RPCError as error:  # the server refused: a missing namespace, a permission...
+        raise fail(f"Temporal refused the request: {error.message}") from None
 
 
 async def connect() -> Client:
     address = temporal_client.connect_config()["target_host"]
     try:
         return await temporal_client.connect()
-    except RuntimeError:
+    except RuntimeError:  # the SDK's connection error
         raise fail(
             f"Cannot reach Temporal at {address}: start it with `python main_temporal.py "
             "server` (or `up`), or set TEMPORAL_ADDRESS.",
@@ -87,17 +94,16 @@ async def connect() -> Client:
 
 
 def videos_to_start(paths: list[Path] | None) -> list[Path]:
-    from video_prep import SUPPORTED_EXTENSIONS, find_videos
+    from video_prep import SUPPORTED_EXTENSIONS
 
     if paths:
         for path in paths:
-            if not path.is_file() or path.suffix.lower() not in SUPPORTED_EXTENSIONS:
+            if not path.is_file():
+                raise fail(f"{path}: no such file; check the path.")
+            if path.suffix.lower() not in SUPPORTED_EXTENSIONS:
                 raise fail(f"{path}: not a video file ({', '.join(SUPPORTED_EXTENSIONS)}).")
         return paths
-    input_dir = get_settings().input_dir
-    if not input_dir.is_dir():
-        raise fail(f"INPUT_DIR {input_dir} does not exist: create it or set INPUT_DIR.", 2)
-    return find_videos(input_dir)
+    return input_videos()
 
 
 async def start_all(client: Client, videos: list[Path], retry_failed: bool) -> list[str]:
@@ -111,8 +117,6 @@ async def start_all(client: Client, videos: list[Path], retry_failed: bool) -> l
             f"[{colour}]{outcome.video}[/{colour}]: {outcome.message} ({outcome.workflow_id})"
         )
         ids.append(outcome.workflow_id)
-    if not videos:
-        console.print(f"No videos (.mov .mp4 .m4v .mkv) in {settings.input_dir}.")
     return ids
 
 
@@ -125,6 +129,7 @@ def start(
 ) -> None:
     """Queue a durable workflow for every video; never twice for the same video."""
     videos = videos_to_start(paths)
+    require_known_template()
     require_upload_auth("Nothing was started.")
 
     async def work() -> None:
@@ -187,7 +192,12 @@ def choose_candidate(status: VideoStatus, pick: int | None) -> str | None:
 
 
 async def select_for(client: Client, workflow_id: str, pick: int | None) -> None:
-    status = await temporal_client.get_status(client, workflow_id)
+    detail = await temporal_client.describe_video(client, workflow_id)
+    if detail.execution_status != "RUNNING":
+        raise WorkflowEndedError(workflow_id, detail.execution_status, "nothing to choose")
+    if detail.status is None:
+        raise NoWorkerError(workflow_id)
+    status = detail.status
     if status.stage != WAITING_FOR_SELECTION:
         raise fail(f"{workflow_id} is not waiting for a selection (stage {status.stage}).")
     chosen = choose_candidate(status, pick)
@@ -223,8 +233,25 @@ def select(
     run(work)
 
 
-def print_status(status: VideoStatus, workflow_id: str) -> None:
-    console.print(f"[bold]{Path(status.video_path).name}[/bold] ({workflow_id})")
+def print_detail(detail: temporal_client.VideoDetail) -> None:
+    status = detail.status
+    if status is None:
+        console.print(f"[bold]{detail.workflow_id}[/bold]: {detail.execution_status}")
+        console.print(
+            f"  stage: {detail.stage} (no worker answered: start one with `python "
+            "main_temporal.py worker` for the candidates and progress)"
+        )
+    else:
+        console.print(
+            f"[bold]{Path(status.video_path).name}[/bold] ({detail.workflow_id}): "
+            f"{detail.execution_status}"
+        )
+        print_status(status)
+    if detail.failure:
+        console.print(f"  [red]failed: {detail.failure}[/red]")
+
+
+def print_status(status: VideoStatus) -> None:
     console.print(f"  stage: {status.stage}")
     if status.title:
         console.print(f"  title: {status.title}")
@@ -279,8 +306,8 @@ def status(
 ) -> None:
     """The recent videos and their stage, or one workflow in detail."""
 
-    async def one() -> VideoStatus:
-        return await temporal_client.get_status(await connect(), workflow_id)
+    async def one() -> temporal_client.VideoDetail:
+        return await temporal_client.describe_video(await connect(), workflow_id)
 
     async def recent() -> list[temporal_client.WorkflowSummary]:
         return await temporal_client.recent_workflows(await connect())
@@ -290,11 +317,15 @@ def status(
         if as_json:
             print(json.dumps(asdict(detail), indent=2, ensure_ascii=False))
         else:
-            print_status(detail, workflow_id)
+            print_detail(detail)
         return
     summaries = run(recent)
     if as_json:
-        print(json.dumps([asdict(s) for s in summaries], indent=2, default=str))
+        rows = [
+            {**asdict(s), "started_at": s.started_at.isoformat() if s.started_at else None}
+            for s in summaries
+        ]
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
     else:
         print_recent(summaries)
 
@@ -356,6 +387,12 @@ def server() -> None:
     address = temporal_client.connect_config()["target_host"]
 
     async def work() -> None:
+        if await is_serving(temporal_client.connect_config()):
+            raise fail(
+                f"A Temporal server already answers at {address}: use it, or set "
+                "TEMPORAL_ADDRESS to a free port for this one.",
+                2,
+            )
         stop = asyncio.Event()
         stop_on_signals(stop)  # SIGTERM too (systemd, pkill): the server must not be orphaned
         process = start_server(settings, address)
@@ -432,12 +469,15 @@ def up(
 
     settings = get_settings()
     videos = videos_to_start(None)
+    if select_each and pick is None:
+        require_display_or_exit()
+    require_known_template()
     require_upload_auth("Nothing was started.")
     address = temporal_client.connect_config()["target_host"]
 
     async def work() -> int:
         server_process = None
-        if not await is_serving(address):
+        if not await is_serving(temporal_client.connect_config()):
             server_process = start_server(settings, address)
             await wait_until_serving(address, server_process)
             console.print(f"Embedded Temporal server at {address}")
@@ -451,6 +491,8 @@ def up(
             console.print("Choose thumbnails with: python main_temporal.py pending / select <id>")
             handled: set[str] = set()
             while not stop.is_set():
+                if worker_task.done():  # it failed: its error ends `up`, in the finally
+                    break
                 if select_each or pick is not None:
                     await choose_when_ready(client, pick, handled)
                 if exit_when_done and await all_closed(client, ids):
@@ -475,5 +517,22 @@ async def all_closed(client: Client, workflow_ids: list[str]) -> bool:
     return True
 
 
+def main() -> None:
+    """Run the CLI, then leave without the interpreter's shutdown: the Temporal client's Rust
+    threads can still call into Python while it finalizes, which aborts the process with "Fatal
+    Python error: PyGILState_Release" (temporalio/sdk-python#300) after the work is done."""
+    try:
+        app()
+        code = 0
+    except SystemExit as done:
+        code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+        if isinstance(done.code, str):
+            print(done.code, file=sys.stderr)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    logging.shutdown()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    app()
+    main()

@@ -15,6 +15,7 @@ import asyncio
 import contextvars
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -37,6 +38,7 @@ log = logging.getLogger(__name__)
 
 PROGRESS_SIGNAL = "activity_progress"
 HEARTBEAT_INTERVAL_SECONDS = 5.0
+PROGRESS_SIGNAL_SECONDS = 30.0
 
 T = TypeVar("T")
 ProgressCallback = Callable[[int, int], None]
@@ -126,6 +128,7 @@ class VideoActivities:
         info = activity.info()
         latest: list[ProgressReport | None] = [None]
         forwarded: list[ProgressReport | None] = [None]
+        forwarded_at = [0.0]
         stop = threading.Event()
         cancelled = threading.Event()
         context = contextvars.copy_context()
@@ -136,11 +139,19 @@ class VideoActivities:
             if context.run(activity.is_cancelled) and not cancelled.is_set():
                 log.info("%s of %s: cancelled, stopping", info.activity_type, info.workflow_id)
                 cancelled.set()
-            if report is None or report == forwarded[0] or not (self._client and self._loop):
+            if report is None or not (self._client and self._loop):
+                return
+            last, last_at = forwarded[0], forwarded_at[0]
+            # Each signal adds to the workflow's history, which Temporal caps: a new percentage
+            # at most every PROGRESS_SIGNAL_SECONDS keeps a day-long upload far under the cap.
+            if last is not None and (
+                report.percent == last.percent
+                or time.monotonic() - last_at < PROGRESS_SIGNAL_SECONDS
+            ):
                 return
             handle = self._client.get_workflow_handle(info.workflow_id)
             asyncio.run_coroutine_threadsafe(handle.signal(PROGRESS_SIGNAL, report), self._loop)
-            forwarded[0] = report
+            forwarded[0], forwarded_at[0] = report, time.monotonic()
 
         def beat() -> None:
             while not stop.wait(HEARTBEAT_INTERVAL_SECONDS):

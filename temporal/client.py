@@ -23,7 +23,7 @@ from temporalio.client import (
 )
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.envconfig import ClientConfig
-from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from config import Settings
@@ -43,7 +43,19 @@ DEFAULT_ADDRESS = "localhost:7233"
 WORKFLOW_TYPE = "ProcessVideoWorkflow"
 
 
-class WorkflowNotFoundError(Exception):
+# A query waits for a worker: the server answers these when none is polling (any more).
+NO_WORKER_CODES = (
+    RPCStatusCode.DEADLINE_EXCEEDED,
+    RPCStatusCode.CANCELLED,
+    RPCStatusCode.FAILED_PRECONDITION,
+)
+
+
+class OperatorError(Exception):
+    """Something the operator must know or do; the CLI prints it as one line."""
+
+
+class WorkflowNotFoundError(OperatorError):
     def __init__(self, workflow_id: str):
         super().__init__(
             f"No workflow with id {workflow_id}: `python main_temporal.py pending` lists the "
@@ -51,7 +63,7 @@ class WorkflowNotFoundError(Exception):
         )
 
 
-class NoWorkerError(Exception):
+class NoWorkerError(OperatorError):
     def __init__(self, workflow_id: str):
         super().__init__(
             f"No worker answered for {workflow_id}: start one with `python main_temporal.py "
@@ -59,8 +71,27 @@ class NoWorkerError(Exception):
         )
 
 
+class WorkflowEndedError(OperatorError):
+    def __init__(self, workflow_id: str, execution_status: str, doing: str):
+        again = (
+            " (`python main_temporal.py start --retry-failed` runs it again)"
+            if execution_status != "COMPLETED"
+            else ""
+        )
+        super().__init__(
+            f"{workflow_id} has already ended ({execution_status.lower()}): {doing}{again}."
+        )
+
+
 def connect_config() -> dict:
-    config = dict(ClientConfig.load_client_connect_config())
+    """Temporal's standard environment configuration (TEMPORAL_* variables, profile file)."""
+    try:
+        config = dict(ClientConfig.load_client_connect_config())
+    except RuntimeError as error:  # the SDK's ConfigError: a missing profile, a bad file
+        raise OperatorError(
+            f"Temporal client configuration: {error}; fix TEMPORAL_PROFILE or the profile "
+            "file (TEMPORAL_CONFIG_FILE)."
+        ) from None
     config.setdefault("target_host", DEFAULT_ADDRESS)
     return config
 
@@ -212,11 +243,13 @@ async def _progress_percent(handle: WorkflowHandle) -> int | None:
 
 
 async def failure_reason(handle: WorkflowHandle) -> str:
+    """Why the workflow failed: the stage's own message (the outermost application error), not
+    whatever low-level error it was raised from."""
     try:
         await handle.result(follow_runs=False)
     except WorkflowFailureError as error:
-        cause = error.cause
-        while cause.__cause__ is not None:
+        cause: BaseException = error.cause
+        while not isinstance(cause, ApplicationError) and cause.__cause__ is not None:
             cause = cause.__cause__
         return str(cause)
     return ""
@@ -235,9 +268,42 @@ async def get_status(client: Client, workflow_id: str) -> VideoStatus:
     except RPCError as error:
         if error.status == RPCStatusCode.NOT_FOUND:
             raise WorkflowNotFoundError(workflow_id) from None
-        if error.status in (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED):
+        if error.status in NO_WORKER_CODES:
             raise NoWorkerError(workflow_id) from None
         raise
+
+
+@dataclass
+class VideoDetail:
+    """One video's workflow as the server and, when a worker answers, the workflow see it."""
+
+    workflow_id: str
+    execution_status: str  # RUNNING, COMPLETED, FAILED, CANCELED, TERMINATED, TIMED_OUT
+    stage: str  # the VideoStage search attribute: known without a worker
+    failure: str | None
+    status: VideoStatus | None  # None when no worker answered the query
+
+
+async def describe_video(client: Client, workflow_id: str) -> VideoDetail:
+    handle = client.get_workflow_handle(workflow_id)
+    try:
+        description = await handle.describe()
+    except RPCError as error:
+        if error.status == RPCStatusCode.NOT_FOUND:
+            raise WorkflowNotFoundError(workflow_id) from None
+        raise
+    execution = description.status or WorkflowExecutionStatus.RUNNING
+    failure = None
+    if execution == WorkflowExecutionStatus.FAILED:
+        failure = await failure_reason(handle)
+    try:
+        status: VideoStatus | None = await query_status(handle, timeout_seconds=5)
+    except RPCError as error:
+        if error.status not in NO_WORKER_CODES:
+            raise
+        status = None
+    stage = description.typed_search_attributes.get(VIDEO_STAGE) or "-"
+    return VideoDetail(workflow_id, execution.name, stage, failure, status)
 
 
 async def send_selection(
@@ -249,9 +315,14 @@ async def send_selection(
 
 
 async def cancel(client: Client, workflow_id: str) -> None:
+    handle = client.get_workflow_handle(workflow_id)
     try:
-        await client.get_workflow_handle(workflow_id).cancel()
+        description = await handle.describe()
     except RPCError as error:
         if error.status == RPCStatusCode.NOT_FOUND:
             raise WorkflowNotFoundError(workflow_id) from None
         raise
+    if description.status != WorkflowExecutionStatus.RUNNING:
+        name = description.status.name if description.status else "CLOSED"
+        raise WorkflowEndedError(workflow_id, name, "nothing to cancel")
+    await handle.cancel()

@@ -6,11 +6,14 @@ import asyncio
 import shutil
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from temporalio.client import Client
 
 from config import Settings
+from temporal.client import OperatorError
 from temporal.workflows import VIDEO_STAGE
 
 NAMESPACE = "default"
@@ -65,13 +68,22 @@ def server_command(settings: Settings, address: str) -> list[str]:
 
 
 def start_server(settings: Settings, address: str) -> subprocess.Popen:
+    """Start the dev server; its errors go to stderr, its own banner nowhere (the CLI prints
+    the addresses once it answers)."""
     settings.temporal_data_dir.mkdir(parents=True, exist_ok=True)
-    return subprocess.Popen(server_command(settings, address), stdin=subprocess.DEVNULL)
+    return subprocess.Popen(
+        server_command(settings, address), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL
+    )
 
 
-async def is_serving(address: str, namespace: str = NAMESPACE) -> bool:
+class DevServerError(OperatorError):
+    """The embedded server did not start."""
+
+
+async def is_serving(connect_config: Mapping[str, Any]) -> bool:
+    """Whether a Temporal server answers with these `Client.connect` arguments."""
     try:
-        client = await asyncio.wait_for(Client.connect(address, namespace=namespace), 3)
+        client = await asyncio.wait_for(Client.connect(**connect_config), 3)
         return await asyncio.wait_for(client.service_client.check_health(), 3)
     except (RuntimeError, TimeoutError, OSError):
         return False
@@ -80,8 +92,11 @@ async def is_serving(address: str, namespace: str = NAMESPACE) -> bool:
 async def wait_until_serving(address: str, process: subprocess.Popen) -> None:
     for _ in range(STARTUP_TIMEOUT_SECONDS * 2):
         if process.poll() is not None:
-            raise RuntimeError(f"The Temporal dev server exited with code {process.returncode}.")
-        if await is_serving(address):
+            raise DevServerError(
+                f"The Temporal dev server exited with code {process.returncode}; its error is "
+                "above."
+            )
+        if await is_serving({"target_host": address, "namespace": NAMESPACE}):
             return
         await asyncio.sleep(0.5)
-    raise RuntimeError(f"The Temporal dev server did not answer at {address} in time.")
+    raise DevServerError(f"The Temporal dev server did not answer at {address} in time.")

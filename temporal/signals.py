@@ -7,7 +7,11 @@ THUMBNAIL_SELECTED_SIGNAL = "thumbnail_selected"
 
 @dataclass
 class ThumbnailSelectedSignal:
-    """`selected_frame` is the chosen candidate id; None accepts the top-ranked candidate."""
+    """`selected_frame` is the chosen candidate id; None accepts the top-ranked candidate.
 
-    video_path: str
+    `video_path` guards against a choice sent to the wrong workflow; empty (a signal typed in
+    the Web UI as `{"selected_frame": "..."}`) means "this workflow's video".
+    """
+
+    video_path: str = ""
     selected_frame: str | None = None

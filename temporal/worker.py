@@ -21,6 +21,7 @@ from temporalio.worker import Worker
 
 from config import Settings
 from temporal.activities import VideoActivities
+from temporal.client import OperatorError
 from temporal.workflows import VIDEO_STAGE, ProcessVideoWorkflow
 
 log = logging.getLogger(__name__)
@@ -54,7 +55,7 @@ async def ensure_search_attributes(client: Client) -> None:
             )
         )
     except RPCError as error:
-        raise RuntimeError(
+        raise OperatorError(
             f"The search attribute {name} (Keyword) is missing on namespace {client.namespace} "
             f"and could not be added ({error.message}); add it with `temporal operator "
             f"search-attribute create --name {name} --type Keyword`."

@@ -198,7 +198,8 @@ class ProcessVideoWorkflow:
             if request.selection_timeout_action != AUTOPICK:
                 raise ApplicationError(
                     f"No thumbnail was chosen within {timedelta(seconds=timeout or 0)}; "
-                    "start the video again with `python main_temporal.py start --retry-failed`",
+                    "start the video again with `python main_temporal.py start --retry-failed "
+                    f'"{request.video_path}"`',
                     type="SelectionTimeout",
                     non_retryable=True,
                 ) from None
@@ -226,7 +227,7 @@ class ProcessVideoWorkflow:
     def _rejection_reason(self, signal: ThumbnailSelectedSignal) -> str | None:
         if self._status.stage != WAITING_FOR_SELECTION:
             return f"the video is not waiting for a choice yet (stage {self._status.stage})"
-        if signal.video_path != self._status.video_path:
+        if signal.video_path and signal.video_path != self._status.video_path:
             return f"the signal is for {signal.video_path}, not {self._status.video_path}"
         ids = [candidate.id for candidate in self._status.candidates]
         if signal.selected_frame is not None and signal.selected_frame not in ids:

@@ -45,6 +45,20 @@ async def wait_for_stage(handle: WorkflowHandle, stage: str, timeout: float = 60
         await asyncio.sleep(0.2)
 
 
+async def result_of(handle: WorkflowHandle, timeout: float = 120):
+    """The workflow's result; a run that never ends fails the test instead of hanging CI."""
+    return await asyncio.wait_for(handle.result(), timeout)
+
+
+async def wait_until(condition, timeout: float = 60) -> None:
+    """Poll the async `condition` until it holds; fail after `timeout` seconds."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await condition():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"not so after {timeout}s")
+        await asyncio.sleep(0.2)
+
+
 async def history_json(client: Client, workflow_id: str) -> str:
     return (await client.get_workflow_handle(workflow_id).fetch_history()).to_json()
 

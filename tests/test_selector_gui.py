@@ -36,7 +36,7 @@ from tests.selector_support import (
     write_candidate_frames,
     xvfb,
 )
-from tests.temporal_support import add_video, running_worker, wait_for_stage
+from tests.temporal_support import add_video, result_of, running_worker, wait_for_stage
 from thumbnail_selector import ACCENT, PANEL, Layout, canvas_size, layout, load_selection
 from workspace import CANDIDATES_DIR, SELECTED_IMAGE, workspace_dir
 
@@ -298,4 +298,4 @@ async def test_main_temporal_select_signals_the_tile_chosen_in_the_window(
         assert select.returncode == 0, stdout + stderr
         third = status.candidates[2].id
         assert f"Chose {third}" in stdout
-        assert (await handle.result()).selected_candidate_id == third
+        assert (await result_of(handle)).selected_candidate_id == third

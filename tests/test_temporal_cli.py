@@ -18,12 +18,13 @@ from typing import IO
 
 import pytest
 import yaml
+from temporalio.client import WorkflowFailureError
 from temporalio.service import RPCError, RPCStatusCode
 
 import config
 from temporal.client import DEFAULT_ADDRESS, workflow_id_for
 from temporal.dev_server import server_command, split_address
-from tests.temporal_support import add_video, running_worker, wait_for_stage
+from tests.temporal_support import add_video, result_of, running_worker, wait_for_stage
 from tests.test_temporal_workflow import start, typed_handle, unique_name
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -172,6 +173,16 @@ async def test_start_with_an_invalid_youtube_token_starts_nothing(
     assert never_started.value.status == RPCStatusCode.NOT_FOUND
 
 
+def test_start_with_an_unknown_template_starts_nothing(env, clip_cache, monkeypatch):
+    add_video(clip_cache, env / "videos", unique_name())
+    monkeypatch.setenv("THUMBNAIL_TEMPLATE", "fancy")
+
+    result = cli("start", address=f"localhost:{free_port()}")  # no server: refused before
+
+    assert result.returncode == 2 and "Traceback" not in result.stdout + result.stderr
+    assert "fancy" in result.stdout and "template_a" in result.stdout
+
+
 def test_unreachable_server_is_one_clear_line(env):
     result = cli("pending", address=f"localhost:{free_port()}")
     assert result.returncode == 2
@@ -211,20 +222,68 @@ async def test_pending_select_and_status_from_the_command_line(
         assert f"Chose {status.candidates[1].id}" in chosen.stdout
 
         again = await cli_async("select", workflow_id, "--pick", "1", address=address)
-        assert again.returncode == 1 and "not waiting for a selection" in again.stdout
+        assert again.returncode == 1 and (  # still on its way, or already done
+            "not waiting for a selection" in again.stdout
+            or "has already ended (completed)" in again.stdout
+        )
 
-        result = await typed_handle(client, workflow_id).result()
+        result = await result_of(typed_handle(client, workflow_id))
         assert result.selected_candidate_id == status.candidates[1].id
 
         detail = json.loads(
             (await cli_async("status", workflow_id, "--json", address=address)).stdout
         )
-        assert (
-            detail["stage"] == "COMPLETED"
-            and detail["selected_candidate_id"] == result.selected_candidate_id
-        )
+        assert (detail["execution_status"], detail["stage"]) == ("COMPLETED", "COMPLETED")
+        assert detail["status"]["selected_candidate_id"] == result.selected_candidate_id
         table = (await cli_async("status", address=address)).stdout
         assert video.name[:20] in table and "COMPLETED" in table
+
+
+async def test_select_status_and_cancel_say_what_is_wrong_in_one_line(
+    temporal_env, pipeline_env, clip_cache, env
+):
+    client = temporal_env.client
+    address = client.service_client.config.target_host
+    video = add_video(clip_cache, env / "videos", unique_name())
+    async with running_worker(client):
+        workflow_id = (await start(client, video)).workflow_id
+        await wait_for_stage(client.get_workflow_handle(workflow_id), "WAITING_FOR_SELECTION")
+
+    no_worker = await cli_async("select", workflow_id, "--pick", "1", address=address)
+    assert no_worker.returncode == 1 and "No worker answered" in no_worker.stdout
+    waiting = await cli_async("status", workflow_id, address=address)
+    assert "RUNNING" in waiting.stdout and "WAITING_FOR_SELECTION" in waiting.stdout
+    assert "no worker answered" in waiting.stdout
+
+    cancelled = await cli_async("cancel", workflow_id, address=address)
+    assert cancelled.returncode == 0 and "Cancellation requested" in cancelled.stdout
+    async with running_worker(client):
+        with pytest.raises(WorkflowFailureError):
+            await result_of(typed_handle(client, workflow_id))
+
+    for args, doing in (
+        (("select", workflow_id, "--pick", "1"), "nothing to choose"),
+        (("cancel", workflow_id), "nothing to cancel"),
+    ):
+        ended = await cli_async(*args, address=address)
+        assert ended.returncode == 1, ended.stdout + ended.stderr
+        assert f"has already ended (canceled): {doing}" in ended.stdout
+        assert "--retry-failed" in ended.stdout and "Traceback" not in ended.stderr
+    detail = json.loads((await cli_async("status", workflow_id, "--json", address=address)).stdout)
+    assert detail["execution_status"] == "CANCELED"
+    for output in (no_worker, cancelled, ended):
+        assert "Traceback" not in output.stdout + output.stderr
+
+
+def test_up_uses_a_server_that_already_answers(temporal_env, pipeline_env, clip_cache, env):
+    video = add_video(clip_cache, env / "videos", unique_name())
+    address = temporal_env.client.service_client.config.target_host
+
+    result = cli("up", "--pick", "1", "--exit-when-done", address=address, timeout=180)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Embedded Temporal server" not in result.stdout and ": completed" in result.stdout
+    assert (env / "completed" / video.name).is_file()
 
 
 async def test_worker_stops_gracefully_on_sigterm(temporal_env, pipeline_env):

@@ -6,15 +6,22 @@ import asyncio
 import logging
 import os
 import shutil
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 
 import pytest
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
+from temporalio.api.sdk.v1 import WorkflowMetadata
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureError
+from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
 import config
 from temporal import client as temporal_client
+from temporal.worker import ensure_search_attributes
 from temporal.workflows import (
     COMPLETED,
     UPLOADING,
@@ -24,10 +31,18 @@ from temporal.workflows import (
     VideoStatus,
 )
 from tests.fake_youtube import FakeYouTube
-from tests.temporal_support import add_video, history_json, running_worker, wait_for_stage
+from tests.temporal_support import (
+    add_video,
+    history_json,
+    result_of,
+    running_worker,
+    wait_for_stage,
+    wait_until,
+)
 from tests.upload_support import CHUNK_BYTES, upload_clip, use_youtube
 
 HISTORIES = Path(__file__).parent / "histories"
+REPO = Path(__file__).resolve().parents[1]
 
 
 async def record_history(client: Client, workflow_id: str, name: str) -> None:
@@ -68,10 +83,15 @@ async def test_video_runs_from_start_to_completed_with_a_signalled_choice(
         handle = typed_handle(client, outcome.workflow_id)
         status = await wait_for_stage(handle, WAITING_FOR_SELECTION)
         assert len(status.candidates) == config.get_settings().top_ranked_candidates_num
-        second = status.candidates[1]
+        second, third = status.candidates[1:3]
+        # what the Web UI shows: the video's name, and the command to run
+        assert await (await handle.describe()).static_summary() == video.name
+        metadata = await handle.query("__temporal_workflow_metadata", result_type=WorkflowMetadata)
+        assert f"python main_temporal.py select {outcome.workflow_id}" in metadata.current_details
 
         await temporal_client.send_selection(client, outcome.workflow_id, str(video), second.id)
-        result = await handle.result()
+        await temporal_client.send_selection(client, outcome.workflow_id, str(video), third.id)
+        result = await result_of(handle)
 
     assert result.selected_candidate_id == second.id
     assert (await handle.describe()).typed_search_attributes.get(VIDEO_STAGE) == COMPLETED
@@ -98,7 +118,11 @@ async def test_rejected_signal_keeps_waiting_and_says_why(
 
         foreign_id = other_status.candidates[0].id
         await temporal_client.send_selection(client, workflow_id, str(video), foreign_id)
-        await asyncio.sleep(1)
+
+        async def rejected() -> bool:
+            return (await temporal_client.query_status(handle)).rejected_selection is not None
+
+        await wait_until(rejected)
         status = await temporal_client.get_status(client, workflow_id)
         assert status.stage == WAITING_FOR_SELECTION
         assert status.rejected_selection.selected_frame == foreign_id
@@ -108,7 +132,7 @@ async def test_rejected_signal_keeps_waiting_and_says_why(
         assert {w.workflow_id for w in waiting} >= {workflow_id, other_id}
 
         await temporal_client.send_selection(client, workflow_id, str(video), None)
-        result = await handle.result()
+        result = await result_of(handle)
         assert result.selected_candidate_id == status.candidates[0].id
         waiting = {w.workflow_id for w in await temporal_client.list_waiting(client)}
         assert workflow_id not in waiting and other_id in waiting
@@ -125,7 +149,7 @@ async def test_selection_timeout_autopicks_the_top_candidate(
     async with running_worker(client):
         handle = typed_handle(client, (await start(client, video)).workflow_id)
         status = await wait_for_stage(handle, WAITING_FOR_SELECTION)
-        result = await handle.result()
+        result = await result_of(handle)
     assert result.selected_candidate_id == status.candidates[0].id
     await record_history(client, handle.id, "timeout_autopick")
 
@@ -137,7 +161,7 @@ async def test_selection_timeout_can_fail_the_video(temporal_env, pipeline_env, 
     async with running_worker(client):
         handle = typed_handle(client, (await start(client, video)).workflow_id)
         with pytest.raises(WorkflowFailureError) as failure:
-            await handle.result()
+            await result_of(handle)
     assert failure.value.cause.type == "SelectionTimeout"
     assert video.exists()
 
@@ -153,7 +177,7 @@ async def test_cancel_stops_the_video_and_leaves_the_source(
         await wait_for_stage(handle, WAITING_FOR_SELECTION)
         await temporal_client.cancel(client, workflow_id)
         with pytest.raises(WorkflowFailureError):
-            await handle.result()
+            await result_of(handle)
     assert (await handle.describe()).status == WorkflowExecutionStatus.CANCELED
     await record_history(client, workflow_id, "cancelled_while_waiting")
     assert video.exists()
@@ -182,11 +206,14 @@ async def test_cancel_during_the_upload_stops_it_and_never_makes_the_video_publi
                 one_chunk
             )
             await temporal_client.cancel(client, workflow_id)
-            while "upload_video of " + workflow_id + ": cancelled" not in caplog.text:
-                await asyncio.sleep(0.2)
+
+            async def cancel_seen() -> bool:
+                return f"upload_video of {workflow_id}: cancelled" in caplog.text
+
+            await wait_until(cancel_seen)
             pause.release.set()  # the chunk in flight fails; the uploader stops before the next
             with pytest.raises(WorkflowFailureError):
-                await typed_handle(client, workflow_id).result()
+                await result_of(typed_handle(client, workflow_id))
         assert (await client.get_workflow_handle(workflow_id).describe()).status == (
             WorkflowExecutionStatus.CANCELED
         )
@@ -209,13 +236,71 @@ async def test_start_twice_creates_nothing_new_and_retry_failed_restarts(
 
         await temporal_client.cancel(client, first.workflow_id)
         with pytest.raises(WorkflowFailureError):
-            await client.get_workflow_handle(first.workflow_id).result()
+            await result_of(client.get_workflow_handle(first.workflow_id))
         after_cancel = await start(client, video)
         assert not after_cancel.started and "--retry-failed" in after_cancel.message
 
         retried = await start(client, video, retry_failed=True)
         assert retried.started
         await temporal_client.cancel(client, first.workflow_id)
+
+
+async def test_a_killed_worker_is_replaced_and_its_upload_resumes_where_it_stopped(
+    temporal_env, pipeline_env, clip_cache, env, monkeypatch
+):
+    client = temporal_env.client
+    with FakeYouTube() as youtube:
+        use_youtube(env, monkeypatch, youtube)
+        pipeline_env(SELECTION_TIMEOUT="1s")
+        video = env / "videos" / unique_name()
+        shutil.copyfile(upload_clip(clip_cache), video)  # five 1 MB chunks
+        size = video.stat().st_size
+        pause = youtube.pause_chunk_request(2)
+        doomed = subprocess.Popen(
+            [sys.executable, str(REPO / "main_temporal.py"), "worker"],
+            env={**os.environ, "TEMPORAL_ADDRESS": client.service_client.config.target_host},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            workflow_id = (await start(client, video)).workflow_id
+            assert await asyncio.to_thread(pause.reached.wait, 120), "no upload started"
+        finally:
+            doomed.kill()  # a power cut: no goodbye, no heartbeat any more
+            doomed.wait()
+        pause.release.set()
+
+        async with running_worker(client):  # noticed by the heartbeat timeout, then retried
+            result = await result_of(typed_handle(client, workflow_id))
+
+        assert result.published.video_id in youtube.videos and len(youtube.videos) == 1
+        assert len(youtube.calls_named("videos.insert")) == 1  # one session, resumed
+        assert youtube.media_bytes_read <= size + CHUNK_BYTES
+    attempts = [
+        event.activity_task_started_event_attributes.attempt
+        async for event in typed_handle(client, workflow_id).fetch_history_events()
+        if event.HasField("activity_task_started_event_attributes")
+    ]
+    assert max(attempts) == 2  # the upload, once on each worker
+
+
+async def test_the_worker_registers_video_stage_on_a_server_without_it():
+    from temporal.dev_server import temporal_binary
+
+    bare = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=str(temporal_binary()), dev_server_log_level="error"
+    )
+    try:
+        await ensure_search_attributes(bare.client)
+        await ensure_search_attributes(bare.client)  # a second worker finds it there
+        listed = await bare.client.operator_service.list_search_attributes(
+            ListSearchAttributesRequest(namespace=bare.client.namespace)
+        )
+        assert listed.custom_attributes[VIDEO_STAGE.name] == (
+            IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD
+        )
+    finally:
+        await bare.shutdown()
 
 
 async def test_choice_survives_a_worker_restart(temporal_env, pipeline_env, clip_cache, env):
@@ -229,7 +314,7 @@ async def test_choice_survives_a_worker_restart(temporal_env, pipeline_env, clip
     # No worker now: the signal is stored by the server and handled by the next worker.
     await temporal_client.send_selection(client, workflow_id, str(video), status.candidates[2].id)
     async with running_worker(client):
-        result = await handle.result()
+        result = await result_of(handle)
     assert result.selected_candidate_id == status.candidates[2].id
 
 
@@ -240,7 +325,7 @@ async def test_bad_video_fails_once_with_a_clear_reason(temporal_env, pipeline_e
     async with running_worker(client):
         handle = typed_handle(client, (await start(client, video)).workflow_id)
         with pytest.raises(WorkflowFailureError) as failure:
-            await handle.result()
+            await result_of(handle)
     cause = failure.value.cause.cause
     assert cause.type == "NotAVideoError" and video.name in cause.message
     attempts = [
