@@ -151,8 +151,9 @@ def _truncated(path: Path) -> TruncatedVideoError:
     )
 
 
-def probe_video(video_path: Path) -> VideoInfo:
-    """Validate that `video_path` is a readable, decodable video and read its properties."""
+def open_video(video_path: Path) -> av.container.InputContainer:
+    """Open `video_path` after checking it is a readable video with a video stream; the caller
+    closes it. Each bad input raises its own error with the file, the problem and the fix."""
     path = Path(video_path)
     if path.suffix.lower() not in SUPPORTED_EXTENSIONS:
         raise UnsupportedExtensionError(
@@ -172,30 +173,42 @@ def probe_video(video_path: Path) -> VideoInfo:
         raise NotAVideoError(
             f"{path}: not a video file FFmpeg can read; check it is the camera's recording."
         ) from None
-    with container:
-        if container.format.name.endswith("_pipe"):  # FFmpeg's still-image readers: png_pipe, ...
-            raise NotAVideoError(
-                f"{path}: is a still image, not a video; use the camera's recording instead."
-            )
-        if not container.streams.video:
-            raise NoVideoStreamError(
-                f"{path}: has no video stream (audio only?); export the recording with its video."
-            )
+    if container.format.name.endswith("_pipe"):  # FFmpeg's still-image readers: png_pipe, ...
+        container.close()
+        raise NotAVideoError(
+            f"{path}: is a still image, not a video; use the camera's recording instead."
+        )
+    if not container.streams.video:
+        container.close()
+        raise NoVideoStreamError(
+            f"{path}: has no video stream (audio only?); export the recording with its video."
+        )
+    return container
+
+
+def probe_video(video_path: Path) -> VideoInfo:
+    """Validate that `video_path` is a readable, decodable video and read its properties."""
+    with open_video(video_path) as container:
         stream = container.streams.video[0]
         try:
             first = next(container.decode(stream))
         except (av.error.FFmpegError, StopIteration):
-            raise _truncated(path) from None
+            raise _truncated(Path(video_path)) from None
         return _video_info(container, stream, first)
 
 
-def _video_info(container: Any, stream: Any, first: av.VideoFrame) -> VideoInfo:
+def duration_seconds(container: av.container.InputContainer) -> float:
+    """The video's length as the container (else its video stream) states it; 0 if unknown."""
+    stream = container.streams.video[0]
     if container.duration:
-        duration = container.duration / av.time_base
-    elif stream.duration and stream.time_base:
-        duration = float(stream.duration * stream.time_base)
-    else:
-        duration = 0.0
+        return container.duration / av.time_base
+    if stream.duration and stream.time_base:
+        return float(stream.duration * stream.time_base)
+    return 0.0
+
+
+def _video_info(container: Any, stream: Any, first: av.VideoFrame) -> VideoInfo:
+    duration = duration_seconds(container)
     rotation = round(first.rotation or 0) % 360
     width, height = stream.codec_context.width, stream.codec_context.height
     display = (height, width) if rotation in (90, 270) else (width, height)

@@ -32,13 +32,13 @@ import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import av
 import cv2
 import numpy as np
+from av.video.reformatter import VideoReformatter
 
 from config import get_settings
 from errors import PipelineError
@@ -48,8 +48,12 @@ from thumbnail_ranking.metrics import (
     hash_distance,
     measure_frame,
 )
-from thumbnail_ranking.sampling import KeyframeReader, sample_keyframes, target_times
-from video_prep import probe_video
+from thumbnail_ranking.sampling import (
+    KeyframeReader,
+    sample_keyframes,
+    target_times,
+    to_upright_bgr,
+)
 from workspace import (
     CANDIDATES_DIR,
     CANDIDATES_FILE,
@@ -158,27 +162,26 @@ class _ProgressCounter:
 
 
 def examine(
-    readers: list[KeyframeReader],
-    duration_seconds: float,
+    reader: KeyframeReader,
     count: int,
+    decoders: int,
     keep_decoded: bool,
     progress: Callable[[int, int], None] | None,
 ) -> list[ExaminedFrame]:
     """Decode and measure `count` keyframes spread over the video, in time order.
 
-    Each reader takes a consecutive share of the target times in a thread of its own (PyAV and
-    OpenCV release the GIL); shares can meet on one keyframe, kept once. `progress` is called
-    from those threads, one call at a time. With `keep_decoded` the decoded frames are kept so
-    that the chosen ones need no second decoding.
+    `decoders` threads each take a consecutive share of the target times (PyAV and OpenCV
+    release the GIL): the first with `reader`, the others with a reader each that they open
+    themselves, so that opening (parsing the file's index) overlaps the first one's decoding.
+    Shares can meet on one keyframe, kept once. `progress` is called from those threads, one
+    call at a time. With `keep_decoded` the decoded frames are kept so that the chosen ones need
+    no second decoding.
     """
-    times = target_times(duration_seconds, count)
-    shares = [
-        times[i * count // len(readers) : (i + 1) * count // len(readers)]
-        for i in range(len(readers))
-    ]
+    times = target_times(reader.duration_seconds, count)
+    shares = [times[i * count // decoders : (i + 1) * count // decoders] for i in range(decoders)]
     counter = _ProgressCounter(count, progress)
 
-    def examine_share(reader: KeyframeReader, times: list[float]) -> list[ExaminedFrame]:
+    def examine_with(reader: KeyframeReader, times: list[float]) -> list[ExaminedFrame]:
         examined = []
         for keyframe in sample_keyframes(reader, times):
             measures = measure_frame(reader.upright(keyframe.frame, ANALYSIS_LONG_SIDE))
@@ -187,13 +190,19 @@ def examine(
             counter.step()
         return examined
 
-    with ThreadPoolExecutor(max_workers=len(readers)) as decoders:
-        parts = decoders.map(examine_share, readers, shares)
+    def examine_share(index: int) -> list[ExaminedFrame]:
+        if index == 0:
+            return examine_with(reader, shares[0])
+        with KeyframeReader(reader.path) as own_reader:
+            return examine_with(own_reader, shares[index])
+
+    with ThreadPoolExecutor(max_workers=decoders) as pool:
+        parts = pool.map(examine_share, range(decoders))
         frames = {frame.pts: frame for part in parts for frame in part}
     counter.finish()
     if not frames:
         raise UndecodableVideoError(
-            f"{readers[0].path.name}: no frame of the video could be decoded: re-export or "
+            f"{reader.path.name}: no frame of the video could be decoded: re-export or "
             "re-copy the file from the camera"
         )
     return sorted(frames.values(), key=lambda frame: frame.pts)
@@ -277,10 +286,17 @@ def write_candidate_images(
 ) -> list[Candidate]:
     """Decode the chosen keyframes at full size (at most CANDIDATE_LONG_SIDE) and write JPEGs.
 
-    Two threads encode and write JPEGs while the next frame is prepared.
+    Two threads convert, encode and write them while the next frame is decoded.
     """
     video_path = reader.path
     candidates = []
+    converters = threading.local()  # a reformatter keeps its scaler: one each thread
+
+    def write_upright(path: Path, frame: av.VideoFrame) -> None:
+        if not hasattr(converters, "reformatter"):
+            converters.reformatter = VideoReformatter()
+        write_jpeg(path, to_upright_bgr(frame, CANDIDATE_LONG_SIDE, converters.reformatter))
+
     with ThreadPoolExecutor(max_workers=2) as writers:
         jobs = []
         for rank, scored in enumerate(chosen, start=1):
@@ -291,8 +307,7 @@ def write_candidate_images(
                 raise RuntimeError(f"{video_path.name} changed while it was being ranked")
             identifier = candidate_id(video_path, scored.timestamp)
             path = folder / f"{rank:02d}_{identifier}.jpg"
-            image = reader.upright(frame, CANDIDATE_LONG_SIDE)
-            jobs.append(writers.submit(write_jpeg, path, image))
+            jobs.append(writers.submit(write_upright, path, frame))
             candidates.append(
                 Candidate(
                     id=identifier,
@@ -336,22 +351,18 @@ def rank_and_store_top_candidates(
     call at a time), and once more with done == total at the end.
     """
     video_path = Path(video_path)
-    info = probe_video(video_path)  # the one validation: a bad file gets the same message
     count = get_settings().candidate_thumbnail_num
-    with ExitStack() as stack:
-        readers = [stack.enter_context(KeyframeReader(video_path))]
-        frame_bytes = readers[0].frame_bytes
+    with KeyframeReader(video_path) as reader:
+        frame_bytes = reader.frame_bytes
         small = frame_bytes is not None and frame_bytes * count <= SMALL_FRAMES_MAX_BYTES
-        if small:
-            readers += [stack.enter_context(KeyframeReader(video_path)) for _ in range(1, DECODERS)]
-        frames = examine(readers, info.duration_seconds, count, small, progress)
+        frames = examine(reader, count, DECODERS if small else 1, small, progress)
         chosen = select_top(score_frames(frames), top_n)
         if not chosen:
             raise NothingVisibleError(
                 f"{video_path.name}: every examined frame is black or blown out (lens covered, "
                 "lights off?): check the recording, or trim it to the match"
             )
-        candidates = store_candidates(readers[0], chosen)
+        candidates = store_candidates(reader, chosen)
     log.info(
         "%s: %d keyframes examined, %d candidates kept, best at %.1fs (score %.2f)",
         video_path.name,

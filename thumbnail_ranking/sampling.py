@@ -17,6 +17,8 @@ import av
 import numpy as np
 from av.video.reformatter import VideoReformatter
 
+from video_prep import duration_seconds, open_video
+
 log = logging.getLogger(__name__)
 
 MIDDLE_FRACTION = 0.8  # examine the middle 80%: intros and outros are rarely the match
@@ -64,7 +66,7 @@ class KeyframeReader:
 
     def __init__(self, video_path: Path):
         self.path = Path(video_path)
-        self._container = av.open(str(video_path))
+        self._container = open_video(self.path)  # a bad file gets prepare's own message
         self._stream = self._container.streams.video[0]
         # One thread: the pipeline runs two readers side by side, which beats slice threads
         # inside one decoder (ranking a 1080p video: 0.28 s, against 0.34 s with one reader).
@@ -72,6 +74,10 @@ class KeyframeReader:
         self._time_base: Fraction = self._stream.time_base or Fraction(1, 1000)
         self._start_pts = self._stream.start_time or 0
         self._reformatter = VideoReformatter()
+
+    @property
+    def duration_seconds(self) -> float:
+        return duration_seconds(self._container)
 
     @property
     def frame_bytes(self) -> int | None:
