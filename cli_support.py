@@ -14,7 +14,7 @@ from rich.logging import RichHandler
 from config import ConfigError, Settings, get_settings
 from errors import PipelineError
 
-console = Console()
+console = Console(soft_wrap=True)  # an id or an address is copied whole, never broken in two
 
 
 def load_settings_or_exit() -> Settings:

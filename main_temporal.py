@@ -46,6 +46,7 @@ from temporal.client import NoWorkerError, OperatorError, WorkflowEndedError
 from temporal.dev_server import (
     TemporalBinaryMissingError,
     is_serving,
+    server_log,
     start_server,
     wait_until_serving,
 )
@@ -397,9 +398,9 @@ def server() -> None:
         stop_on_signals(stop)  # SIGTERM too (systemd, pkill): the server must not be orphaned
         process = start_server(settings, address)
         try:
-            await wait_until_serving(address, process)
+            await wait_until_serving(address, process, server_log(settings))
             console.print(f"Temporal at {address}; Web UI at {ui_address(settings)}")
-            console.print("Ctrl+C to stop.")
+            console.print(f"Its log: {server_log(settings)}. Ctrl+C to stop.")
             exited = asyncio.create_task(asyncio.to_thread(process.wait))
             stopping = asyncio.create_task(stop.wait())
             await asyncio.wait([exited, stopping], return_when=asyncio.FIRST_COMPLETED)
@@ -479,7 +480,7 @@ def up(
         server_process = None
         if not await is_serving(temporal_client.connect_config()):
             server_process = start_server(settings, address)
-            await wait_until_serving(address, server_process)
+            await wait_until_serving(address, server_process, server_log(settings))
             console.print(f"Embedded Temporal server at {address}")
         client = await connect()
         stop = asyncio.Event()

@@ -9,8 +9,8 @@ a rally of four players, an overexposed stretch).
 
 from __future__ import annotations
 
+import argparse
 import logging
-import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -268,7 +268,12 @@ def write_demo_clips(directory: Path) -> list[Path]:
     return written
 
 
-if __name__ == "__main__":
-    target = Path(sys.argv[1] if len(sys.argv) > 1 else "demo/videos")
-    for clip in write_demo_clips(target):
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Write the demo match clips into a folder.")
+    parser.add_argument("folder", type=Path, nargs="?", default=Path("demo/videos"))
+    for clip in write_demo_clips(parser.parse_args().folder):
         print(clip)
+
+
+if __name__ == "__main__":
+    main()

@@ -67,13 +67,22 @@ def server_command(settings: Settings, address: str) -> list[str]:
     ]
 
 
+def server_log(settings: Settings) -> Path:
+    return settings.temporal_data_dir / "server.log"
+
+
 def start_server(settings: Settings, address: str) -> subprocess.Popen:
-    """Start the dev server; its errors go to stderr, its own banner nowhere (the CLI prints
-    the addresses once it answers)."""
-    settings.temporal_data_dir.mkdir(parents=True, exist_ok=True)
-    return subprocess.Popen(
-        server_command(settings, address), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL
-    )
+    """Start the dev server. Its output goes to `server_log()`: the CLI prints the addresses
+    once it answers, and its shutdown chatter stays out of the operator's terminal."""
+    log = server_log(settings)
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("ab") as output:  # the child keeps its own descriptor
+        return subprocess.Popen(
+            server_command(settings, address),
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
 
 
 class DevServerError(OperatorError):
@@ -89,14 +98,19 @@ async def is_serving(connect_config: Mapping[str, Any]) -> bool:
         return False
 
 
-async def wait_until_serving(address: str, process: subprocess.Popen) -> None:
+async def wait_until_serving(address: str, process: subprocess.Popen, log: Path) -> None:
     for _ in range(STARTUP_TIMEOUT_SECONDS * 2):
         if process.poll() is not None:
             raise DevServerError(
-                f"The Temporal dev server exited with code {process.returncode}; its error is "
-                "above."
+                f"The Temporal dev server exited with code {process.returncode}: "
+                f"{last_line(log)} (all of it in {log})."
             )
         if await is_serving({"target_host": address, "namespace": NAMESPACE}):
             return
         await asyncio.sleep(0.5)
-    raise DevServerError(f"The Temporal dev server did not answer at {address} in time.")
+    raise DevServerError(f"The Temporal dev server did not answer at {address} in time; see {log}.")
+
+
+def last_line(log: Path) -> str:
+    lines = log.read_text(errors="replace").strip().splitlines() if log.is_file() else []
+    return lines[-1] if lines else "it printed nothing"
