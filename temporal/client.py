@@ -17,6 +17,7 @@ from pathlib import Path
 from temporalio.client import (
     Client,
     WorkflowExecution,
+    WorkflowExecutionDescription,
     WorkflowExecutionStatus,
     WorkflowFailureError,
     WorkflowHandle,
@@ -284,14 +285,18 @@ class VideoDetail:
     status: VideoStatus | None  # None when no worker answered the query
 
 
-async def describe_video(client: Client, workflow_id: str) -> VideoDetail:
-    handle = client.get_workflow_handle(workflow_id)
+async def _describe(handle: WorkflowHandle) -> WorkflowExecutionDescription:
     try:
-        description = await handle.describe()
+        return await handle.describe()
     except RPCError as error:
         if error.status == RPCStatusCode.NOT_FOUND:
-            raise WorkflowNotFoundError(workflow_id) from None
+            raise WorkflowNotFoundError(handle.id) from None
         raise
+
+
+async def describe_video(client: Client, workflow_id: str) -> VideoDetail:
+    handle = client.get_workflow_handle(workflow_id)
+    description = await _describe(handle)
     execution = description.status or WorkflowExecutionStatus.RUNNING
     failure = None
     if execution == WorkflowExecutionStatus.FAILED:
@@ -316,12 +321,7 @@ async def send_selection(
 
 async def cancel(client: Client, workflow_id: str) -> None:
     handle = client.get_workflow_handle(workflow_id)
-    try:
-        description = await handle.describe()
-    except RPCError as error:
-        if error.status == RPCStatusCode.NOT_FOUND:
-            raise WorkflowNotFoundError(workflow_id) from None
-        raise
+    description = await _describe(handle)
     if description.status != WorkflowExecutionStatus.RUNNING:
         name = description.status.name if description.status else "CLOSED"
         raise WorkflowEndedError(workflow_id, name, "nothing to cancel")
