@@ -14,7 +14,15 @@ from rich.logging import RichHandler
 from config import ConfigError, Settings, get_settings
 from errors import PipelineError
 
-console = Console(soft_wrap=True)  # an id or an address is copied whole, never broken in two
+# Markup off: file names and messages may hold brackets ("md_AvsB_[final].mp4"), which rich
+# would take for tags and drop. Soft wrap: an id or an address is copied whole.
+console = Console(soft_wrap=True, markup=False)
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    """Print `message` as the one red line of a failure; raise the returned exit."""
+    console.print(message, style="red")
+    return typer.Exit(code)
 
 
 def load_settings_or_exit() -> Settings:
@@ -26,8 +34,7 @@ def load_settings_or_exit() -> Settings:
     try:
         settings = get_settings()
     except ConfigError as error:
-        console.print(f"[red]{error}[/red]")
-        raise typer.Exit(2) from None
+        raise fail(str(error), 2) from None
     if sys.stderr.isatty():
         handler: logging.Handler = RichHandler(console=Console(stderr=True), show_path=False)
         handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
@@ -48,8 +55,7 @@ def require_upload_auth(nothing_happened: str) -> None:
     try:
         validate_auth()
     except PipelineError as error:
-        console.print(f"[red]{error}[/red]\n{nothing_happened}", soft_wrap=True)
-        raise typer.Exit(2) from None
+        raise fail(f"{error}\n{nothing_happened}", 2) from None
 
 
 def require_display_or_exit() -> None:
@@ -59,8 +65,7 @@ def require_display_or_exit() -> None:
     try:
         require_display()
     except NoDisplayError as error:
-        console.print(f"[red]{error}[/red]", soft_wrap=True)
-        raise typer.Exit(2) from None
+        raise fail(str(error), 2) from None
 
 
 def input_videos() -> list[Path]:
@@ -70,12 +75,11 @@ def input_videos() -> list[Path]:
     input_dir = get_settings().input_dir
     if not input_dir.is_dir():
         problem = "is not a folder" if input_dir.exists() else "does not exist"
-        console.print(
-            f"[red]INPUT_DIR {input_dir} {problem}: create the folder and put the match videos "
-            "there, or set INPUT_DIR.[/red]",
-            soft_wrap=True,
+        raise fail(
+            f"INPUT_DIR {input_dir} {problem}: create the folder and put the match videos there, "
+            "or set INPUT_DIR.",
+            2,
         )
-        raise typer.Exit(2)
     videos = find_videos(input_dir)
     if not videos:
         console.print(f"No videos (.mov .mp4 .m4v .mkv) in {input_dir}.")
@@ -91,6 +95,5 @@ def require_known_template(template: str | None = None) -> str:
     try:
         template_named(name, "--template" if template else "THUMBNAIL_TEMPLATE")
     except UnknownTemplateError as error:
-        console.print(f"[red]{error}[/red]", soft_wrap=True)
-        raise typer.Exit(2) from None
+        raise fail(str(error), 2) from None
     return name

@@ -38,6 +38,7 @@ import thumbnail_selector  # noqa: F401
 # isort: split
 from cli_support import (
     console,
+    fail,
     input_videos,
     load_settings_or_exit,
     require_display_or_exit,
@@ -115,12 +116,12 @@ def print_summary(label: str, outcomes: list[Outcome]) -> None:
     table.add_column("video")
     table.add_column("result", overflow="fold")
     for outcome in outcomes:
-        mark = "[green]✓[/green]" if outcome.ok else "[red]✗[/red]"
-        table.add_row(outcome.video, f"{mark} {outcome.summary}")
+        mark = Text("✓ ", style="green") if outcome.ok else Text("✗ ", style="red")
+        table.add_row(outcome.video, mark + outcome.summary)
     console.print(table)
     failed = sum(not outcome.ok for outcome in outcomes)
     if failed:
-        console.print(f"[red]{failed} of {len(outcomes)} video(s) failed.[/red]")
+        console.print(f"{failed} of {len(outcomes)} video(s) failed.", style="red")
         raise typer.Exit(1)
 
 
@@ -262,7 +263,6 @@ def enhance(
         console.print(
             f"Skipping {len(waiting)} video(s) without a chosen thumbnail (`python main.py "
             f"select`; after `prepare` and `rank`): {', '.join(waiting)}",
-            soft_wrap=True,
         )
 
     print_summary("enhance", run_stage("Enhancing", chosen, enhance_action(name)))
@@ -278,24 +278,18 @@ def preview_templates(
     try:
         sheet = write_contact_sheet(out)
     except PipelineError as error:
-        # markup off: a path may hold brackets
-        console.print(str(error), style="red", markup=False, highlight=False, soft_wrap=True)
-        raise typer.Exit(2) from None
+        raise fail(str(error), 2) from None
     console.print(
         f"Wrote {sheet}: {', '.join(available_templates())} for short names, long Vietnamese "
         "names, four players a team and a 40-character tournament. Choose one with "
-        "THUMBNAIL_TEMPLATE.",
-        markup=False,
-        soft_wrap=True,
+        "THUMBNAIL_TEMPLATE."
     )
 
 
 def skip_note(videos: list[Path], kept: list[Path], why: str) -> None:
     skipped = [video.name for video in videos if video not in kept]
     if skipped:
-        console.print(
-            f"Skipping {len(skipped)} video(s) {why}: {', '.join(skipped)}", soft_wrap=True
-        )
+        console.print(f"Skipping {len(skipped)} video(s) {why}: {', '.join(skipped)}")
 
 
 @app.command()
@@ -307,11 +301,11 @@ def auth() -> None:
         run_auth_flow()
         validate_auth()
     except PipelineError as error:
-        console.print(f"[red]{error}[/red]", soft_wrap=True)
-        raise typer.Exit(1) from None
+        raise fail(str(error)) from None
     console.print(
-        f"[green]Authorized: uploads can go to the channel "
-        f"(token in {get_settings().youtube_token_file}).[/green]"
+        f"Authorized: uploads can go to the channel (token in "
+        f"{get_settings().youtube_token_file}).",
+        style="green",
     )
 
 

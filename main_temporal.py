@@ -24,6 +24,7 @@ from typing import TypeVar
 
 import typer
 from rich.table import Table
+from rich.text import Text
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError
 
@@ -33,6 +34,7 @@ import thumbnail_selector  # noqa: F401
 # isort: split
 from cli_support import (
     console,
+    fail,
     input_videos,
     load_settings_or_exit,
     require_display_or_exit,
@@ -65,11 +67,6 @@ SELECT_WAIT_SECONDS = 10
 @app.callback()
 def _load_settings() -> None:
     load_settings_or_exit()
-
-
-def fail(message: str, code: int = 1) -> typer.Exit:
-    console.print(f"[red]{message}[/red]", soft_wrap=True)
-    return typer.Exit(code)
 
 
 def run(work: Callable[[], Awaitable[T]]) -> T:
@@ -113,10 +110,8 @@ async def start_all(client: Client, videos: list[Path], retry_failed: bool) -> l
     ids = []
     for video in videos:
         outcome = await temporal_client.start_video(client, video, settings, retry_failed)
-        colour = "green" if outcome.started else "yellow"
-        console.print(
-            f"[{colour}]{outcome.video}[/{colour}]: {outcome.message} ({outcome.workflow_id})"
-        )
+        line = Text(outcome.video, style="green" if outcome.started else "yellow")
+        console.print(line + f": {outcome.message} ({outcome.workflow_id})")
         ids.append(outcome.workflow_id)
     return ids
 
@@ -175,7 +170,6 @@ def pending(as_json: bool = typer.Option(False, "--json", help="Machine-readable
             f"  {number}. workflow_id: {video.workflow_id} | video: {video.video_file} | "
             f"waiting {format_wait(video.waiting_since)}",
             highlight=False,
-            soft_wrap=True,
         )
     console.print("Choose with: python main_temporal.py select <workflow_id>")
 
@@ -210,6 +204,11 @@ async def select_for(client: Client, workflow_id: str, pick: int | None) -> None
     for _ in range(SELECT_WAIT_SECONDS * 4):
         status = await temporal_client.get_status(client, workflow_id)
         if status.stage != WAITING_FOR_SELECTION:
+            if status.selected_candidate_id != chosen:  # the timeout's autopick came first
+                raise fail(
+                    f"{workflow_id} had already taken {status.selected_candidate_id} "
+                    f"(SELECTION_TIMEOUT); {chosen} was not used."
+                )
             console.print(f"Chose {chosen} for {Path(status.video_path).name}: now {status.stage}.")
             return
         if status.rejected_selection not in (None, before):
@@ -237,19 +236,17 @@ def select(
 def print_detail(detail: temporal_client.VideoDetail) -> None:
     status = detail.status
     if status is None:
-        console.print(f"[bold]{detail.workflow_id}[/bold]: {detail.execution_status}")
+        console.print(Text(detail.workflow_id, style="bold") + f": {detail.execution_status}")
         console.print(
             f"  stage: {detail.stage} (no worker answered: start one with `python "
             "main_temporal.py worker` for the candidates and progress)"
         )
     else:
-        console.print(
-            f"[bold]{Path(status.video_path).name}[/bold] ({detail.workflow_id}): "
-            f"{detail.execution_status}"
-        )
+        name = Text(Path(status.video_path).name, style="bold")
+        console.print(name + f" ({detail.workflow_id}): {detail.execution_status}")
         print_status(status)
     if detail.failure:
-        console.print(f"  [red]failed: {detail.failure}[/red]")
+        console.print(f"  failed: {detail.failure}", style="red")
 
 
 def print_status(status: VideoStatus) -> None:
@@ -444,12 +441,12 @@ async def report_results(client: Client, workflow_ids: list[str]) -> int:
         handle = client.get_workflow_handle(workflow_id)
         description = await handle.describe()
         if description.status == WorkflowExecutionStatus.COMPLETED:
-            console.print(f"[green]{workflow_id}: completed[/green]")
+            console.print(f"{workflow_id}: completed", style="green")
             continue
         failures += 1
         reason = await temporal_client.failure_reason(handle)
         name = description.status.name if description.status else "closed"
-        console.print(f"[red]{workflow_id}: {name} {reason}[/red]", soft_wrap=True)
+        console.print(f"{workflow_id}: {name} {reason}", style="red")
     return failures
 
 

@@ -152,7 +152,7 @@ def test_prepare_reports_each_bad_video_in_one_line_and_prepares_the_rest(
 ) -> None:
     add_video(cafe, match_clip, GOOD_FIRST)
     add_truncated_video(cafe, match_clip, "md_BrokenzFilevsCuongzDat.mp4")
-    (cafe / "videos" / "md_EmptyzFilevsCuongzDat.mov").write_bytes(b"")
+    (cafe / "videos" / "md_EmptyzFilevsCuongzDat_[final].mov").write_bytes(b"")
     add_video(cafe, match_clip, "mdx_court 2.mp4")
     add_video(cafe, match_clip, GOOD_LAST)
 
@@ -162,7 +162,8 @@ def test_prepare_reports_each_bad_video_in_one_line_and_prepares_the_rest(
     assert_no_traceback(result)
     expected = {
         "md_BrokenzFilevsCuongzDat.mp4": ("cut off (missing index)", "copy it again"),
-        "md_EmptyzFilevsCuongzDat.mov": ("empty (0 bytes)", "copy the recording again"),
+        # brackets shown as they are, not taken for markup
+        "md_EmptyzFilevsCuongzDat_[final].mov": ("empty (0 bytes)", "copy the recording again"),
         "mdx_court 2.mp4": ("is not one of ms, md, ws, wd, xd", "rename it as {type}_{team1}"),
     }
     for name, (problem, fix) in expected.items():
