@@ -126,41 +126,42 @@ class VideoActivities:
         where the stage can stop cleanly, instead of at an arbitrary line of it.
         """
         info = activity.info()
-        latest: list[ProgressReport | None] = [None]
-        forwarded: list[ProgressReport | None] = [None]
-        forwarded_at = [0.0]
+        latest: ProgressReport | None = None
+        forwarded: ProgressReport | None = None
+        forwarded_at = 0.0
         stop = threading.Event()
         cancelled = threading.Event()
         context = contextvars.copy_context()
 
         def publish() -> None:
-            report = latest[0]
+            nonlocal forwarded, forwarded_at
+            report = latest
             context.run(activity.heartbeat, report)
             if context.run(activity.is_cancelled) and not cancelled.is_set():
                 log.info("%s of %s: cancelled, stopping", info.activity_type, info.workflow_id)
                 cancelled.set()
             if report is None or not (self._client and self._loop):
                 return
-            last, last_at = forwarded[0], forwarded_at[0]
             # Each signal adds to the workflow's history, which Temporal caps: a new percentage
             # at most every PROGRESS_SIGNAL_SECONDS keeps a day-long upload far under the cap.
-            if last is not None and (
-                report.percent == last.percent
-                or time.monotonic() - last_at < PROGRESS_SIGNAL_SECONDS
+            if forwarded is not None and (
+                report.percent == forwarded.percent
+                or time.monotonic() - forwarded_at < PROGRESS_SIGNAL_SECONDS
             ):
                 return
             handle = self._client.get_workflow_handle(info.workflow_id)
             asyncio.run_coroutine_threadsafe(handle.signal(PROGRESS_SIGNAL, report), self._loop)
-            forwarded[0], forwarded_at[0] = report, time.monotonic()
+            forwarded, forwarded_at = report, time.monotonic()
 
         def beat() -> None:
             while not stop.wait(HEARTBEAT_INTERVAL_SECONDS):
                 publish()
 
         def progress(done: int, total: int) -> None:
+            nonlocal latest
             if cancelled.is_set():
                 raise CancelledError("cancelled by the operator")
-            latest[0] = ProgressReport(info.activity_type, done, total)
+            latest = ProgressReport(info.activity_type, done, total)
 
         beater = threading.Thread(target=beat, name=f"heartbeat-{info.activity_id}", daemon=True)
         beater.start()

@@ -58,13 +58,16 @@ FORTY_CHARACTERS = (
 )
 
 
-@pytest.fixture(scope="module")
-def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    recorded = datetime(2024, 12, 25, 10, 0, tzinfo=UTC)
+def clip_recorded_at(tmp_path_factory: pytest.TempPathFactory, recorded: datetime) -> Path:
     folder = tmp_path_factory.mktemp("enhance-clips")
     return encode_clip(
         folder / "clip.mp4", [Segment("rally", 1.0)], size=(320, 180), creation_time=recorded
     )
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return clip_recorded_at(tmp_path_factory, datetime(2024, 12, 25, 10, 0, tzinfo=UTC))
 
 
 @pytest.fixture(scope="module")
@@ -376,11 +379,7 @@ def test_characters_no_face_has_are_left_out_with_one_warning(
 @pytest.fixture(scope="module")
 def late_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Recorded at 23:30 UTC on 24 December: 06:30 on Christmas morning in Vietnam."""
-    recorded = datetime(2024, 12, 24, 23, 30, tzinfo=UTC)
-    folder = tmp_path_factory.mktemp("late-clips")
-    return encode_clip(
-        folder / "late.mp4", [Segment("rally", 1.0)], size=(320, 180), creation_time=recorded
-    )
+    return clip_recorded_at(tmp_path_factory, datetime(2024, 12, 24, 23, 30, tzinfo=UTC))
 
 
 @pytest.fixture
