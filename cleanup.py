@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from config import get_settings
-from errors import PipelineError, RetryLaterError
+from errors import PipelineError, RetryLaterError, Step
 from uploader import load_upload_record
 from workspace import UPLOAD_FILE, atomic_write_json, fsync_path, read_json, workspace_dir
 
@@ -127,13 +127,15 @@ def _require_published(video: Path) -> None:
     record = load_upload_record(video)
     if record is None:
         raise NotUploadedError(
-            f"{video.name}: not uploaded yet (no {UPLOAD_FILE}); run `python main.py upload` "
-            "first, cleanup archives only published videos."
+            f"{video.name}: not uploaded yet (no {UPLOAD_FILE}); cleanup archives only "
+            "published videos",
+            Step.UPLOAD,
         )
     if not record.complete:
         raise NotUploadedError(
             f"{video.name}: the upload is not finished (still to do: "
-            f"{', '.join(record.steps_missing)}); run `python main.py upload` first."
+            f"{', '.join(record.steps_missing)})",
+            Step.UPLOAD,
         )
 
 
@@ -163,8 +165,9 @@ def _already_archived(video: Path) -> CleanupResult:
     if not plans:
         if video.is_file():
             raise NotUploadedError(
-                f"{video.name}: not prepared or uploaded yet (no workspace); run "
-                "`python main.py upload` first, cleanup archives only published videos."
+                f"{video.name}: not prepared or uploaded yet (no workspace); cleanup archives "
+                "only published videos",
+                Step.UPLOAD,
             )
         raise NothingToCleanUpError(
             f"{video}: neither the video nor its workspace nor an archive of it was found; "

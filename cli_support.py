@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import typer
@@ -13,6 +14,7 @@ from rich.logging import RichHandler
 
 from config import ConfigError, Settings, get_settings
 from errors import PipelineError
+from remedies import for_batch
 
 # Markup off: file names and messages may hold brackets ("md_AvsB_[final].mp4"), which rich
 # would take for tags and drop. Soft wrap: an id or an address is copied whole.
@@ -45,9 +47,10 @@ def load_settings_or_exit() -> Settings:
     return settings
 
 
-def require_upload_auth(nothing_happened: str) -> None:
+def require_upload_auth(nothing_happened: str, render: Callable[[BaseException], str]) -> None:
     """With UPLOAD_TARGET=youtube, stop (exit code 2) before any work unless the saved token
-    works; `nothing_happened` tells the operator what was not done."""
+    works; `nothing_happened` tells the operator what was not done, `render` names the fix in
+    the calling CLI's commands."""
     if get_settings().upload_target != "youtube":
         return
     from uploader import validate_auth
@@ -55,7 +58,7 @@ def require_upload_auth(nothing_happened: str) -> None:
     try:
         validate_auth()
     except PipelineError as error:
-        raise fail(f"{error}\n{nothing_happened}", 2) from None
+        raise fail(f"{render(error)}\n{nothing_happened}", 2) from None
 
 
 def require_display_or_exit() -> None:
@@ -95,5 +98,5 @@ def require_known_template(template: str | None = None) -> str:
     try:
         template_named(name, "--template" if template else "THUMBNAIL_TEMPLATE")
     except UnknownTemplateError as error:
-        raise fail(str(error), 2) from None
+        raise fail(for_batch(error), 2) from None
     return name

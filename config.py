@@ -11,9 +11,11 @@ import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime, tzinfo
 from functools import cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
 
@@ -53,6 +55,7 @@ class Settings:
     temporal_data_dir: Path
     temporal_ui_port: int
     log_level: str
+    cafe_timezone: tzinfo
 
 
 def parse_duration(text: str) -> float | None:
@@ -116,6 +119,40 @@ def _optional_url(text: str) -> str | None:
     return text + "/"
 
 
+def machine_timezone() -> tzinfo:
+    """This machine's own zone: `TZ`, else the zone /etc/localtime links to (Linux, macOS), else
+    the current fixed offset."""
+    for name in (os.environ.get("TZ", "").lstrip(":"), _zone_of_localtime()):
+        if name:
+            try:
+                return ZoneInfo(name)
+            except (ZoneInfoNotFoundError, ValueError):
+                continue
+    return datetime.now().astimezone().tzinfo or ZoneInfo("UTC")
+
+
+def _zone_of_localtime() -> str:
+    try:
+        target = os.readlink("/etc/localtime")
+    except OSError:
+        return ""
+    _, found, name = target.partition("zoneinfo/")
+    return name if found else ""
+
+
+def _timezone(text: str) -> tzinfo:
+    name = text.strip()
+    if not name:
+        return machine_timezone()
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            "expected an IANA time zone name such as Asia/Ho_Chi_Minh or Europe/Paris "
+            "(empty: this machine's zone)"
+        ) from None
+
+
 def _nonempty(text: str) -> str:
     if not text.strip():
         raise ValueError("must not be empty")
@@ -147,6 +184,7 @@ _SPEC: dict[str, tuple[str, str, Callable[[str], Any]]] = {
     "temporal_data_dir": ("TEMPORAL_DATA_DIR", ".temporal", _path),
     "temporal_ui_port": ("TEMPORAL_UI_PORT", "8233", _int_in(1, 65535)),
     "log_level": ("LOG_LEVEL", "INFO", _one_of(LOG_LEVELS)),
+    "cafe_timezone": ("CAFE_TIMEZONE", "", _timezone),
 }
 
 

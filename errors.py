@@ -1,18 +1,68 @@
-"""The two kinds of expected failure, as the CLIs and the Temporal activities treat them.
+"""The kinds of expected failure, as the CLIs and the Temporal activities treat them.
 
-`PipelineError`: a problem a person must fix (bad input, set-up, account limits). Retrying
-cannot help, so the activities turn every subclass into a non-retryable `ApplicationError` whose
-type is the subclass name, and the batch CLI prints the message as one line.
+`PipelineError`: a problem with the video or its input that a person must fix (not a video, a
+misnamed file, an invalid sidecar). Retrying cannot help: the activities turn it into a
+non-retryable `ApplicationError` named after the subclass, the batch CLI prints it as one line.
+
+`NeedsAttentionError`: something outside the video that a person fixes (a full disk, a
+permission, a missing or revoked YouTube token, a channel not verified for thumbnails, a source
+replaced under the pipeline). The same work can go on once it is fixed: under Temporal the video
+waits and is retried, it does not fail.
+
+`QuotaExhaustedError`: a YouTube daily limit is used up; it resets at midnight Pacific time, and
+the work goes on after that.
 
 `RetryLaterError`: a passing failure (a network or a disk that failed for now) after the stage's
-own retries. Temporal retries the activity; the batch CLI prints the message, which says to run
-the command again.
+own retries. Temporal retries the activity; the batch CLI prints the message.
+
+A stage never names a command of either CLI: an error says what is wrong and, in `redo`, which
+step fixes it; each front end (main.py, the Temporal activities, the web page) renders the
+command that fits it with `with_remedy`.
 """
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from enum import StrEnum
+
+
+class Step(StrEnum):
+    """A step a person runs to fix an error; each front end names its own command for it."""
+
+    PREPARE = "prepare"
+    RANK = "rank"
+    SELECT = "select"
+    ENHANCE = "enhance"
+    UPLOAD = "upload"
+    AUTH = "auth"
+    PREVIEW_TEMPLATES = "preview-templates"
 
 
 class PipelineError(Exception):
-    """A problem with the input or set-up; the message names the file, the problem and the fix."""
+    """A problem with the input or set-up; the message names the file, the problem and the fix,
+    except the command: `redo` is the step that fixes it, if one does."""
+
+    def __init__(self, message: str, redo: Step | None = None):
+        super().__init__(message)
+        self.redo = redo
+
+
+class NeedsAttentionError(PipelineError):
+    """Something outside the video a person must fix; the work goes on afterwards."""
+
+
+class QuotaExhaustedError(PipelineError):
+    """A YouTube daily limit is used up until its reset (midnight Pacific time)."""
 
 
 class RetryLaterError(Exception):
     """A passing failure; the message says what failed and that a rerun resumes."""
+
+
+def with_remedy(error: BaseException, command_for: Callable[[Step], str]) -> str:
+    """The error's message, followed by the command (from `command_for`) that fixes it."""
+    message = str(error)
+    redo = getattr(error, "redo", None)
+    if redo is None:
+        return message
+    return f"{message.rstrip('.')}; {command_for(redo)}."

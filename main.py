@@ -47,6 +47,7 @@ from cli_support import (
 )
 from config import get_settings
 from errors import PipelineError, RetryLaterError
+from remedies import for_batch
 
 app = typer.Typer(
     help="Badminton café uploader: the pipeline's stages as a plain batch CLI.",
@@ -97,7 +98,7 @@ def run_stage(label: str, videos: list[Path], action: StageAction, unit: str = "
             try:
                 outcomes.append(Outcome(video.name, True, action(video, report)))
             except (PipelineError, RetryLaterError) as error:
-                outcomes.append(Outcome(video.name, False, str(error)))
+                outcomes.append(Outcome(video.name, False, for_batch(error)))
             except Exception as error:  # a bug, not bad input: keep going with the others
                 log.debug("unexpected failure on %s", video, exc_info=True)
                 outcomes.append(
@@ -278,7 +279,7 @@ def preview_templates(
     try:
         sheet = write_contact_sheet(out)
     except PipelineError as error:
-        raise fail(str(error), 2) from None
+        raise fail(for_batch(error), 2) from None
     console.print(
         f"Wrote {sheet}: {', '.join(available_templates())} for short names, long Vietnamese "
         "names, four players a team and a 40-character tournament. Choose one with "
@@ -301,7 +302,7 @@ def auth() -> None:
         run_auth_flow()
         validate_auth()
     except PipelineError as error:
-        raise fail(str(error)) from None
+        raise fail(for_batch(error)) from None
     console.print(
         f"Authorized: uploads can go to the channel (token in "
         f"{get_settings().youtube_token_file}).",
@@ -314,7 +315,7 @@ def upload() -> None:
     """Publish every enhanced video to UPLOAD_TARGET (on YouTube: private until the thumbnail)."""
     from workspace import THUMBNAIL_FILE, workspace_dir
 
-    require_upload_auth("Nothing was done.")
+    require_upload_auth("Nothing was done.", for_batch)
     videos = input_videos()
     ready = [video for video in videos if (workspace_dir(video) / THUMBNAIL_FILE).is_file()]
     skip_note(videos, ready, "without a thumbnail (run `python main.py enhance` first)")
@@ -365,7 +366,7 @@ def run_all(
     if pick is None and any(unselected(video) for video in videos):
         require_display_or_exit()
     template = require_known_template(None)
-    require_upload_auth("Nothing was done.")
+    require_upload_auth("Nothing was done.", for_batch)
     stages = {
         "prepare": AllStage("Preparing", prepare_action()),
         # a video already chosen keeps its choice: ranking again would replace its candidates

@@ -43,6 +43,7 @@ from cli_support import (
 )
 from config import Settings, get_settings
 from errors import PipelineError
+from remedies import for_temporal
 from temporal import client as temporal_client
 from temporal.client import NoWorkerError, OperatorError, WorkflowEndedError
 from temporal.dev_server import (
@@ -73,7 +74,9 @@ def run(work: Callable[[], Awaitable[T]]) -> T:
     """Run async CLI work; a known problem becomes one line and a non-zero exit."""
     try:
         return asyncio.run(work())
-    except (PipelineError, OperatorError, TemporalBinaryMissingError) as error:
+    except PipelineError as error:
+        raise fail(for_temporal(error)) from None
+    except (OperatorError, TemporalBinaryMissingError) as error:
         raise fail(str(error)) from None
     except RPCError as error:  # the server refused: a missing namespace, a permission...
         raise fail(f"Temporal refused the request: {error.message}") from None
@@ -126,7 +129,7 @@ def start(
     """Queue a durable workflow for every video; never twice for the same video."""
     videos = videos_to_start(paths)
     require_known_template()
-    require_upload_auth("Nothing was started.")
+    require_upload_auth("Nothing was started.", for_temporal)
 
     async def work() -> None:
         await start_all(await connect(), videos, retry_failed)
@@ -347,7 +350,7 @@ def auth() -> None:
     try:
         run_auth_flow()
     except PipelineError as error:
-        raise fail(str(error)) from None
+        raise fail(for_temporal(error)) from None
 
 
 def stop_on_signals(stop: asyncio.Event) -> None:
@@ -470,7 +473,7 @@ def up(
     if select_each and pick is None:
         require_display_or_exit()
     require_known_template()
-    require_upload_auth("Nothing was started.")
+    require_upload_auth("Nothing was started.", for_temporal)
     address = temporal_client.connect_config()["target_host"]
 
     async def work() -> int:

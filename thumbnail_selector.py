@@ -31,7 +31,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from errors import PipelineError
+from errors import PipelineError, Step
 from workspace import (
     SELECTED_IMAGE,
     SELECTION_FILE,
@@ -633,8 +633,8 @@ _REDUCED_READ = {
 
 def _unreadable(path: Path) -> CandidateImageError:
     return CandidateImageError(
-        f"{path}: candidate image is missing or unreadable: run `python main.py rank` again "
-        "to recreate the candidates"
+        f"{path}: candidate image is missing or unreadable; the candidates must be made again",
+        Step.RANK,
     )
 
 
@@ -824,9 +824,7 @@ def pick_by_rank(candidates: Sequence[HasRank], rank: int) -> str:
         if candidate.rank == rank:
             return candidate.id
     if not candidates:
-        raise RankOutOfRangeError(
-            f"--pick {rank}: there are no candidates to pick from: run `python main.py rank` first"
-        )
+        raise RankOutOfRangeError(f"--pick {rank}: there are no candidates to pick from", Step.RANK)
     raise RankOutOfRangeError(
         f"--pick {rank}: no candidate has rank {rank}; pick one of "
         f"{_ranks_text([c.rank for c in candidates])} (1 = best)"
@@ -840,9 +838,7 @@ def _candidate_for(
     video_path: Path, candidates: Sequence[RankedCandidate], candidate_id: str | None
 ) -> RankedCandidate:
     if not candidates:
-        raise UnknownCandidateError(
-            f"{video_path.name}: has no thumbnail candidates: run `python main.py rank` first"
-        )
+        raise UnknownCandidateError(f"{video_path.name}: has no thumbnail candidates", Step.RANK)
     if candidate_id is None:
         return min(candidates, key=lambda c: c.rank)
     for candidate in candidates:
@@ -871,7 +867,8 @@ def load_selection(video_path: Path) -> Selection | None:
     except (ValueError, KeyError, TypeError) as error:
         raise SelectionFileError(
             f"{path}: not a valid selection ({type(error).__name__}: {error}): delete it and "
-            "choose again with `python main.py select`"
+            "choose again",
+            Step.SELECT,
         ) from None
 
 

@@ -50,7 +50,7 @@ from googleapiclient.http import HttpRequest, MediaIoBaseUpload, build_http
 from oauthlib.oauth2 import OAuth2Error
 
 from config import get_settings
-from errors import PipelineError, RetryLaterError
+from errors import NeedsAttentionError, PipelineError, QuotaExhaustedError, RetryLaterError, Step
 from video_prep import MatchMetadata, load_metadata
 from workspace import (
     METADATA_FILE,
@@ -74,7 +74,6 @@ GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
 THUMBNAIL_MAX_BYTES = 2 * 1024 * 1024
 MIB = 1024 * 1024
 COPY_BLOCK = 8 * MIB
-AUTH_COMMANDS = "`python main.py auth` (or `python main_temporal.py auth`)"
 
 STEP_VIDEO, STEP_THUMBNAIL, STEP_PRIVACY, STEP_PUBLISH = "video", "thumbnail", "privacy", "publish"
 STEPS = {"youtube": (STEP_VIDEO, STEP_THUMBNAIL, STEP_PRIVACY), "local": (STEP_PUBLISH,)}
@@ -90,19 +89,19 @@ _OAUTH_LOGGERS = ("requests_oauthlib", "oauthlib", "google_auth_oauthlib")
 ProgressCallback = Callable[[int, int], None]
 
 
-class AuthError(PipelineError):
+class AuthError(NeedsAttentionError):
     """No usable YouTube token: missing, expired, revoked or without the needed permission."""
 
 
-class ClientSecretsError(PipelineError):
+class ClientSecretsError(NeedsAttentionError):
     """GOOGLE_CLIENT_SECRETS is missing or not a desktop-app OAuth client."""
 
 
-class QuotaExceededError(PipelineError):
+class QuotaExceededError(QuotaExhaustedError):
     """The YouTube API quota or the channel's upload limit is used up for today."""
 
 
-class ThumbnailNotAllowedError(PipelineError):
+class ThumbnailNotAllowedError(NeedsAttentionError):
     """The channel may not set custom thumbnails (it is not verified)."""
 
 
@@ -122,7 +121,7 @@ class YouTubeRejectedError(PipelineError):
     """YouTube refused a request (400 and similar); the message carries YouTube's own words."""
 
 
-class NoChannelError(PipelineError):
+class NoChannelError(NeedsAttentionError):
     pass
 
 
@@ -268,14 +267,13 @@ def upload_single_video(video_path: Path, progress: ProgressCallback | None = No
 def _thumbnail_of(video: Path) -> Path:
     thumbnail = workspace_dir(video) / THUMBNAIL_FILE
     if not thumbnail.is_file():
-        raise ThumbnailMissingError(
-            f"{video.name}: no {THUMBNAIL_FILE} yet; run `python main.py enhance` first."
-        )
+        raise ThumbnailMissingError(f"{video.name}: no {THUMBNAIL_FILE} yet", Step.ENHANCE)
     size = thumbnail.stat().st_size
     if size > THUMBNAIL_MAX_BYTES:
         raise ThumbnailTooLargeError(
             f"{thumbnail}: {size / MIB:.1f} MB, YouTube accepts at most 2 MB; render it again "
-            "(`python main.py enhance`) or save it as a smaller JPEG."
+            "or save it as a smaller JPEG",
+            Step.ENHANCE,
         )
     return thumbnail
 
@@ -371,14 +369,14 @@ def _save_token(credentials: Credentials) -> None:
 
 def _auth_error(problem: str) -> AuthError:
     path = get_settings().youtube_token_file
-    return AuthError(f"YouTube token {path}: {problem}; run {AUTH_COMMANDS} to authorize again.")
+    return AuthError(f"YouTube token {path}: {problem}; authorize again", Step.AUTH)
 
 
 def _load_account() -> _Account:
     """The saved token, refreshed when it has expired."""
     path = get_settings().youtube_token_file
     if not path.is_file():
-        raise AuthError(f"No YouTube token at {path}: run {AUTH_COMMANDS} to authorize uploads.")
+        raise AuthError(f"No YouTube token at {path}: authorize uploads first", Step.AUTH)
     if path.stat().st_mode & 0o077:
         log.warning("%s was readable by other users; restricting it to mode 0600", path)
         path.chmod(0o600)
@@ -577,13 +575,15 @@ def _translate(error: HttpError, subject: str, call: str) -> PipelineError | Non
         what = "upload limit" if reason == "uploadLimitExceeded" else "daily API quota"
         return QuotaExceededError(
             f"{subject}: the YouTube {what} is used up ({reason}: {plain_message}); it resets at "
-            "midnight Pacific time: run the upload again after that, it resumes where it stopped."
+            "midnight Pacific time, and the upload resumes where it stopped",
+            Step.UPLOAD,
         )
     if status == 403 and call == "thumbnails.set":
         return ThumbnailNotAllowedError(
             f"{subject}: YouTube refused the custom thumbnail ({plain_message}); the channel "
             "must be verified for custom thumbnails (https://www.youtube.com/verify). The video "
-            "stays private; run the upload again once the channel is verified."
+            "stays private until the upload runs again after the channel is verified",
+            Step.UPLOAD,
         )
     if _is_transient(error):
         return None
@@ -661,8 +661,9 @@ def validate_auth() -> None:
     account.save_if_refreshed()
     if not answer.get("items"):
         raise NoChannelError(
-            "The authorized Google account has no YouTube channel: create the channel, or run "
-            f"{AUTH_COMMANDS} again and sign in with the café's channel account."
+            "The authorized Google account has no YouTube channel: create the channel, or "
+            "authorize again and sign in with the café's channel account",
+            Step.AUTH,
         )
 
 

@@ -20,7 +20,7 @@ from typing import Any
 import av
 
 from config import PRIVACY_STATUSES, get_settings
-from errors import PipelineError
+from errors import PipelineError, Step
 from workspace import METADATA_FILE, atomic_write_json, ensure_workspace, read_json, workspace_dir
 
 log = logging.getLogger(__name__)
@@ -598,10 +598,10 @@ def load_metadata(video_path: Path) -> MatchMetadata:
     name = Path(video_path).name
     path = workspace_dir(Path(video_path)) / METADATA_FILE
     if not path.is_file():
-        raise MetadataMissingError(f"{name}: not prepared yet; run `python main.py prepare` first.")
+        raise MetadataMissingError(f"{name}: not prepared yet", Step.PREPARE)
     try:
         return MatchMetadata.from_dict(read_json(path))
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise MetadataUnreadableError(
-            f"{name}: {path} is unreadable ({error}); run `python main.py prepare` again."
+            f"{name}: {path} is unreadable ({error})", Step.PREPARE
         ) from None

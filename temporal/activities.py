@@ -32,6 +32,7 @@ import thumbnail_selector
 import uploader
 import video_prep
 from errors import PipelineError
+from remedies import for_temporal
 from thumbnail_ranking import rank_and_store_top_candidates
 
 log = logging.getLogger(__name__)
@@ -105,7 +106,7 @@ def user_errors_are_final() -> Iterator[None]:
         yield
     except PipelineError as error:
         raise ApplicationError(
-            str(error),
+            for_temporal(error),
             type=type(error).__name__,
             non_retryable=True,
             category=ApplicationErrorCategory.BENIGN,

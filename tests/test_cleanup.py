@@ -19,6 +19,7 @@ import cleanup
 import config
 import uploader
 from errors import RetryLaterError
+from remedies import for_batch
 from tests.fake_youtube import file_sha256
 from tests.upload_support import VIDEO_NAME, add_ready_video, upload_clip
 from workspace import UPLOAD_FILE, atomic_write_json, read_json, workspace_dir
@@ -172,8 +173,9 @@ def test_taken_names_get_a_suffix_and_nothing_is_overwritten(env, clip_cache, pu
 
 def test_refuses_until_every_upload_step_is_done(env, clip_cache):
     video = add_ready_video(clip_cache, env)
-    with pytest.raises(cleanup.NotUploadedError, match=r"not uploaded yet.*main\.py upload"):
+    with pytest.raises(cleanup.NotUploadedError, match="not uploaded yet") as refused:
         cleanup.cleanup_single_video(video)
+    assert "run `python main.py upload`" in for_batch(refused.value)
 
     started = uploader.UploadRecord(target="youtube", video_file=video.name, video_id="abc")
     started.mark_done(uploader.STEP_VIDEO)

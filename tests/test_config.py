@@ -243,3 +243,19 @@ def test_load_settings_takes_an_explicit_environment_and_file(tmp_path: Path) ->
     settings = load_settings({"UPLOAD_CHUNK_MB": "8"}, env_file)
 
     assert (settings.upload_target, settings.upload_chunk_mb) == ("youtube", 8)
+
+
+def test_cafe_timezone_is_an_iana_zone_defaulting_to_the_machines(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TZ", "America/Los_Angeles")
+    assert str(reload().cafe_timezone) == "America/Los_Angeles"
+
+    monkeypatch.setenv("CAFE_TIMEZONE", "Asia/Ho_Chi_Minh")
+    assert str(reload().cafe_timezone) == "Asia/Ho_Chi_Minh"
+
+    monkeypatch.setenv("CAFE_TIMEZONE", "Saigon")
+    with pytest.raises(ConfigError) as refused:
+        reload()
+    assert "CAFE_TIMEZONE='Saigon'" in str(refused.value)
+    assert "Asia/Ho_Chi_Minh" in str(refused.value)

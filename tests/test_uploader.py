@@ -26,6 +26,7 @@ import pytest
 import config
 import uploader
 from errors import PipelineError
+from remedies import for_batch, for_temporal
 from tests.fake_youtube import (
     QUOTA_MESSAGE,
     THUMBNAIL_FORBIDDEN_MESSAGE,
@@ -326,16 +327,17 @@ def test_a_revoked_grant_names_the_auth_command(youtube, video):
     youtube.revoke_grant()
     with pytest.raises(uploader.AuthError) as failure:
         uploader.upload_single_video(video)
-    assert "python main.py auth" in str(failure.value)
-    assert "python main_temporal.py auth" in str(failure.value)
+    assert "python main.py auth" in for_batch(failure.value)
+    assert "python main_temporal.py auth" in for_temporal(failure.value)
     with pytest.raises(uploader.AuthError):
         uploader.validate_auth()
 
 
 def test_a_401_that_a_refresh_does_not_cure_names_the_auth_command(youtube, video):
     youtube.fail("videos.insert", 401, "authError", "Invalid Credentials", times=None)
-    with pytest.raises(uploader.AuthError, match=r"python main\.py auth"):
+    with pytest.raises(uploader.AuthError, match="expired or revoked") as error:
         uploader.upload_single_video(video)
+    assert "run `python main.py auth`" in for_batch(error.value)
     assert youtube.calls_named("token")  # a refresh was tried first
 
 
@@ -347,8 +349,9 @@ def test_missing_inputs_say_which_stage_to_run(env, monkeypatch, youtube, clip_c
 
     ready = add_ready_video(clip_cache, env)
     (workspace_dir(ready) / THUMBNAIL_FILE).unlink()
-    with pytest.raises(uploader.ThumbnailMissingError, match=r"main\.py enhance"):
+    with pytest.raises(uploader.ThumbnailMissingError) as error:
         uploader.upload_single_video(ready)
+    assert "run `python main.py enhance`" in for_batch(error.value)
 
     big = workspace_dir(ready) / THUMBNAIL_FILE
     big.write_bytes(os.urandom(3 * 1024 * 1024))
@@ -401,8 +404,9 @@ def test_validate_auth_explains_a_missing_token_or_a_missing_permission(youtube,
     with pytest.raises(uploader.AuthError, match=r"youtube\.force-ssl"):
         uploader.validate_auth()
     token.unlink()
-    with pytest.raises(uploader.AuthError, match=r"No YouTube token at .*python main.py auth"):
+    with pytest.raises(uploader.AuthError, match=r"No YouTube token at ") as missing:
         uploader.validate_auth()
+    assert "python main.py auth" in for_batch(missing.value)
     assert youtube.calls == []
 
 

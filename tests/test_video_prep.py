@@ -28,6 +28,7 @@ import config
 import video_prep
 import workspace
 from errors import PipelineError
+from remedies import for_batch
 from sample_clips import Segment, encode_clip
 from video_prep import (
     NAME_EXAMPLE,
@@ -845,7 +846,7 @@ def test_metadata_of_an_unprepared_video_says_to_run_prepare(env: Path) -> None:
     with pytest.raises(video_prep.MetadataMissingError) as raised:
         load_metadata(env / "videos" / DOUBLES)
 
-    assert_one_line_naming(str(raised.value), DOUBLES, "not prepared yet", "main.py prepare")
+    assert_one_line_naming(for_batch(raised.value), DOUBLES, "not prepared yet", "main.py prepare")
 
 
 @pytest.mark.parametrize("damage", ['{"title": "cut', '{"title": "no other field"}'])
@@ -857,4 +858,4 @@ def test_damaged_metadata_says_to_prepare_again(env: Path, dated_clip: Path, dam
     with pytest.raises(video_prep.MetadataUnreadableError) as raised:
         load_metadata(video)
 
-    assert_one_line_naming(str(raised.value), DOUBLES, "is unreadable", "main.py prepare` again")
+    assert_one_line_naming(for_batch(raised.value), DOUBLES, "is unreadable", "main.py prepare`")

@@ -23,7 +23,7 @@ import numpy as np
 from PIL import Image, ImageChops, ImageDraw, ImageFilter, UnidentifiedImageError
 
 from config import get_settings
-from errors import PipelineError
+from errors import PipelineError, Step
 from thumbnail_enhancement.fonts import TEXT_LOCK, font
 from thumbnail_enhancement.layout import (
     CANVAS_HEIGHT,
@@ -91,8 +91,7 @@ def _read_selected(video_path: Path) -> bytes:
         return path.read_bytes()
     except FileNotFoundError:
         raise NoSelectionError(
-            f"{video_path.name}: no thumbnail chosen yet ({path} is missing); "
-            "run `python main.py select` first."
+            f"{video_path.name}: no thumbnail chosen yet ({path} is missing)", Step.SELECT
         ) from None
     except OSError as error:
         raise _unreadable(path, error.strerror or str(error)) from None
@@ -101,7 +100,8 @@ def _read_selected(video_path: Path) -> bytes:
 def _unreadable(path: Path, problem: str) -> SelectedImageError:
     return SelectedImageError(
         f"{path}: the chosen frame cannot be read ({problem}); delete it and selection.json "
-        "beside it, then choose again with `python main.py select`."
+        "beside it, then choose again",
+        Step.SELECT,
     )
 
 

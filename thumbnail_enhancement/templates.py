@@ -12,7 +12,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from errors import PipelineError
+from errors import PipelineError, Step
 from thumbnail_enhancement.fonts import ANTON, MONTSERRAT_BOLD, MONTSERRAT_EXTRABOLD
 from thumbnail_enhancement.layout import (
     CANVAS_HEIGHT,
@@ -293,6 +293,6 @@ def template_named(name: str, subject: str) -> Template:
     except KeyError:
         raise UnknownTemplateError(
             f"{subject}: unknown thumbnail template {name!r}; use one of "
-            f"{', '.join(available_templates())} (THUMBNAIL_TEMPLATE or --template; "
-            "`python main.py preview-templates --out DIR` shows them)."
+            f"{', '.join(available_templates())} (THUMBNAIL_TEMPLATE or --template)",
+            Step.PREVIEW_TEMPLATES,
         ) from None

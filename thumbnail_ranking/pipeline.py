@@ -41,7 +41,7 @@ import numpy as np
 from av.video.reformatter import VideoReformatter
 
 from config import get_settings
-from errors import PipelineError
+from errors import PipelineError, Step
 from thumbnail_ranking.metrics import (
     FrameMeasures,
     foreground_fractions,
@@ -380,9 +380,7 @@ def load_candidates(video_path: Path) -> list[Candidate]:
     manifest = workspace / CANDIDATES_FILE
     name = Path(video_path).name
     if not manifest.is_file():
-        raise CandidatesMissingError(
-            f"{name}: no thumbnail candidates yet: run `python main.py rank` first"
-        )
+        raise CandidatesMissingError(f"{name}: no thumbnail candidates yet", Step.RANK)
     try:
         entries = read_json(manifest)["candidates"]
         candidates = [
@@ -398,6 +396,6 @@ def load_candidates(video_path: Path) -> list[Candidate]:
         ]
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
         raise CandidatesUnreadableError(
-            f"{name}: {manifest} is unreadable ({error}): run `python main.py rank` again"
+            f"{name}: {manifest} is unreadable ({error})", Step.RANK
         ) from None
     return sorted(candidates, key=lambda c: c.rank)
