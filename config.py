@@ -19,6 +19,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
 
+from youtube.schedule import check_publish_at
+from youtube.text import check_language, check_line_template, read_description_template
+
 PRIVACY_STATUSES = ("private", "unlisted", "public")
 UPLOAD_TARGETS = ("local", "youtube")
 CLEANUP_MODES = ("move", "keep")
@@ -56,6 +59,11 @@ class Settings:
     temporal_ui_port: int
     log_level: str
     cafe_timezone: tzinfo
+    youtube_playlist: str
+    description_template: str
+    publish_at: str | None
+    video_language: str | None
+    made_for_kids: bool
 
 
 def parse_duration(text: str) -> float | None:
@@ -153,6 +161,13 @@ def _timezone(text: str) -> tzinfo:
         ) from None
 
 
+def _yes_no(text: str) -> bool:
+    value = text.strip().lower()
+    if value not in ("true", "false", "yes", "no", "1", "0"):
+        raise ValueError("expected true or false")
+    return value in ("true", "yes", "1")
+
+
 def _nonempty(text: str) -> str:
     if not text.strip():
         raise ValueError("must not be empty")
@@ -185,6 +200,11 @@ _SPEC: dict[str, tuple[str, str, Callable[[str], Any]]] = {
     "temporal_ui_port": ("TEMPORAL_UI_PORT", "8233", _int_in(1, 65535)),
     "log_level": ("LOG_LEVEL", "INFO", _one_of(LOG_LEVELS)),
     "cafe_timezone": ("CAFE_TIMEZONE", "", _timezone),
+    "youtube_playlist": ("YOUTUBE_PLAYLIST", "{tournament}", check_line_template),
+    "description_template": ("DESCRIPTION_TEMPLATE", "", read_description_template),
+    "publish_at": ("PUBLISH_AT", "", check_publish_at),
+    "video_language": ("VIDEO_LANGUAGE", "vi", check_language),
+    "made_for_kids": ("MADE_FOR_KIDS", "false", _yes_no),
 }
 
 

@@ -22,6 +22,8 @@ import av
 from config import PRIVACY_STATUSES, get_settings
 from errors import PipelineError, Step
 from workspace import METADATA_FILE, atomic_write_json, ensure_workspace, read_json, workspace_dir
+from youtube.schedule import publish_at_problem
+from youtube.text import clean_metadata_text
 
 log = logging.getLogger(__name__)
 
@@ -452,13 +454,14 @@ class MatchMetadata:
     tags: list[str]
     category_id: str
     privacy_status: str
+    publish_at: str | None = None  # the sidecar's schedule; None: PUBLISH_AT decides
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> MatchMetadata:
-        return cls(**{f.name: data[f.name] for f in fields(cls)})
+        return cls(**{f.name: data[f.name] for f in fields(cls) if f.name in data})
 
 
 _FIELD_TYPES = {f.name: f.type for f in fields(MatchMetadata)}
@@ -517,6 +520,8 @@ def _sidecar_value_problem(key: str, value: Any) -> str | None:
         if not names or (key != "tags" and not value):
             return "must be a list of names"
         return None
+    if key == "publish_at":
+        return publish_at_problem(value)
     accepted, kind = _SCALAR_TYPES[_FIELD_TYPES[key]]
     if isinstance(value, bool) or not isinstance(value, accepted):
         return f"must be {kind}"
@@ -580,7 +585,7 @@ def describe_match(video_path: Path, info: VideoInfo) -> MatchMetadata:
         values["description"] = fit_description(str(overrides["description"]))
     if "tags" in overrides:
         values["tags"] = fit_tags(overrides["tags"])
-    return MatchMetadata(**values)
+    return MatchMetadata(**clean_metadata_text(values))
 
 
 def prepare_single_video(video_path: Path) -> MatchMetadata:

@@ -1,12 +1,16 @@
-"""YouTube upload throughput: our uploader against one raw HTTP PUT of the same file, one run.
+"""YouTube upload throughput: our uploader against one raw HTTP PUT of the same file, one run;
+and the YouTube quota units each video costs.
 
 Both go over loopback to the same local YouTube-compatible server (tests/fake_youtube.py, in a
 process of its own, as YouTube is not in ours), which hashes every byte it receives:
   (a) `uploader.upload_single_video` with UPLOAD_TARGET=youtube and UPLOAD_CHUNK_MB=16: resumable
-      session, 16 MB chunks each answered 308, the session saved after each, then the thumbnail
-      and the privacy change;
+      session, 16 MB chunks each answered 308, the session saved after each, then the thumbnail,
+      the privacy change (status read, then sent back whole) and the playlist;
   (b) one `http.client` PUT of the whole file (1 MiB writes), nothing else.
 Target: (a) at least 80% of (b)'s MB/s; best of --runs each, alternated.
+
+The server counts the units of every call at Google's prices (`UNIT_COSTS`): the first upload
+creates the tournament's playlist, the later ones find it.
 
     python bench/bench_upload.py [--mb 512] [--runs 3]
 """
@@ -28,7 +32,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the project, and its tests/
 
 import config
-from tests.fake_youtube import FakeYouTube, file_sha256
+from tests.fake_youtube import DAILY_INSERTS, DAILY_UNITS, FakeYouTube, file_sha256, units_of
 from video_prep import VideoInfo, describe_match
 from workspace import METADATA_FILE, THUMBNAIL_FILE, UPLOAD_FILE, atomic_write_json, workspace_dir
 
@@ -80,14 +84,27 @@ def time_raw_put(root_url: str, video: Path) -> float:
 
 
 def serve_fake(pipe: Connection) -> None:
-    """The server process: sends its address and a token, then the hashes it received."""
+    """The server process: sends its address and a token, then the hashes it received and the
+    successful calls, in order."""
     import uploader
 
     with FakeYouTube() as fake:
         pipe.send((fake.root_url, fake.authorized_user(list(uploader.SCOPES))))
         pipe.recv()
         hashes = {video.sha256 for video in fake.videos.values()}
-        pipe.send(hashes | {digest for _, digest in fake.raw_uploads})
+        calls = [call.name for call in fake.calls if call.status == 200]
+        pipe.send((hashes | {digest for _, digest in fake.raw_uploads}, calls))
+
+
+def units_per_upload(calls: list[str]) -> list[int]:
+    """The units each upload cost: the calls from one videos.insert to the next."""
+    uploads: list[list[str]] = []
+    for name in calls:
+        if name == "videos.insert":
+            uploads.append([])
+        elif uploads:
+            uploads[-1].append(name)
+    return [units_of(names) for names in uploads]
 
 
 def best(runs: list[float]) -> float:
@@ -135,9 +152,10 @@ def main() -> None:
                 measures[name].append(run())
 
     pipe.send("done")
-    received = pipe.recv()
+    received, calls = pipe.recv()
     server.join()
     assert received == {expected}, "the server received other bytes than the file's"
+    units = units_per_upload(calls)
 
     megabytes = args.mb * MIB / 1e6
     ours = megabytes / best(measures["uploader"])
@@ -145,9 +163,15 @@ def main() -> None:
     ratio = ours / raw
     verdict = "PASS" if ratio >= TARGET_RATIO else "MISS"
     print(f"{args.mb} MiB over loopback, {CHUNK_MB} MB chunks, best of {args.runs}:")
-    print(f"  (a) uploader (resumable, chunked, + thumbnail + privacy): {ours:8.1f} MB/s")
-    print(f"  (b) one raw HTTP PUT (http.client):                      {raw:8.1f} MB/s")
+    print(f"  (a) uploader (resumable, chunked, + thumbnail, privacy, playlist):{ours:8.1f} MB/s")
+    print(f"  (b) one raw HTTP PUT (http.client):                                  {raw:8.1f} MB/s")
     print(f"  a/b = {ratio:.0%} (target at least {TARGET_RATIO:.0%}): {verdict}")
+    first, usual = units[0], units[-1]
+    print(
+        f"YouTube quota per unlisted video: {usual} units ({first} for the first of a tournament, "
+        f"which creates its playlist) of {DAILY_UNITS:,} a day, plus 1 videos.insert of "
+        f"{DAILY_INSERTS} a day: {min(DAILY_UNITS // usual, DAILY_INSERTS)} videos a day"
+    )
 
 
 if __name__ == "__main__":

@@ -3,16 +3,28 @@
 A real threaded HTTP server on 127.0.0.1 speaking the parts the uploader uses, as Google does:
 resumable `videos.insert` (initiation -> `Location`, chunk PUTs answered `308` with `Range`, the
 offset query `Content-Range: bytes */SIZE`, a final `200` with the video resource),
-`thumbnails.set` (refuses images over 2 MB), `videos.update`, `channels.list`, and the OAuth token
-endpoint (authorization code and refresh grants). Every API call needs a valid bearer token.
+`thumbnails.set` (refuses images over 2 MB), `videos.list`, `videos.update`, `channels.list`,
+`playlists.list` (paged) and `playlists.insert`, `playlistItems.list` and `playlistItems.insert`,
+and the OAuth token endpoint (authorization code and refresh grants). Every API call needs a
+valid bearer token.
+
+`videos.update` REPLACES each part it names, as YouTube does: a mutable property the body leaves
+out is reset to its default (`embeddable` and `publicStatsViewable` false, `license` youtube, no
+`publishAt`, no description, tags or language), read-only ones (`uploadStatus`) are kept. A new
+video starts embeddable, with public statistics. Titles, descriptions and tags are checked against
+YouTube's limits; `publishAt` must be in the future and on a private video.
 
 Faults are injected per test: an HTTP error on chosen chunk requests, a connection dropped in the
 middle of a chunk, a chunk that stalls half-way until released (for killing a client mid-chunk),
 a lost final answer, an error answered once or always by a named call (`quotaExceeded`, thumbnail
-403, 400, 401...), expired access tokens, revoked grants and expired upload sessions.
+403, 400, 401...), before or after the call took effect, a call that stalls after taking effect
+until released (for killing a client between a call and its record), expired access tokens,
+revoked grants and expired upload sessions.
 
 It keeps a sha256 of the bytes it committed for each video, counts every media byte it read
-(`media_bytes_read`, so a test sees bytes sent twice) and records each call in order (`calls`).
+(`media_bytes_read`, so a test sees bytes sent twice), records each call in order (`calls`) and
+counts the quota units they cost (`UNIT_COSTS`, Google's figures; `videos.insert` draws on a
+bucket of its own, 100 calls a day).
 """
 
 from __future__ import annotations
@@ -20,10 +32,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 import secrets
 import socket
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -42,6 +57,37 @@ UPLOAD_LIMIT_MESSAGE = "The user has exceeded the number of videos they may uplo
 THUMBNAIL_FORBIDDEN_MESSAGE = (
     "The authenticated user doesn't have permissions to upload and set custom video thumbnails."
 )
+
+# Quota units a successful call costs (Google's "determine quota cost" page). videos.insert is
+# not here: it draws on a bucket of its own, 100 calls a day, one each.
+UNIT_COSTS = {
+    "channels.list": 1,
+    "videos.list": 1,
+    "videos.update": 50,
+    "thumbnails.set": 50,
+    "playlists.list": 1,
+    "playlists.insert": 50,
+    "playlistItems.list": 1,
+    "playlistItems.insert": 50,
+}
+DAILY_UNITS = 10_000
+DAILY_INSERTS = 100
+
+TITLE_MAX_CHARS = 100
+DESCRIPTION_MAX_BYTES = 5000
+TAGS_MAX_CHARS = 500
+PLAYLIST_TITLE_MAX_CHARS = 150
+# What a property left out of a videos.update body becomes; what a new video starts with.
+STATUS_RESET = {"embeddable": False, "publicStatsViewable": False, "license": "youtube"}
+STATUS_NEW = {"embeddable": True, "publicStatsViewable": True, "license": "youtube"}
+STATUS_READ_ONLY = ("uploadStatus", "failureReason", "rejectionReason", "madeForKids")
+SNIPPET_READ_ONLY = ("publishedAt", "channelId", "channelTitle", "thumbnails")
+CHANNEL_ID = "UCfakeCafeChannel0000000"
+
+
+def units_of(call_names: Iterable[str]) -> int:
+    """The quota units these successful calls cost (videos.insert excepted)."""
+    return sum(UNIT_COSTS.get(name, 0) for name in call_names)
 
 
 def file_sha256(path: Path) -> str:
@@ -68,14 +114,33 @@ class FakeVideo:
     status: dict[str, Any]
     size: int
     sha256: str
+    recording_details: dict[str, Any] = field(default_factory=dict)
     thumbnail_sha256: str | None = None
+
+    def resource(self, parts: Iterable[str] = ("snippet", "status")) -> dict[str, Any]:
+        held = {
+            "snippet": self.snippet,
+            "status": self.status,
+            "recordingDetails": self.recording_details,
+        }
+        answer: dict[str, Any] = {"kind": "youtube#video", "id": self.id}
+        answer.update({part: held[part] for part in parts if part in held})
+        return answer
+
+
+@dataclass
+class FakePlaylist:
+    id: str
+    title: str
+    privacy: str
+    video_ids: list[str] = field(default_factory=list)
 
     def resource(self) -> dict[str, Any]:
         return {
-            "kind": "youtube#video",
+            "kind": "youtube#playlist",
             "id": self.id,
-            "snippet": self.snippet,
-            "status": self.status,
+            "snippet": {"title": self.title, "channelId": CHANNEL_ID},
+            "status": {"privacyStatus": self.privacy},
         }
 
 
@@ -84,6 +149,7 @@ class Session:
     id: str
     size: int
     body: dict[str, Any]
+    parts: list[str]
     committed: int = 0
     digest: Any = field(default_factory=hashlib.sha256)
     video_id: str | None = None
@@ -112,6 +178,7 @@ class InjectedError:
     reason: str
     message: str
     times: int | None  # None: every time
+    after_effect: bool = False  # answered once the call took effect
 
 
 class FakeYouTube:
@@ -134,6 +201,9 @@ class FakeYouTube:
         self.paused_chunks: dict[int, Pause] = {}
         self.drop_final_answer = False
         self.errors: dict[str, InjectedError] = {}
+        self.paused_calls: dict[str, Pause] = {}
+        self.playlists: dict[str, FakePlaylist] = {}
+        self.playlist_page_size = 50  # at most; a test lowers it to see every page read
         self.issued_codes: dict[str, Consent] = {}
         self.raw_uploads: list[tuple[int, str]] = []
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
@@ -154,7 +224,7 @@ class FakeYouTube:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        for pause in self.paused_chunks.values():
+        for pause in [*self.paused_chunks.values(), *self.paused_calls.values()]:
             pause.release.set()
         self._server.shutdown()
         self._server.server_close()
@@ -225,10 +295,22 @@ class FakeYouTube:
         self.drop_final_answer = True
 
     def fail(
-        self, call: str, status: int, reason: str, message: str, times: int | None = 1
+        self,
+        call: str,
+        status: int,
+        reason: str,
+        message: str,
+        times: int | None = 1,
+        after_effect: bool = False,
     ) -> None:
-        """Answer `call` (e.g. `videos.insert`) with a Google-style error."""
-        self.errors[call] = InjectedError(status, reason, message, times)
+        """Answer `call` (e.g. `videos.insert`) with a Google-style error; `after_effect`: once
+        the call has taken effect (a backend that failed after committing)."""
+        self.errors[call] = InjectedError(status, reason, message, times, after_effect)
+
+    def pause_after(self, call: str) -> Pause:
+        """Let `call` take effect, then hold its answer until `release`, then drop it."""
+        pause = self.paused_calls[call] = Pause()
+        return pause
 
     def expire_access_tokens(self) -> None:
         """Every access token issued so far gets 401; a refresh still works."""
@@ -259,16 +341,30 @@ class FakeYouTube:
         with self.lock:
             return sum(session.committed for session in self.sessions.values())
 
+    def units_spent(self) -> int:
+        """Quota units of every successful call so far (videos.insert has its own bucket)."""
+        with self.lock:
+            return units_of(call.name for call in self.calls if call.status == 200)
+
+    def add_playlist(self, title: str, privacy: str = "public") -> FakePlaylist:
+        """A playlist the channel already has."""
+        with self.lock:
+            return self._new_playlist(title, privacy)
+
+    def playlists_titled(self, title: str) -> list[FakePlaylist]:
+        with self.lock:
+            return [p for p in self.playlists.values() if p.title == title]
+
     # -- internals used by the handler ----------------------------------------------------------
 
     def record(self, name: str, status: int, **detail: Any) -> None:
         with self.lock:
             self.calls.append(Call(name, status, detail))
 
-    def injected(self, call: str) -> InjectedError | None:
+    def injected(self, call: str, after_effect: bool = False) -> InjectedError | None:
         with self.lock:
             error = self.errors.get(call)
-            if error is None:
+            if error is None or error.after_effect != after_effect:
                 return None
             if error.times is not None:
                 error.times -= 1
@@ -277,15 +373,84 @@ class FakeYouTube:
             return error
 
     def create_video(self, session: Session) -> FakeVideo:
-        video_id = secrets.token_urlsafe(8).replace("-", "x").replace("_", "y")[:11]
-        snippet = dict(session.body.get("snippet", {}))
-        status = dict(session.body.get("status", {}))
-        status.setdefault("privacyStatus", "public")
+        video_id = _new_id()
+        parts = session.parts
+        snippet = dict(session.body.get("snippet", {})) if "snippet" in parts else {}
+        snippet.update(publishedAt=_now_rfc3339(), channelId=CHANNEL_ID)
+        status = {**STATUS_NEW, "privacyStatus": "public"}
+        status.update(session.body.get("status", {}) if "status" in parts else {})
         status["uploadStatus"] = "uploaded"
-        video = FakeVideo(video_id, snippet, status, session.size, session.digest.hexdigest())
+        status["madeForKids"] = bool(status.get("selfDeclaredMadeForKids", False))
+        recording = session.body.get("recordingDetails", {}) if "recordingDetails" in parts else {}
+        video = FakeVideo(
+            video_id, snippet, status, session.size, session.digest.hexdigest(), dict(recording)
+        )
         self.videos[video_id] = video
         session.video_id = video_id
         return video
+
+    def _new_playlist(self, title: str, privacy: str) -> FakePlaylist:
+        playlist = FakePlaylist("PL" + _new_id() * 2, title, privacy)
+        self.playlists[playlist.id] = playlist
+        return playlist
+
+
+def _new_id() -> str:
+    return secrets.token_urlsafe(8).replace("-", "x").replace("_", "y")[:11]
+
+
+def _now_rfc3339() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _time(text: str) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(text)
+    except (TypeError, ValueError):
+        return None
+    return moment if moment.tzinfo else None
+
+
+def snippet_problem(snippet: dict[str, Any], required: bool) -> tuple[str, str] | None:
+    """(reason, message) for a snippet YouTube would refuse, or None."""
+    title = snippet.get("title", "")
+    if (required or "title" in snippet) and (
+        not title or len(title) > TITLE_MAX_CHARS or "<" in title or ">" in title
+    ):
+        return "invalidTitle", "The video title is invalid."
+    description = snippet.get("description", "")
+    if (
+        len(description.encode()) > DESCRIPTION_MAX_BYTES
+        or "<" in description
+        or ">" in description
+    ):
+        return "invalidDescription", "The video description is invalid."
+    tags = snippet.get("tags", [])
+    if sum(len(tag) + 2 * (" " in tag) for tag in tags) + max(0, len(tags) - 1) > TAGS_MAX_CHARS:
+        return "invalidTags", "The video keywords are invalid."
+    for key in ("defaultLanguage", "defaultAudioLanguage"):
+        if key in snippet and not re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]+)*", snippet[key]):
+            return "invalidDefaultLanguage", f"The {key} is invalid."
+    if required and not snippet.get("categoryId"):
+        return "invalidCategoryId", "The video category is not valid."
+    return None
+
+
+def status_problem(status: dict[str, Any]) -> tuple[str, str] | None:
+    if "publishAt" not in status:
+        return None
+    when = _time(status["publishAt"])
+    if status.get("privacyStatus") != "private" or when is None:
+        return "invalidPublishAt", "publishAt needs a private video and an RFC 3339 time."
+    if when <= datetime.now(UTC):
+        return "invalidPublishAt", "The scheduled publish time must be in the future."
+    return None
+
+
+def recording_problem(details: dict[str, Any]) -> tuple[str, str] | None:
+    if "recordingDate" in details and _time(details["recordingDate"]) is None:
+        return "invalidRecordingDetails", "The recording date is invalid."
+    return None
 
 
 def error_body(status: int, reason: str, message: str) -> dict[str, Any]:
@@ -372,6 +537,32 @@ class _Handler(BaseHTTPRequestHandler):
         self._send_error(name, error.status, error.reason, error.message)
         return True
 
+    def _refuse(self, name: str, problem: tuple[str, str] | None) -> bool:
+        """Answer 400 with the problem's reason and message, if there is one."""
+        if problem is not None:
+            self._send_error(name, 400, *problem)
+        return problem is not None
+
+    def _reply(self, name: str, data: Any, **detail: Any) -> None:
+        """Answer a call that took effect: unless a fault holds or replaces the answer."""
+        fake = self.fake
+        pause = fake.paused_calls.pop(name, None)
+        if pause is not None:
+            fake.record(name, 200, answered=False, **detail)  # it took effect, and costs
+            pause.reached.set()
+            pause.release.wait()
+            self._drop()
+        error = fake.injected(name, after_effect=True)
+        if error is not None:
+            self._send_error(name, error.status, error.reason, error.message)
+            return
+        fake.record(name, 200, **detail)
+        self._send_json(200, data)
+
+    def _api_call(self, name: str) -> bool:
+        """Whether the call may go on: a valid token and no fault injected before it."""
+        return self._authorized(name) and not self._injected_error(name)
+
     def _dispatch(self, handlers: dict[str, Any]) -> None:
         path, query = self._route()
         handler = handlers.get(path)
@@ -389,6 +580,8 @@ class _Handler(BaseHTTPRequestHandler):
             {
                 "/upload/youtube/v3/videos": self._insert,
                 "/upload/youtube/v3/thumbnails/set": self._thumbnail,
+                "/youtube/v3/playlists": self._playlist_insert,
+                "/youtube/v3/playlistItems": self._item_insert,
                 "/token": self._token,
             }
         )
@@ -403,7 +596,14 @@ class _Handler(BaseHTTPRequestHandler):
         )
 
     def do_GET(self) -> None:
-        self._dispatch({"/youtube/v3/channels": self._channels})
+        self._dispatch(
+            {
+                "/youtube/v3/channels": self._channels,
+                "/youtube/v3/videos": self._videos_list,
+                "/youtube/v3/playlists": self._playlists_list,
+                "/youtube/v3/playlistItems": self._items_list,
+            }
+        )
 
     # -- OAuth ----------------------------------------------------------------------------------
 
@@ -468,13 +668,10 @@ class _Handler(BaseHTTPRequestHandler):
     # -- channels.list --------------------------------------------------------------------------
 
     def _channels(self, query: dict[str, list[str]]) -> None:
-        if not self._authorized("channels.list") or self._injected_error("channels.list"):
+        if not self._api_call("channels.list"):
             return
-        self.fake.record("channels.list", 200, mine=query.get("mine"))
-        self._send_json(
-            200,
-            {"kind": "youtube#channelListResponse", "items": [{"id": "UCfakeCafeChannel0000000"}]},
-        )
+        answer = {"kind": "youtube#channelListResponse", "items": [{"id": CHANNEL_ID}]}
+        self._reply("channels.list", answer, mine=query.get("mine"))
 
     # -- videos.insert (resumable) --------------------------------------------------------------
 
@@ -483,15 +680,19 @@ class _Handler(BaseHTTPRequestHandler):
             self._body()
             self._send_error("videos.insert", 400, "badRequest", "Only resumable uploads here.")
             return
-        if not self._authorized("videos.insert") or self._injected_error("videos.insert"):
+        if not self._api_call("videos.insert"):
             return
         body = json.loads(self._body() or b"{}")
         size = int(self.headers.get("X-Upload-Content-Length", "-1"))
-        title = body.get("snippet", {}).get("title", "")
-        if not title or len(title) > 100 or "<" in title or ">" in title:
-            self._send_error("videos.insert", 400, "invalidTitle", "The video title is invalid.")
-            return
-        session = Session(self.fake.new_secret(), size, body)
+        parts = _parts(query)
+        for problem in (
+            snippet_problem(body.get("snippet", {}), required=True),
+            status_problem(body.get("status", {})),
+            recording_problem(body.get("recordingDetails", {})),
+        ):
+            if self._refuse("videos.insert", problem):
+                return
+        session = Session(self.fake.new_secret(), size, body, parts)
         with self.fake.lock:
             self.fake.sessions[session.id] = session
         self.fake.record(
@@ -574,7 +775,7 @@ class _Handler(BaseHTTPRequestHandler):
         if session.video_id is not None:
             if record:
                 self.fake.record(name, 200)
-            self._send_json(200, self.fake.videos[session.video_id].resource())
+            self._send_json(200, self.fake.videos[session.video_id].resource(session.parts))
             return
         if record:
             self.fake.record(name, 308, committed=session.committed)
@@ -584,7 +785,7 @@ class _Handler(BaseHTTPRequestHandler):
     # -- thumbnails.set -------------------------------------------------------------------------
 
     def _thumbnail(self, query: dict[str, list[str]]) -> None:
-        if not self._authorized("thumbnails.set") or self._injected_error("thumbnails.set"):
+        if not self._api_call("thumbnails.set"):
             return
         data = self._body()
         video = self.fake.videos.get(query.get("videoId", [""])[0])
@@ -603,32 +804,116 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_error("thumbnails.set", 400, "invalidImage", "The image is not JPEG/PNG.")
             return
         video.thumbnail_sha256 = hashlib.sha256(data).hexdigest()
-        self.fake.record("thumbnails.set", 200, video_id=video.id, size=len(data))
         url = f"{self.fake.root_url}vi/{video.id}/maxresdefault.jpg"
-        self._send_json(
-            200,
-            {
-                "kind": "youtube#thumbnailSetResponse",
-                "items": [{"default": {"url": url, "width": 1280, "height": 720}}],
-            },
-        )
+        answer = {
+            "kind": "youtube#thumbnailSetResponse",
+            "items": [{"default": {"url": url, "width": 1280, "height": 720}}],
+        }
+        self._reply("thumbnails.set", answer, video_id=video.id, size=len(data))
 
-    # -- videos.update --------------------------------------------------------------------------
+    # -- videos.list and videos.update ----------------------------------------------------------
+
+    def _videos_list(self, query: dict[str, list[str]]) -> None:
+        if not self._api_call("videos.list"):
+            return
+        parts = _parts(query)
+        wanted = ",".join(query.get("id", [""])).split(",")
+        with self.fake.lock:
+            found = [self.fake.videos[i] for i in wanted if i in self.fake.videos]
+        answer = {
+            "kind": "youtube#videoListResponse",
+            "items": [video.resource(parts) for video in found],
+        }
+        self._reply("videos.list", answer, parts=parts)
 
     def _update(self, query: dict[str, list[str]]) -> None:
-        if not self._authorized("videos.update") or self._injected_error("videos.update"):
+        if not self._api_call("videos.update"):
             return
         body = json.loads(self._body() or b"{}")
         video = self.fake.videos.get(body.get("id", ""))
         if video is None:
             self._send_error("videos.update", 404, "videoNotFound", "Video not found.")
             return
-        if "status" in query.get("part", [""])[0].split(","):
-            video.status.update(body.get("status", {}))
-        self.fake.record(
-            "videos.update", 200, video_id=video.id, privacy=video.status.get("privacyStatus")
-        )
-        self._send_json(200, video.resource())
+        parts = _parts(query)
+        problems = {
+            "snippet": lambda: snippet_problem(body.get("snippet", {}), required=True),
+            "status": lambda: status_problem(body.get("status", {})),
+            "recordingDetails": lambda: recording_problem(body.get("recordingDetails", {})),
+        }
+        for part in parts:
+            if self._refuse("videos.update", problems.get(part, lambda: None)()):
+                return
+        with self.fake.lock:
+            for part in parts:
+                _replace_part(video, part, body.get(part, {}))
+        privacy = video.status.get("privacyStatus")
+        self._reply("videos.update", video.resource(parts), video_id=video.id, privacy=privacy)
+
+    # -- playlists ------------------------------------------------------------------------------
+
+    def _playlists_list(self, query: dict[str, list[str]]) -> None:
+        if not self._api_call("playlists.list"):
+            return
+        if query.get("mine") != ["true"]:
+            self._send_error("playlists.list", 400, "missingFilter", "Only mine=true here.")
+            return
+        fake = self.fake
+        size = min(int(query.get("maxResults", ["5"])[0]), 50, fake.playlist_page_size)
+        start = int(query.get("pageToken", ["0"])[0])
+        with fake.lock:
+            everything = list(fake.playlists.values())
+        answer: dict[str, Any] = {
+            "kind": "youtube#playlistListResponse",
+            "items": [playlist.resource() for playlist in everything[start : start + size]],
+            "pageInfo": {"totalResults": len(everything), "resultsPerPage": size},
+        }
+        if start + size < len(everything):
+            answer["nextPageToken"] = str(start + size)
+        self._reply("playlists.list", answer, page=start // size)
+
+    def _playlist_insert(self, query: dict[str, list[str]]) -> None:
+        if not self._api_call("playlists.insert"):
+            return
+        body = json.loads(self._body() or b"{}")
+        title = body.get("snippet", {}).get("title", "")
+        if not title or len(title) > PLAYLIST_TITLE_MAX_CHARS:
+            self._send_error("playlists.insert", 400, "invalidPlaylistSnippet", "Bad title.")
+            return
+        privacy = body.get("status", {}).get("privacyStatus", "public")
+        with self.fake.lock:
+            playlist = self.fake._new_playlist(title, privacy)
+        self._reply("playlists.insert", playlist.resource(), title=title, privacy=privacy)
+
+    def _items_list(self, query: dict[str, list[str]]) -> None:
+        if not self._api_call("playlistItems.list"):
+            return
+        playlist = self.fake.playlists.get(query.get("playlistId", [""])[0])
+        if playlist is None:
+            self._send_error("playlistItems.list", 404, "playlistNotFound", "Not found.")
+            return
+        only = query.get("videoId", [None])[0]
+        with self.fake.lock:
+            held = [v for v in playlist.video_ids if only is None or v == only]
+        items = [_playlist_item(playlist.id, video_id) for video_id in held]
+        answer = {"kind": "youtube#playlistItemListResponse", "items": items}
+        self._reply("playlistItems.list", answer, video_id=only)
+
+    def _item_insert(self, query: dict[str, list[str]]) -> None:
+        if not self._api_call("playlistItems.insert"):
+            return
+        snippet = json.loads(self._body() or b"{}").get("snippet", {})
+        playlist = self.fake.playlists.get(snippet.get("playlistId", ""))
+        video_id = snippet.get("resourceId", {}).get("videoId", "")
+        if playlist is None:
+            self._send_error("playlistItems.insert", 404, "playlistNotFound", "Not found.")
+            return
+        if video_id not in self.fake.videos:
+            self._send_error("playlistItems.insert", 404, "videoNotFound", "Video not found.")
+            return
+        with self.fake.lock:
+            playlist.video_ids.append(video_id)  # YouTube, too, lets a video in twice
+        answer = _playlist_item(playlist.id, video_id)
+        self._reply("playlistItems.insert", answer, playlist=playlist.id, video_id=video_id)
 
     # -- the benchmark's baseline: one plain PUT of a whole file --------------------------------
 
@@ -644,3 +929,32 @@ class _Handler(BaseHTTPRequestHandler):
             remaining -= len(block)
         self.fake.raw_uploads.append((length, digest.hexdigest()))
         self._send_empty(200)
+
+
+def _parts(query: dict[str, list[str]]) -> list[str]:
+    return [part for part in ",".join(query.get("part", [""])).split(",") if part]
+
+
+def _replace_part(video: FakeVideo, part: str, sent: dict[str, Any]) -> None:
+    """What videos.update does to one part: the body's properties replace the mutable ones,
+    those it leaves out go back to their defaults; read-only ones stay."""
+    if part == "status":
+        kept = {k: v for k, v in video.status.items() if k in STATUS_READ_ONLY}
+        video.status = {**kept, **STATUS_RESET, "privacyStatus": "private", **sent}
+        video.status["madeForKids"] = bool(sent.get("selfDeclaredMadeForKids", False))
+    elif part == "snippet":
+        kept = {k: v for k, v in video.snippet.items() if k in SNIPPET_READ_ONLY}
+        video.snippet = {**kept, **sent}
+    elif part == "recordingDetails":
+        video.recording_details = dict(sent)
+
+
+def _playlist_item(playlist_id: str, video_id: str) -> dict[str, Any]:
+    return {
+        "kind": "youtube#playlistItem",
+        "id": f"{playlist_id}.{video_id}",
+        "snippet": {
+            "playlistId": playlist_id,
+            "resourceId": {"kind": "youtube#video", "videoId": video_id},
+        },
+    }

@@ -49,6 +49,7 @@ from workspace import (
     read_json,
     workspace_dir,
 )
+from youtube import api
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -103,7 +104,7 @@ def test_clean_upload_sends_each_byte_once_and_goes_public_only_after_the_thumbn
     record = uploader.upload_single_video(video, progress=lambda *done: reports.append(done))
 
     assert record.complete and record.target == "youtube"
-    assert record.steps_done == ["video", "thumbnail", "privacy"]
+    assert record.steps_done == ["video", "thumbnail", "privacy", "playlist"]
     assert record.url == f"https://youtu.be/{record.video_id}"
     assert_exact_copy(youtube, record, video)
     assert youtube.media_bytes_read == size
@@ -114,7 +115,15 @@ def test_clean_upload_sends_each_byte_once_and_goes_public_only_after_the_thumbn
     assert published.thumbnail_sha256 == file_sha256(workspace_dir(video) / THUMBNAIL_FILE)
 
     names = [name for name in youtube.call_names() if name != "upload.chunk"]
-    assert names == ["videos.insert", "thumbnails.set", "videos.update"]
+    assert names == [
+        "videos.insert",
+        "thumbnails.set",
+        "videos.list",
+        "videos.update",
+        "playlists.list",
+        "playlists.insert",
+        "playlistItems.insert",
+    ]
     assert youtube.calls_named("videos.insert")[0].detail["privacy"] == "private"
     assert youtube.calls_named("videos.update")[0].detail["privacy"] == "public"
     assert len(youtube.calls_named("upload.chunk")) == -(-size // CHUNK_BYTES)
@@ -174,12 +183,12 @@ def test_a_lost_final_answer_finds_the_video_instead_of_making_another(youtube, 
 def test_failures_outlasting_the_retries_raise_a_retryable_error_and_the_rerun_resumes(
     youtube, video
 ):
-    attempts = uploader.TRANSIENT_RETRY.attempts
+    attempts = api.TRANSIENT_RETRY.attempts
     youtube.fail_chunk_requests(503, *range(3, 3 + attempts))
     with pytest.raises(uploader.UploadInterruptedError) as failure:
         uploader.upload_single_video(video)
     assert not isinstance(failure.value, PipelineError)  # Temporal retries it
-    assert "run the upload again" in str(failure.value)
+    assert "the next attempt resumes" in str(failure.value)
     session = workspace_dir(video) / UPLOAD_SESSION_FILE
     assert session.stat().st_mode & 0o777 == 0o600
     assert uploader.load_upload_record(video) is None
@@ -261,7 +270,7 @@ def test_an_expired_session_starts_anew_while_no_video_exists(youtube, video):
 def test_an_expired_session_after_the_last_chunk_went_never_risks_a_second_video(youtube, video):
     size = video.stat().st_size
     last_chunk = -(-size // CHUNK_BYTES)
-    attempts = uploader.TRANSIENT_RETRY.attempts
+    attempts = api.TRANSIENT_RETRY.attempts
     youtube.fail_chunk_requests(503, *range(last_chunk, last_chunk + attempts))
     with pytest.raises(uploader.UploadInterruptedError):
         uploader.upload_single_video(video)

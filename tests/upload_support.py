@@ -35,10 +35,15 @@ def write_thumbnail(video: Path, size: tuple[int, int] = (1280, 720)) -> Path:
     return path
 
 
-def add_ready_video(cache: Path, env: Path, name: str = VIDEO_NAME) -> Path:
-    """The clip in INPUT_DIR, prepared (metadata.json) and with its thumbnail.jpg."""
+def add_ready_video(
+    cache: Path, env: Path, name: str = VIDEO_NAME, sidecar: dict[str, object] | None = None
+) -> Path:
+    """The clip in INPUT_DIR (with `sidecar` beside it), prepared (metadata.json) and with its
+    thumbnail.jpg."""
     video = env / "videos" / name
     shutil.copyfile(upload_clip(cache), video)
+    if sidecar is not None:
+        video.with_name(name + ".json").write_text(json.dumps(sidecar), encoding="utf-8")
     prepare_single_video(video)
     write_thumbnail(video)
     return video
@@ -47,6 +52,7 @@ def add_ready_video(cache: Path, env: Path, name: str = VIDEO_NAME) -> Path:
 def use_youtube(env: Path, monkeypatch: pytest.MonkeyPatch, fake: FakeYouTube) -> Path:
     """UPLOAD_TARGET=youtube against the fake, with a saved token; returns the token file."""
     import uploader
+    from youtube import api
 
     token = env / "token.json"
     token.write_text(json.dumps(fake.authorized_user(list(uploader.SCOPES))))
@@ -60,5 +66,5 @@ def use_youtube(env: Path, monkeypatch: pytest.MonkeyPatch, fake: FakeYouTube) -
         monkeypatch.setenv(name, value)
     config.get_settings.cache_clear()
     # Transient failures are retried after 1 s, 2 s...; the tests need not wait for them.
-    monkeypatch.setattr(uploader, "TRANSIENT_RETRY", uploader.Backoff(4, 0.01, 0.02))
+    monkeypatch.setattr(api, "TRANSIENT_RETRY", api.Backoff(4, 0.01, 0.02))
     return token

@@ -1,0 +1,52 @@
+"""The YouTube failures a person acts on, of the kinds in the project's `errors` module.
+
+Quota and upload-limit errors are `QuotaExhaustedError`s (they pass at midnight Pacific time);
+token, client secrets, channel and thumbnail permission errors are `NeedsAttentionError`s (a
+person fixes something outside the video, then the same upload goes on).
+"""
+
+from __future__ import annotations
+
+from config import get_settings
+from errors import NeedsAttentionError, PipelineError, QuotaExhaustedError, RetryLaterError, Step
+
+
+class AuthError(NeedsAttentionError):
+    """No usable YouTube token: missing, expired, revoked or without the needed permission."""
+
+
+class ClientSecretsError(NeedsAttentionError):
+    """GOOGLE_CLIENT_SECRETS is missing or not a desktop-app OAuth client."""
+
+
+class QuotaExceededError(QuotaExhaustedError):
+    """The YouTube API quota or the channel's upload limit is used up for today."""
+
+
+class ThumbnailNotAllowedError(NeedsAttentionError):
+    """The channel may not set custom thumbnails (it is not verified)."""
+
+
+class NoChannelError(NeedsAttentionError):
+    """The authorized Google account has no YouTube channel."""
+
+
+class YouTubeRejectedError(PipelineError):
+    """YouTube refused a request (400 and similar); the message carries YouTube's own words."""
+
+
+class YouTubeUnreachableError(PipelineError):
+    """The token check could not reach YouTube at all."""
+
+
+class UploadSessionLostError(PipelineError):
+    """The session expired while the last chunk may have completed the video."""
+
+
+class UploadInterruptedError(RetryLaterError):
+    """Transient failures outlasted the retries; not a PipelineError, so it is retried later."""
+
+
+def auth_error(problem: str) -> AuthError:
+    path = get_settings().youtube_token_file
+    return AuthError(f"YouTube token {path}: {problem}; authorize again", Step.AUTH)

@@ -1,0 +1,143 @@
+"""What YouTube gets for a video: its prepared metadata with the settings applied.
+
+The description is `DESCRIPTION_TEMPLATE` filled (unless the sidecar gave one), the playlist is
+`YOUTUBE_PLAYLIST` filled, the language `VIDEO_LANGUAGE`, the recording date the match's day in
+the café's time zone. Every text is cleaned (`text.clean_text`), whatever prepared it. The local
+target writes the same beside its copy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from config import get_settings
+from video_prep import (
+    MatchMetadata,
+    build_description,
+    fit_description,
+    fit_tags,
+    matchup,
+    recording_date,
+)
+from youtube.playlists import TITLE_MAX_CHARS as PLAYLIST_TITLE_MAX_CHARS
+from youtube.schedule import publish_time
+from youtube.text import clean_text, fill_template, hashtags
+
+
+@dataclass(frozen=True)
+class Listing:
+    """What one video gets on YouTube (texts cleaned and within YouTube's limits)."""
+
+    title: str
+    description: str
+    tags: list[str]
+    category_id: str
+    language: str | None
+    recording_date: str  # YYYY-MM-DD: the day of the match on the café's calendar
+    made_for_kids: bool
+    privacy_status: str  # what the video becomes once its thumbnail is set
+    playlist: str | None
+    schedule: str | None  # PUBLISH_AT or the sidecar's publish_at, as written
+
+    def insert_body(self) -> dict[str, Any]:
+        """`videos.insert`'s parts: always private (it becomes visible in a later step)."""
+        snippet: dict[str, Any] = {
+            "title": self.title,
+            "description": self.description,
+            "tags": self.tags,
+            "categoryId": self.category_id,
+        }
+        if self.language:
+            snippet["defaultLanguage"] = snippet["defaultAudioLanguage"] = self.language
+        return {
+            "snippet": snippet,
+            "status": {"privacyStatus": "private", "selfDeclaredMadeForKids": self.made_for_kids},
+            # YouTube shows only the date: the café's day, not the UTC one
+            "recordingDetails": {"recordingDate": f"{self.recording_date}T00:00:00Z"},
+        }
+
+    def final_status(self, now: datetime) -> tuple[str, datetime | None]:
+        """The privacy the video ends with, and when YouTube makes it public if scheduled.
+
+        A time of day is its next occurrence after `now`. A schedule already past (the upload
+        took longer, or waited for the quota) publishes at once.
+        """
+        if not self.schedule:
+            return self.privacy_status, None
+        when = publish_time(self.schedule, now, get_settings().cafe_timezone)
+        return ("private", when) if when > now else ("public", None)
+
+    def playlist_privacy(self) -> str:
+        """A new playlist is as visible as the video will be."""
+        return "public" if self.schedule else self.privacy_status
+
+    def as_published(
+        self, metadata: MatchMetadata, privacy: str, publish_at: datetime | None
+    ) -> dict[str, Any]:
+        """The video's metadata as YouTube would get it, for the local target."""
+        return {
+            **metadata.to_dict(),
+            "title": self.title,
+            "description": self.description,
+            "tags": self.tags,
+            "default_language": self.language,
+            "recording_date": self.recording_date,
+            "made_for_kids": self.made_for_kids,
+            "privacy_status": privacy,
+            "publish_at": publish_at.isoformat() if publish_at else None,
+            "playlist": self.playlist,
+        }
+
+
+def template_values(metadata: MatchMetadata) -> dict[str, str]:
+    """What each placeholder of the description and playlist templates stands for."""
+    team1, team2 = metadata.team1, metadata.team2
+    values = {
+        "teams": matchup(team1, team2),
+        "team1": "/".join(team1),
+        "team2": "/".join(team2),
+        "players": ", ".join([*team1, *team2]),
+        "match_type": metadata.match_type_name,
+        "tournament": metadata.tournament,
+        "date": recording_date(metadata.recorded_at),
+        "hashtags": hashtags(metadata.tournament),
+    }
+    return {name: clean_text(value) for name, value in values.items()}
+
+
+def build_listing(metadata: MatchMetadata) -> Listing:
+    settings = get_settings()
+    values = template_values(metadata)
+    playlist = clean_text(fill_template(settings.youtube_playlist, values))
+    recorded = datetime.fromisoformat(metadata.recorded_at).astimezone(settings.cafe_timezone)
+    schedule = settings.publish_at if metadata.publish_at is None else metadata.publish_at
+    return Listing(
+        title=clean_text(metadata.title),
+        description=_description(metadata, values, settings.description_template),
+        tags=fit_tags([clean_text(tag) for tag in metadata.tags]),
+        category_id=metadata.category_id,
+        language=settings.video_language,
+        recording_date=recorded.date().isoformat(),
+        made_for_kids=settings.made_for_kids,
+        privacy_status=metadata.privacy_status,
+        playlist=playlist[:PLAYLIST_TITLE_MAX_CHARS].rstrip() or None,
+        schedule=schedule or None,
+    )
+
+
+def _description(metadata: MatchMetadata, values: dict[str, str], template: str) -> str:
+    """The template filled, unless the sidecar gave the video a description of its own."""
+    if metadata.description == _prepared_description(metadata):
+        text = fill_template(template, values)
+    else:
+        text = metadata.description
+    return fit_description(clean_text(text, multiline=True).strip())
+
+
+def _prepared_description(metadata: MatchMetadata) -> str:
+    """The description prepare writes when no sidecar gives one."""
+    date = recording_date(metadata.recorded_at)
+    teams = (metadata.team1, metadata.team2, metadata.tournament)
+    return clean_text(build_description(metadata.match_type, *teams, date), multiline=True)
