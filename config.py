@@ -56,6 +56,11 @@ class Settings:
     temporal_ui_port: int
     log_level: str
     cafe_timezone: tzinfo
+    web_host: str
+    web_port: int
+    web_password: str | None
+    web_public_url: str | None
+    notify_urls: tuple[str, ...]
 
 
 def parse_duration(text: str) -> float | None:
@@ -159,6 +164,35 @@ def _nonempty(text: str) -> str:
     return text.strip()
 
 
+def _optional_password(text: str) -> str | None:
+    if not text:
+        return None
+    if len(text) < 8:
+        raise ValueError("must be at least 8 characters long (empty: no sign-in)")
+    return text
+
+
+def _notify_urls(text: str) -> tuple[str, ...]:
+    """Apprise URLs separated by spaces or new lines; each must name a service Apprise knows."""
+    urls = tuple(text.split())
+    if not urls:
+        return ()
+    from apprise import Apprise  # loads every service's plugin: only when some are set
+
+    unknown = [
+        str(number)
+        for number, url in enumerate(urls, 1)
+        if Apprise.instantiate(url, suppress_exceptions=True) is None
+    ]
+    if unknown:
+        raise ValueError(
+            f"URL number {', '.join(unknown)} is not an Apprise URL Apprise can use "
+            "(e.g. tgram://bottoken/ChatID, discord://webhook_id/webhook_token, "
+            "ntfy://topic, mailtos://user:password@example.com)"
+        )
+    return urls
+
+
 # field name -> (environment variable, default, parser)
 _SPEC: dict[str, tuple[str, str, Callable[[str], Any]]] = {
     "input_dir": ("INPUT_DIR", "videos", _path),
@@ -185,7 +219,14 @@ _SPEC: dict[str, tuple[str, str, Callable[[str], Any]]] = {
     "temporal_ui_port": ("TEMPORAL_UI_PORT", "8233", _int_in(1, 65535)),
     "log_level": ("LOG_LEVEL", "INFO", _one_of(LOG_LEVELS)),
     "cafe_timezone": ("CAFE_TIMEZONE", "", _timezone),
+    "web_host": ("WEB_HOST", "127.0.0.1", _nonempty),
+    "web_port": ("WEB_PORT", "8280", _int_in(0, 65535)),
+    "web_password": ("WEB_PASSWORD", "", _optional_password),
+    "web_public_url": ("WEB_PUBLIC_URL", "", _optional_url),
+    "notify_urls": ("NOTIFY_URLS", "", _notify_urls),
 }
+# never echoed in an error message: they hold passwords and tokens
+_SECRET_VARIABLES = frozenset({"WEB_PASSWORD", "NOTIFY_URLS"})
 
 
 def env_file_for(environ: Mapping[str, str]) -> Path:
@@ -211,7 +252,8 @@ def load_settings(
         try:
             values[name] = parse(raw)
         except ValueError as error:
-            problems.append(f"{env}={raw!r}: {error}")
+            shown = "(hidden)" if env in _SECRET_VARIABLES else repr(raw)
+            problems.append(f"{env}={shown}: {error}")
     if problems:
         source = f"the environment or {env_file}"
         raise ConfigError(
