@@ -233,12 +233,13 @@ def _announced_url(output, process: subprocess.Popen) -> str:
     return printed(output).split("Web chooser at ", 1)[1].split()[0].rstrip("/")
 
 
-def test_the_web_command_serves_behind_its_password(temporal_env, pipeline_env):
+@pytest.mark.parametrize("command", [["web"], ["up", "--web"]])
+def test_the_chooser_command_serves_behind_its_password(temporal_env, pipeline_env, command):
     pipeline_env(WEB_PORT="0", WEB_PASSWORD=PASSWORD)
     address = temporal_env.client.service_client.config.target_host
     with tempfile.TemporaryFile("w+") as output:
         process = subprocess.Popen(
-            [sys.executable, str(ROOT / "main_temporal.py"), "web"],
+            [sys.executable, str(ROOT / "main_temporal.py"), *command],
             stdout=output,
             stderr=subprocess.STDOUT,
             text=True,
