@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -28,7 +29,8 @@ from tests.web_support import (
     wait_for,
     waiting_videos,
 )
-from web.auth import UnsafeAddressError, is_loopback, require_safe_address
+from web.auth import SignInThrottle, UnsafeAddressError, is_loopback, require_safe_address
+from web.redact import Redactor
 from web.source import RecentVideo
 
 needs_browser = pytest.mark.skipif(bool(browser_missing()), reason=browser_missing() or "")
@@ -76,6 +78,13 @@ def post(url: str, fields: dict, headers: dict | None = None) -> tuple[int, str]
         return error.code, error.read().decode()
 
 
+def wait_until(condition, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"not so after {timeout} s"
+        time.sleep(0.05)
+
+
 def alert_fired(driver) -> bool:
     try:
         return driver.switch_to.alert is not None
@@ -95,12 +104,8 @@ def test_phone_sees_waiting_videos_refreshes_without_reload_and_chooses():
         ]
         first_tiles = videos[0].find_elements(By.CSS_SELECTOR, "img")
         assert len(first_tiles) == 6
-        wait_for(
-            driver,
-            lambda d: all(
-                d.execute_script("return arguments[0].naturalWidth", i) > 0 for i in first_tiles
-            ),
-        )
+        wait_for(driver, lambda d: all(natural_width(d, image) > 0 for image in first_tiles))
+        assert natural_width(driver, first_tiles[0]) == 480  # shrunk from 1280x720 for a tile
         assert no_horizontal_scrolling(driver)
 
         # a video that starts waiting shows up without a reload of the page
@@ -116,7 +121,7 @@ def test_phone_sees_waiting_videos_refreshes_without_reload_and_chooses():
         )
         click_and_load(driver, tile)
         large = wait_for(driver, lambda d: d.find_element(By.CSS_SELECTOR, "img.large"))
-        wait_for(driver, lambda d: d.execute_script("return arguments[0].naturalWidth", large) > 0)
+        wait_for(driver, lambda d: natural_width(d, large) == 1280)
         assert "#3" in driver.find_element(By.CSS_SELECTOR, ".confirm > .caption").text
         assert no_horizontal_scrolling(driver)
         click_and_load(driver, driver.find_element(By.ID, "confirm"))
@@ -124,6 +129,17 @@ def test_phone_sees_waiting_videos_refreshes_without_reload_and_chooses():
         assert flash.text == "Chose c1-3."
         assert source.chosen == [("video-md_Player1vsOther1.mp4-00000001", "c1-3")]
         screenshot(driver, "web-fixed-after-choice.png")
+
+    with served(source) as url, phone_browser(phone=False) as desktop:
+        desktop.get(url + "/")
+        row = desktop.find_elements(By.CSS_SELECTOR, "article.video:first-of-type img")
+        assert len({image.rect["y"] for image in row}) == 1  # six candidates side by side
+        assert no_horizontal_scrolling(desktop)
+        screenshot(desktop, "web-fixed-desktop.png")
+
+
+def natural_width(driver, image) -> int:
+    return driver.execute_script("return arguments[0].complete && arguments[0].naturalWidth", image)
 
 
 @needs_browser
@@ -286,3 +302,57 @@ def test_without_a_password_only_loopback_addresses_and_host_names_are_served():
         # without the page's token, even a same-origin POST changes nothing
         status, body = post(url + "/cancel", {"workflow_id": "video-up"})
         assert status == 403 and body.startswith("Refused")
+
+
+def test_previews_are_made_ahead_for_every_waiting_video():
+    source = FixedVideoSource(waiting_videos(3), [])
+    with served(source, dataclasses.replace(options(), warm_seconds=0.1)):
+        wanted = {(v.workflow_id, c.id) for v in source.waiting_list for c in v.candidates}
+        wait_until(lambda: set(source.images) == wanted)
+        source.waiting_list = [*source.waiting_list, *waiting_videos(4)[3:]]
+        wanted |= {(v.workflow_id, c.id) for v in source.waiting_list for c in v.candidates}
+        wait_until(lambda: set(source.images) == wanted)
+
+
+def test_wrong_passwords_wait_twice_as_long_each_time():
+    now = [1000.0]
+    throttle = SignInThrottle(clock=lambda: now[0])
+    assert throttle.wait_seconds("10.0.0.5") == 0
+    waits = []
+    for _ in range(8):
+        throttle.failed("10.0.0.5")
+        waits.append(throttle.wait_seconds("10.0.0.5"))
+    assert waits == [2, 4, 8, 16, 32, 60, 60, 60]
+    assert throttle.wait_seconds("10.0.0.6") == 0  # another address is not slowed
+    now[0] += 60
+    assert throttle.wait_seconds("10.0.0.5") == 0
+    throttle.succeeded("10.0.0.5")
+    throttle.failed("10.0.0.5")
+    assert throttle.wait_seconds("10.0.0.5") == 2  # a sign-in starts the count again
+
+
+def test_pages_show_no_path_outside_the_cafe_folders_and_no_secret():
+    redactor = Redactor(["/srv/cafe/videos", "/srv/cafe/published"], ["hunter2-password"])
+    text = redactor.text
+    assert text("/srv/cafe/videos/md_AvsB.mp4: not a video") == (
+        "/srv/cafe/videos/md_AvsB.mp4: not a video"
+    )
+    assert text("cannot read /home/owner/.config/token.json (denied)") == (
+        "cannot read …/token.json (denied)"
+    )
+    assert text("published at file:///srv/cafe/published/md-avsb") == (
+        "published at file:///srv/cafe/published/md-avsb"
+    )
+    assert text("copied from file:///etc/cafe/x.mov") == "copied from file://…/x.mov"
+    assert (
+        text(
+            "upload lost: https://www.googleapis.com/upload/youtube/v3/videos?uploadType=resumable"
+            "&upload_id=AEnB2Uo secret"
+        )
+        == "upload lost: [hidden] secret"
+    )
+    assert text("WEB_PASSWORD is hunter2-password") == "WEB_PASSWORD is [hidden]"
+    assert (
+        text('{"refresh_token": "1//0gABCDEFGHIJKLMNOPQRSTU"}') == '{"refresh_token": "[hidden]"}'
+    )
+    assert text("Nho/Vinh vs Khanh/Leo, 1/2 set") == "Nho/Vinh vs Khanh/Leo, 1/2 set"

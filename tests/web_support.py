@@ -29,6 +29,7 @@ from web.source import (
 
 SCRIPT_NAME = "md_<img src=x onerror=alert(1)>vsB.mp4"
 PHONE = (390, 844)
+DESKTOP = (1400, 900)
 
 
 def candidate_jpeg(label: str, size: tuple[int, int] = (1280, 720)) -> bytes:
@@ -157,9 +158,9 @@ def browser_missing() -> str | None:
 
 
 @contextmanager
-def phone_browser() -> Iterator:
-    """Headless Chromium emulating a 390x844 touch phone, driven by Debian's chromedriver (so
-    Selenium never downloads one)."""
+def phone_browser(phone: bool = True) -> Iterator:
+    """Headless Chromium emulating a 390x844 touch phone (else a 1400x900 desktop window),
+    driven by Debian's chromedriver (so Selenium never downloads one)."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -173,20 +174,12 @@ def phone_browser() -> Iterator:
         "--disable-background-networking",
         "--disable-component-update",
         "--disable-sync",
-        f"--window-size={PHONE[0]},{PHONE[1]}",
+        "--window-size={},{}".format(*(PHONE if phone else DESKTOP)),
     ):
         chrome.add_argument(argument)
-    chrome.add_experimental_option(
-        "mobileEmulation",
-        {
-            "deviceMetrics": {
-                "width": PHONE[0],
-                "height": PHONE[1],
-                "pixelRatio": 3.0,
-                "touch": True,
-            }
-        },
-    )
+    if phone:
+        metrics = {"width": PHONE[0], "height": PHONE[1], "pixelRatio": 3.0, "touch": True}
+        chrome.add_experimental_option("mobileEmulation", {"deviceMetrics": metrics})
     driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=chrome)
     try:
         yield driver

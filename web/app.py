@@ -8,8 +8,10 @@ redirect and a one-line message.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import secrets
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
@@ -17,14 +19,16 @@ from urllib.parse import urlsplit
 
 import jinja2
 from starlette.applications import Starlette
+from starlette.datastructures import MutableHeaders
 from starlette.middleware import Middleware
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from web.auth import (
     WRONG_PASSWORD_PAUSE_SECONDS,
@@ -44,6 +48,7 @@ HERE = Path(__file__).parent
 SESSION_DAYS = 30
 REFRESH_SECONDS = 5
 RECENT_LIMIT = 20
+WARM_SECONDS = 10  # how often the chooser looks for newly waiting videos to make previews for
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
         "default-src 'none'; img-src 'self'; style-src 'self'; script-src 'self'; "
@@ -70,11 +75,24 @@ class ChooserOptions:
     timezone: tzinfo
     refresh_seconds: float = REFRESH_SECONDS
     recent_limit: int = RECENT_LIMIT
+    warm_seconds: float = WARM_SECONDS
 
 
 def create_app(source: VideoSource, options: ChooserOptions) -> Starlette:
     chooser = _Chooser(source, options)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        warming = asyncio.create_task(chooser.keep_previews_warm())
+        try:
+            yield
+        finally:
+            warming.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await warming
+
     return Starlette(
+        lifespan=lifespan,
         routes=[
             Route("/", chooser.index),
             Route("/live", chooser.live),
@@ -89,6 +107,7 @@ def create_app(source: VideoSource, options: ChooserOptions) -> Starlette:
             Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
         ],
         middleware=[
+            Middleware(GZipMiddleware, exclude_content_types=("image/jpeg",)),
             Middleware(
                 SessionMiddleware,
                 secret_key=secrets.token_urlsafe(32),  # a restart signs everyone out
@@ -101,14 +120,33 @@ def create_app(source: VideoSource, options: ChooserOptions) -> Starlette:
     )
 
 
-class _Gate(BaseHTTPMiddleware):
-    """Host check, sign-in requirement and security headers, for every request."""
+class _Gate:
+    """Host check, sign-in requirement and security headers, for every request (plain ASGI)."""
 
-    def __init__(self, app, options: ChooserOptions):
-        super().__init__(app)
+    def __init__(self, app: ASGIApp, options: ChooserOptions):
+        self._app = app
         self._options = options
 
-    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        refusal = self._refusal(Request(scope))
+        if refusal is not None:
+            await refusal(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.update(SECURITY_HEADERS)
+                if "cache-control" not in headers:
+                    headers["Cache-Control"] = "no-store"
+            await send(message)
+
+        await self._app(scope, receive, send_with_headers)
+
+    def _refusal(self, request: Request) -> Response | None:
         if is_loopback(self._options.host) and not _loopback_host_header(request):
             # a page elsewhere that made its name resolve to 127.0.0.1 (DNS rebinding)
             return PlainTextResponse("Unknown host.", status_code=400)
@@ -118,11 +156,7 @@ class _Gate(BaseHTTPMiddleware):
             if request.method == "GET":
                 return RedirectResponse("/signin", status_code=303)
             return PlainTextResponse("Sign in first.", status_code=403)
-        response = await call_next(request)
-        response.headers.update(SECURITY_HEADERS)
-        if "cache-control" not in response.headers:
-            response.headers["Cache-Control"] = "no-store"
-        return response
+        return None
 
 
 def _loopback_host_header(request: Request) -> bool:
@@ -148,6 +182,20 @@ class _Chooser:
         environment.filters["position"] = _position
         environment.filters["web_link"] = _web_link
         self._templates = Jinja2Templates(env=environment)
+
+    async def keep_previews_warm(self) -> None:
+        """Make the tile previews of each newly waiting video before anyone asks for them: a
+        phone opening the page after a notification gets them at once."""
+        while True:
+            try:
+                for video in await self._source.waiting():
+                    for candidate in video.candidates:
+                        await self._previews.get(video.workflow_id, candidate.id, "small")
+            except SourceError as error:
+                log.debug("previews not warmed: %s", error)
+            except Exception:  # a helper's bug must not stop the chooser: the page makes them too
+                log.exception("making previews ahead failed")
+            await asyncio.sleep(self._options.warm_seconds)
 
     def _render(self, request: Request, name: str, status_code: int = 200, **context) -> Response:
         context.update(

@@ -11,6 +11,7 @@ import hmac
 import ipaddress
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -63,10 +64,11 @@ class SignInThrottle:
     """After each wrong password from an address, that address waits twice as long (2 s, 4 s,
     8 s ... 60 s) before its next attempt is even checked."""
 
+    clock: Callable[[], float] = time.monotonic
     _by_address: dict[str, _Failures] = field(default_factory=dict)
 
     def _now(self) -> float:
-        return time.monotonic()
+        return self.clock()
 
     def wait_seconds(self, address: str) -> float:
         failures = self._by_address.get(address)

@@ -41,12 +41,21 @@ class Previews:
         self._max_bytes = max_bytes
         self._cache: OrderedDict[tuple[str, str, str], bytes] = OrderedDict()
         self._size = 0
+        self._making: dict[tuple[str, str, str], asyncio.Future[bytes | None]] = {}
 
     async def get(self, workflow_id: str, candidate_id: str, size: str) -> bytes | None:
         key = (workflow_id, candidate_id, size)
         if key in self._cache:
             self._cache.move_to_end(key)
             return self._cache[key]
+        making = self._making.get(key)
+        if making is None:  # else the page and the warm-up asked at once: made once
+            making = self._making[key] = asyncio.ensure_future(self._make(key))
+            making.add_done_callback(lambda _: self._making.pop(key, None))
+        return await asyncio.shield(making)
+
+    async def _make(self, key: tuple[str, str, str]) -> bytes | None:
+        workflow_id, candidate_id, size = key
         original = await self._source.preview(workflow_id, candidate_id)
         if original is None:
             return None

@@ -23,11 +23,12 @@ _SECRET_PATTERNS = (
     re.compile(r"\bya29\.[\w.-]+"),  # Google access token
     re.compile(r"\b1//[\w-]{20,}"),  # Google refresh token
     re.compile(
-        r"(?i)((?:access|refresh|id)_token|client_secret|api_key|password)(\W{1,4})[^\s,;}]+"
+        r"(?i)((?:access|refresh|id)_token|client_secret|api_key|password)"
+        r"([\"']?\s*[:=]\s*[\"']?)[^\s\"',;}]+"
     ),
 )
 # an absolute POSIX path: a slash not inside a word, address or another path
-_PATH = re.compile(r"(?<![\w:/.~-])/[^\s\"'`<>|;,()\[\]{}]+")
+_PATH = re.compile(r"(?<![\w:/.~…-])/[^\s\"'`<>|;,()\[\]{}]+")
 
 
 class Redactor:

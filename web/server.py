@@ -66,7 +66,7 @@ async def serve(
     app: Starlette, sock: socket.socket, stop: asyncio.Event, announce: Callable[[str], object]
 ) -> None:
     """Serve `app` on `sock` until `stop` is set; `announce` gets the address once it answers."""
-    server = _Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off"))
+    server = _Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on"))
     serving = asyncio.create_task(server.serve(sockets=[sock]))
     while not server.started and not serving.done():
         await asyncio.sleep(0.05)

@@ -55,20 +55,26 @@ class TemporalVideoSource:
         # candidate files by workflow id, from the last status seen: a preview needs no query
         self._files: dict[str, dict[str, Path]] = {}
         self._published: dict[str, str | None] = {}  # a completed workflow's link never changes
+        # what a waiting video showed when last listed: (its listing, title, candidates)
+        self._known: dict[str, tuple[temporal_client.WaitingVideo, str, list[Candidate]]] = {}
 
     async def waiting(self) -> list[WaitingVideo]:
+        """One visibility query; a status query only for a video not seen waiting before (a
+        waiting video's title and candidates do not change)."""
         with _as_source_errors():
             listed = await temporal_client.list_waiting(self._client)
-            statuses = await asyncio.gather(*(self._status(v.workflow_id) for v in listed))
+            unknown = [v for v in listed if self._known.get(v.workflow_id, (None,))[0] != v]
+            statuses = await asyncio.gather(*(self._status(v.workflow_id) for v in unknown))
+        for video, status in zip(unknown, statuses, strict=True):
+            if status is None or status.stage != WAITING_FOR_SELECTION:
+                continue  # no worker answered (yet), or chosen since the list was read
+            candidates = [Candidate(c.id, c.rank, c.score, c.timestamp) for c in status.candidates]
+            self._known[video.workflow_id] = (video, status.title or video.video_file, candidates)
+        listed_ids = {video.workflow_id for video in listed}
+        self._known = {id_: known for id_, known in self._known.items() if id_ in listed_ids}
         videos = []
-        for video, status in zip(listed, statuses, strict=True):
-            if status is not None and status.stage != WAITING_FOR_SELECTION:
-                continue  # chosen since the list was read
-            candidates = [
-                Candidate(c.id, c.rank, c.score, c.timestamp)
-                for c in (status.candidates if status else [])
-            ]
-            title = status.title if status and status.title else video.video_file
+        for video in listed:
+            _, title, candidates = self._known.get(video.workflow_id, (video, video.video_file, []))
             videos.append(
                 WaitingVideo(
                     video.workflow_id,
