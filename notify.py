@@ -15,10 +15,12 @@ NOTIFY_URLS holds the services' Apprise URLs; they carry tokens and are never lo
 from __future__ import annotations
 
 import logging
+import socket
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from config import Settings
 from web.redact import Redactor
 
 log = logging.getLogger(__name__)
@@ -30,6 +32,21 @@ RETRY_PAUSE_SECONDS = 1.0  # then 2 s: a passing hiccup, not an outage, is worth
 
 # Reasons go to third-party services: secrets hidden, every path cut to its file name.
 _REASONS = Redactor(allowed_roots=(), secrets=())
+
+
+def chooser_link(settings: Settings) -> str:
+    """The web chooser's address for the messages: WEB_PUBLIC_URL, else the address it listens
+    on (a wildcard address named by this machine's name, a loopback one as localhost)."""
+    if settings.web_public_url:
+        return settings.web_public_url
+    host = settings.web_host
+    if host in ("0.0.0.0", "::"):
+        host = socket.gethostname()
+    elif host in ("127.0.0.1", "::1"):
+        host = "localhost"
+    elif ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{settings.web_port}/"
 
 
 @dataclass(frozen=True)

@@ -148,3 +148,15 @@ def test_notify_urls_are_checked_at_load_and_never_echoed(env, monkeypatch):
         config.get_settings()
     assert "NOTIFY_URLS=(hidden): URL number 2 is not an Apprise URL" in str(problem.value)
     assert "secret-token" not in str(problem.value)
+
+
+def test_the_messages_link_to_the_chooser_as_people_reach_it(env, monkeypatch):
+    monkeypatch.setenv("WEB_PORT", "8300")
+    config.get_settings.cache_clear()
+    assert notify.chooser_link(config.get_settings()) == "http://localhost:8300/"
+    monkeypatch.setenv("WEB_HOST", "192.168.1.20")
+    config.get_settings.cache_clear()
+    assert notify.chooser_link(config.get_settings()) == "http://192.168.1.20:8300/"
+    monkeypatch.setenv("WEB_PUBLIC_URL", "https://cafe.example/thumbnails")
+    config.get_settings.cache_clear()
+    assert notify.chooser_link(config.get_settings()) == "https://cafe.example/thumbnails/"
