@@ -64,6 +64,11 @@ class Settings:
     publish_at: str | None
     video_language: str | None
     made_for_kids: bool
+    web_host: str
+    web_port: int
+    web_password: str | None
+    web_public_url: str | None
+    notify_urls: tuple[str, ...]
 
 
 def parse_duration(text: str) -> float | None:
@@ -174,6 +179,35 @@ def _nonempty(text: str) -> str:
     return text.strip()
 
 
+def _optional_password(text: str) -> str | None:
+    if not text:
+        return None
+    if len(text) < 8:
+        raise ValueError("must be at least 8 characters long (empty: no sign-in)")
+    return text
+
+
+def _notify_urls(text: str) -> tuple[str, ...]:
+    """Apprise URLs separated by spaces or new lines; each must name a service Apprise knows."""
+    urls = tuple(text.split())
+    if not urls:
+        return ()
+    from apprise import Apprise  # loads every service's plugin: only when some are set
+
+    unknown = [
+        str(number)
+        for number, url in enumerate(urls, 1)
+        if Apprise.instantiate(url, suppress_exceptions=True) is None
+    ]
+    if unknown:
+        raise ValueError(
+            f"URL number {', '.join(unknown)} is not an Apprise URL Apprise can use "
+            "(e.g. tgram://bottoken/ChatID, discord://webhook_id/webhook_token, "
+            "ntfy://topic, mailtos://user:password@example.com)"
+        )
+    return urls
+
+
 # field name -> (environment variable, default, parser)
 _SPEC: dict[str, tuple[str, str, Callable[[str], Any]]] = {
     "input_dir": ("INPUT_DIR", "videos", _path),
@@ -205,7 +239,14 @@ _SPEC: dict[str, tuple[str, str, Callable[[str], Any]]] = {
     "publish_at": ("PUBLISH_AT", "", check_publish_at),
     "video_language": ("VIDEO_LANGUAGE", "vi", check_language),
     "made_for_kids": ("MADE_FOR_KIDS", "false", _yes_no),
+    "web_host": ("WEB_HOST", "127.0.0.1", _nonempty),
+    "web_port": ("WEB_PORT", "8280", _int_in(0, 65535)),
+    "web_password": ("WEB_PASSWORD", "", _optional_password),
+    "web_public_url": ("WEB_PUBLIC_URL", "", _optional_url),
+    "notify_urls": ("NOTIFY_URLS", "", _notify_urls),
 }
+# never echoed in an error message: they hold passwords and tokens
+_SECRET_VARIABLES = frozenset({"WEB_PASSWORD", "NOTIFY_URLS"})
 
 
 def env_file_for(environ: Mapping[str, str]) -> Path:
@@ -231,7 +272,8 @@ def load_settings(
         try:
             values[name] = parse(raw)
         except ValueError as error:
-            problems.append(f"{env}={raw!r}: {error}")
+            shown = "(hidden)" if env in _SECRET_VARIABLES else repr(raw)
+            problems.append(f"{env}={shown}: {error}")
     if problems:
         source = f"the environment or {env_file}"
         raise ConfigError(

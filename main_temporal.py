@@ -5,6 +5,7 @@ python main_temporal.py start         queue every video in INPUT_DIR
 python main_temporal.py pending       videos waiting for a thumbnail choice
 python main_temporal.py select ID     open the chooser; the choice is signalled
 python main_temporal.py status [ID]   recent videos, or one in detail
+python main_temporal.py web           the web chooser, for a phone or any browser
 """
 
 from __future__ import annotations
@@ -464,6 +465,9 @@ def up(
     exit_when_done: bool = typer.Option(
         False, "--exit-when-done", help="Stop once every started video has finished."
     ),
+    with_web: bool = typer.Option(
+        False, "--web", help="Serve the web chooser too (WEB_HOST:WEB_PORT)."
+    ),
 ) -> None:
     """One machine, one command: the embedded server if none answers, a worker, and `start`."""
     from temporal.worker import run_worker
@@ -474,6 +478,8 @@ def up(
         require_display_or_exit()
     require_known_template()
     require_upload_auth("Nothing was started.", for_temporal)
+    if with_web:
+        require_safe_web(settings)
     address = temporal_client.connect_config()["target_host"]
 
     async def work() -> int:
@@ -486,6 +492,7 @@ def up(
         stop = asyncio.Event()
         stop_on_signals(stop)
         worker_task = asyncio.create_task(run_worker(client, settings, stop))
+        web_task = asyncio.create_task(web_chooser(client, settings, stop)) if with_web else None
         try:
             ids = await start_all(client, videos, retry_failed=False)
             console.print(f"Web UI: {ui_address(settings)}")
@@ -493,6 +500,8 @@ def up(
             handled: set[str] = set()
             while not stop.is_set():
                 if worker_task.done():  # it failed: its error ends `up`, in the finally
+                    break
+                if web_task and web_task.done():
                     break
                 if select_each or pick is not None:
                     await choose_when_ready(client, pick, handled)
@@ -503,12 +512,45 @@ def up(
         finally:
             stop.set()
             await worker_task
+            if web_task:
+                await web_task
             if server_process:
                 stop_process(server_process)
 
     failures = run(work)
     if failures:
         raise typer.Exit(1)
+
+
+def require_safe_web(settings: Settings) -> None:
+    """Stop (exit code 2) before anything starts when the chooser would be open to others."""
+    from web.auth import UnsafeAddressError, require_safe_address
+
+    try:
+        require_safe_address(settings.web_host, settings.web_password)
+    except UnsafeAddressError as error:
+        raise fail(str(error), 2) from None
+
+
+async def web_chooser(client: Client, settings: Settings, stop: asyncio.Event) -> None:
+    from web.server import serve_chooser
+
+    await serve_chooser(client, settings, stop, console.print)
+
+
+@app.command()
+def web() -> None:
+    """Serve the web chooser on WEB_HOST:WEB_PORT (127.0.0.1:8280) until Ctrl+C."""
+    settings = get_settings()
+    require_safe_web(settings)
+
+    async def work() -> None:
+        client = await connect()
+        stop = asyncio.Event()
+        stop_on_signals(stop)
+        await web_chooser(client, settings, stop)
+
+    run(work)
 
 
 async def all_closed(client: Client, workflow_ids: list[str]) -> bool:

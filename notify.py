@@ -1,0 +1,184 @@
+"""Telling people about the videos through Apprise (Telegram, Discord, e-mail, ntfy, ...).
+
+Three parts, each plain code that knows nothing of Temporal:
+- the messages: videos waiting for a choice (several in one message, with the chooser's
+  address), a video that needs attention or failed (with the reason), a video published (with
+  its link);
+- `WaitingGroup`, the grouping rule: at most one waiting-message a minute. It reads no clock (the
+  caller passes the time) and holds plain data, so a workflow can keep it;
+- `send`, which tries each service a few times, logs what could not be sent and never raises:
+  a notification never fails or holds up a video.
+
+NOTIFY_URLS holds the services' Apprise URLs; they carry tokens and are never logged.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from config import Settings
+from web.redact import Redactor
+
+log = logging.getLogger(__name__)
+
+WAITING_INTERVAL_SECONDS = 60.0
+MAX_LISTED_VIDEOS = 20
+SEND_ATTEMPTS = 3
+RETRY_PAUSE_SECONDS = 1.0  # then 2 s: a passing hiccup, not an outage, is worth waiting for
+
+# Reasons go to third-party services: secrets hidden, every path cut to its file name.
+_REASONS = Redactor(allowed_roots=(), secrets=())
+
+
+def chooser_link(settings: Settings) -> str:
+    """The web chooser's address for the messages: WEB_PUBLIC_URL, else the address it listens
+    on (a wildcard address named by this machine's name, a loopback one as localhost)."""
+    if settings.web_public_url:
+        return settings.web_public_url
+    host = settings.web_host
+    if host in ("0.0.0.0", "::"):
+        host = socket.gethostname()
+    elif host in ("127.0.0.1", "::1"):
+        host = "localhost"
+    elif ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{settings.web_port}/"
+
+
+@dataclass(frozen=True)
+class Message:
+    title: str
+    body: str
+    kind: str  # Apprise's notify type: "info", "success", "warning" or "failure"
+
+
+@dataclass(frozen=True)
+class WaitingNotice:
+    workflow_id: str
+    video_file: str
+    title: str
+
+
+def waiting_message(videos: Sequence[WaitingNotice], web_link: str | None) -> Message:
+    """One message for every video that started waiting for a thumbnail choice."""
+    choose = (
+        f"Choose at {web_link}" if web_link else "Choose with `python main_temporal.py pending`."
+    )
+    if len(videos) == 1:
+        video = videos[0]
+        return Message(
+            f"Choose a thumbnail: {video.title}",
+            f"{video.title} ({video.video_file}) is waiting for a thumbnail choice.\n{choose}",
+            "info",
+        )
+    lines = [f"- {video.title} ({video.video_file})" for video in videos[:MAX_LISTED_VIDEOS]]
+    if len(videos) > MAX_LISTED_VIDEOS:
+        lines.append(f"... and {len(videos) - MAX_LISTED_VIDEOS} more")
+    return Message(
+        f"{len(videos)} videos are waiting for a thumbnail choice",
+        "\n".join([*lines, choose]),
+        "info",
+    )
+
+
+def attention_message(video_file: str, title: str, reason: str, web_link: str | None) -> Message:
+    """A video stopped until a person fixes something outside it (a token, the disk...)."""
+    then = f"\nOnce it is fixed, retry it at {web_link}" if web_link else ""
+    return Message(
+        f"Needs attention: {title}", f"{video_file}: {_REASONS.text(reason)}{then}", "warning"
+    )
+
+
+def failed_message(video_file: str, title: str, reason: str) -> Message:
+    return Message(f"Failed: {title}", f"{video_file}: {_REASONS.text(reason)}", "failure")
+
+
+def published_message(video_file: str, title: str, link: str | None) -> Message:
+    where = f": {link}" if link else ""
+    return Message(f"Published: {title}", f"{video_file} is published{where}", "success")
+
+
+@dataclass
+class WaitingGroup:
+    """Videos that started waiting, gathered into one message at most every interval.
+
+    `add` a video when it starts waiting; `seconds_until_due(now)` says how long to wait before
+    `take(now)` returns the batch to send. Times are POSIX seconds from the caller's clock
+    (`workflow.now().timestamp()` in a workflow).
+    """
+
+    interval_seconds: float = WAITING_INTERVAL_SECONDS
+    pending: list[WaitingNotice] = field(default_factory=list)
+    last_sent_at: float | None = None
+
+    def add(self, notice: WaitingNotice) -> None:
+        if all(video.workflow_id != notice.workflow_id for video in self.pending):
+            self.pending.append(notice)
+
+    def discard(self, workflow_id: str) -> None:
+        """A video chosen before its message went out needs no message."""
+        self.pending = [video for video in self.pending if video.workflow_id != workflow_id]
+
+    def seconds_until_due(self, now: float) -> float | None:
+        """None while nothing is pending; 0 when `take` would return the batch now."""
+        if not self.pending:
+            return None
+        if self.last_sent_at is None:
+            return 0.0
+        return max(0.0, self.last_sent_at + self.interval_seconds - now)
+
+    def take(self, now: float) -> list[WaitingNotice]:
+        """The videos to announce now (and the clock restarts), or [] when not yet due."""
+        if self.seconds_until_due(now) != 0.0:
+            return []
+        batch, self.pending = self.pending, []
+        self.last_sent_at = now
+        return batch
+
+
+def send(
+    message: Message,
+    urls: Sequence[str],
+    attempts: int = SEND_ATTEMPTS,
+    pause: Callable[[float], None] = time.sleep,
+) -> bool:
+    """Send `message` to every service in `urls`, trying each failed one again (`attempts` in
+    all, pausing 1 s then 2 s...). Returns whether every service took it; never raises."""
+    from apprise import Apprise, NotifyFormat
+
+    delivered = True
+    for number, url in enumerate(urls, 1):
+        service = Apprise.instantiate(url, suppress_exceptions=True)
+        if service is None:
+            log.warning("NOTIFY_URLS #%d is not an Apprise URL; %r not sent", number, message.title)
+            delivered = False
+            continue
+        name = f"{service.service_name} (NOTIFY_URLS #{number})"
+        for attempt in range(1, attempts + 1):
+            if _notify_once(service, message, NotifyFormat.TEXT, name):
+                break
+            if attempt < attempts:
+                pause(RETRY_PAUSE_SECONDS * 2 ** (attempt - 1))
+        else:
+            log.warning("%s: could not send %r after %d attempts", name, message.title, attempts)
+            delivered = False
+    return delivered
+
+
+def _notify_once(service, message: Message, body_format, name: str) -> bool:
+    try:
+        return bool(
+            service.notify(
+                body=message.body,
+                title=message.title,
+                notify_type=message.kind,
+                body_format=body_format,
+            )
+        )
+    except Exception as error:  # a service's bug must not fail the video
+        log.warning("%s: sending failed (%s)", name, type(error).__name__)
+        return False

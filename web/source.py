@@ -1,0 +1,97 @@
+"""What the web chooser needs to know and do, whatever answers it.
+
+The pages depend only on `VideoSource` and these dataclasses. `web.temporal_source` implements
+it over `temporal.client`; a test or a bench can serve fixed data through the same interface.
+Every text here is plain (never HTML): the templates escape it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+from typing import Protocol
+
+
+class SourceError(Exception):
+    """Something the person must know, shown on the page as one line (no worker, an ended
+    workflow, an unknown id...)."""
+
+
+class ActionUnavailableError(SourceError):
+    """The source cannot do this action (yet); the message says so and what to do instead."""
+
+
+@dataclass(frozen=True)
+class Candidate:
+    id: str
+    rank: int  # 1 is the best
+    score: float
+    timestamp: float  # seconds into the video
+
+
+@dataclass(frozen=True)
+class WaitingVideo:
+    workflow_id: str
+    title: str
+    video_file: str
+    host: str | None  # the machine holding the video; None when unknown
+    waiting_since: datetime | None
+    candidates: list[Candidate] = field(default_factory=list)  # best first; empty: none known
+
+
+class ChoiceStatus(Enum):
+    ACCEPTED = "accepted"
+    REFUSED = "refused"  # the workflow said no; `message` holds its reason, the video waits on
+    ALREADY_TAKEN = "already_taken"  # another candidate was taken first (the timeout's autopick)
+
+
+@dataclass(frozen=True)
+class ChoiceOutcome:
+    status: ChoiceStatus
+    message: str
+    taken_candidate_id: str | None = None  # the candidate in use: chosen, or taken first
+
+
+@dataclass(frozen=True)
+class RecentVideo:
+    workflow_id: str
+    video_file: str
+    stage: str  # the workflow's stage, e.g. WAITING_FOR_SELECTION, UPLOADING, COMPLETED
+    execution_status: str  # RUNNING, COMPLETED, FAILED, CANCELED, TERMINATED, TIMED_OUT
+    started_at: datetime | None = None
+    progress_percent: int | None = None  # of the running stage, when it reports progress
+    attention: str | None = None  # what a person must fix before `retry`; None: nothing
+    failure: str | None = None  # why the workflow failed
+    published_link: str | None = None  # where the published video is
+
+
+@dataclass(frozen=True)
+class ActionOutcome:
+    message: str
+
+
+class VideoSource(Protocol):
+    async def waiting(self) -> list[WaitingVideo]:
+        """The videos waiting for a choice, oldest first."""
+        ...
+
+    async def preview(self, workflow_id: str, candidate_id: str) -> bytes | None:
+        """The candidate's image as JPEG bytes; None when this source cannot get it."""
+        ...
+
+    async def choose(self, workflow_id: str, candidate_id: str) -> ChoiceOutcome:
+        """Choose a candidate, through the same validation as the CLI's `select`."""
+        ...
+
+    async def recent(self, limit: int) -> list[RecentVideo]:
+        """The latest videos, newest first."""
+        ...
+
+    async def retry(self, workflow_id: str) -> ActionOutcome:
+        """Go on with a video that needed attention, once the person fixed the cause."""
+        ...
+
+    async def cancel(self, workflow_id: str) -> ActionOutcome:
+        """Stop a video at its next step; its source stays in place."""
+        ...

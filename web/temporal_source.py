@@ -1,0 +1,239 @@
+"""`VideoSource` over today's `temporal.client`: the videos as Temporal knows them.
+
+The candidates and their files come from the workflow's status query (a worker must answer), and
+a preview is read from the candidate file the workflow reports, only inside WORKSPACE_DIR: the
+web app must run where the worker's workspace is readable. The host of a video is not known yet.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+
+from temporalio.client import Client, WorkflowFailureError
+from temporalio.service import RPCError, RPCStatusCode
+
+from config import Settings
+from temporal import client as temporal_client
+from temporal.client import NoWorkerError, OperatorError, WorkflowEndedError
+from temporal.workflows import WAITING_FOR_SELECTION, ProcessVideoWorkflow, VideoStatus
+from web.source import (
+    ActionOutcome,
+    ActionUnavailableError,
+    Candidate,
+    ChoiceOutcome,
+    ChoiceStatus,
+    RecentVideo,
+    SourceError,
+    WaitingVideo,
+)
+
+log = logging.getLogger(__name__)
+
+QUERY_SECONDS = 3
+CHOICE_WAIT_SECONDS = 10
+
+
+@contextmanager
+def _as_source_errors() -> Iterator[None]:
+    try:
+        yield
+    except OperatorError as error:
+        raise SourceError(str(error)) from None
+    except RPCError as error:
+        raise SourceError(f"Temporal refused the request: {error.message}") from None
+
+
+class TemporalVideoSource:
+    def __init__(self, client: Client, settings: Settings):
+        self._client = client
+        self._workspace = settings.workspace_dir.resolve()
+        # candidate files by workflow id, from the last status seen: a preview needs no query
+        self._files: dict[str, dict[str, Path]] = {}
+        self._published: dict[str, str | None] = {}  # a completed workflow's link never changes
+        # what a waiting video showed when last listed: (its listing, title, candidates)
+        self._known: dict[str, tuple[temporal_client.WaitingVideo, str, list[Candidate]]] = {}
+
+    async def waiting(self) -> list[WaitingVideo]:
+        """One visibility query; a status query only for a video not seen waiting before (a
+        waiting video's title and candidates do not change)."""
+        with _as_source_errors():
+            listed = await temporal_client.list_waiting(self._client)
+            unknown = [v for v in listed if self._known.get(v.workflow_id, (None,))[0] != v]
+            statuses = await asyncio.gather(*(self._status(v.workflow_id) for v in unknown))
+        for video, status in zip(unknown, statuses, strict=True):
+            if status is None or status.stage != WAITING_FOR_SELECTION:
+                continue  # no worker answered (yet), or chosen since the list was read
+            candidates = [Candidate(c.id, c.rank, c.score, c.timestamp) for c in status.candidates]
+            self._known[video.workflow_id] = (video, status.title or video.video_file, candidates)
+        listed_ids = {video.workflow_id for video in listed}
+        self._known = {id_: known for id_, known in self._known.items() if id_ in listed_ids}
+        videos = []
+        for video in listed:
+            _, title, candidates = self._known.get(video.workflow_id, (video, video.video_file, []))
+            videos.append(
+                WaitingVideo(
+                    video.workflow_id,
+                    title,
+                    video.video_file,
+                    None,
+                    video.waiting_since,
+                    candidates,
+                )
+            )
+        return videos
+
+    async def _status(self, workflow_id: str) -> VideoStatus | None:
+        """The workflow's status, or None when no worker answers in time."""
+        handle = self._client.get_workflow_handle(workflow_id)
+        try:
+            status = await temporal_client.query_status(handle, timeout_seconds=QUERY_SECONDS)
+        except RPCError as error:
+            if error.status in (*temporal_client.NO_WORKER_CODES, RPCStatusCode.NOT_FOUND):
+                return None
+            raise
+        self._files[workflow_id] = {c.id: Path(c.file) for c in status.candidates}
+        return status
+
+    async def preview(self, workflow_id: str, candidate_id: str) -> bytes | None:
+        path = self._files.get(workflow_id, {}).get(candidate_id)
+        if path is None:
+            with _as_source_errors():
+                await self._status(workflow_id)
+            path = self._files.get(workflow_id, {}).get(candidate_id)
+        if path is None:
+            return None
+        if not path.resolve().is_relative_to(self._workspace):
+            log.warning("%s: candidate %s is outside WORKSPACE_DIR", workflow_id, candidate_id)
+            return None
+        try:
+            return await asyncio.to_thread(path.read_bytes)
+        except OSError as error:  # another machine's workspace, or cleaned up meanwhile
+            log.info("%s: no preview for %s (%s)", workflow_id, candidate_id, error.strerror)
+            return None
+
+    async def choose(self, workflow_id: str, candidate_id: str) -> ChoiceOutcome:
+        with _as_source_errors():
+            return await self._choose(workflow_id, candidate_id)
+
+    async def _choose(self, workflow_id: str, candidate_id: str) -> ChoiceOutcome:
+        detail = await temporal_client.describe_video(self._client, workflow_id)
+        status = detail.status
+        if detail.execution_status != "RUNNING":
+            taken = status.selected_candidate_id if status else None
+            if taken and taken != candidate_id:
+                return _taken(status, candidate_id)
+            raise WorkflowEndedError(workflow_id, detail.execution_status, "nothing to choose")
+        if status is None:
+            raise NoWorkerError(workflow_id)
+        if status.stage != WAITING_FOR_SELECTION:
+            if status.selected_candidate_id is None:
+                return ChoiceOutcome(
+                    ChoiceStatus.REFUSED,
+                    f"The video is not waiting for a choice yet (stage {status.stage}).",
+                )
+            if status.selected_candidate_id != candidate_id:
+                return _taken(status, candidate_id)
+            return _accepted(status, candidate_id)
+        ids = [c.id for c in status.candidates]
+        if candidate_id not in ids:
+            return ChoiceOutcome(
+                ChoiceStatus.REFUSED,
+                f"{candidate_id!r} is not one of this video's candidates ({', '.join(ids)}).",
+            )
+        before = status.rejected_selection
+        await temporal_client.send_selection(
+            self._client, workflow_id, status.video_path, candidate_id
+        )
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + CHOICE_WAIT_SECONDS
+        while loop.time() < deadline:
+            status = await temporal_client.get_status(self._client, workflow_id)
+            if status.stage != WAITING_FOR_SELECTION:
+                if status.selected_candidate_id != candidate_id:
+                    return _taken(status, candidate_id)
+                return _accepted(status, candidate_id)
+            if status.rejected_selection not in (None, before):
+                return ChoiceOutcome(ChoiceStatus.REFUSED, status.rejected_selection.reason)
+            await asyncio.sleep(0.25)
+        raise SourceError(
+            f"Sent {candidate_id}; the workflow has not moved on within {CHOICE_WAIT_SECONDS} s "
+            "(is a worker running? `python main_temporal.py worker`)."
+        )
+
+    async def recent(self, limit: int) -> list[RecentVideo]:
+        with _as_source_errors():
+            summaries = await temporal_client.recent_workflows(self._client, limit)
+            links = await asyncio.gather(
+                *(
+                    self._published_link(s.workflow_id)
+                    for s in summaries
+                    if s.execution_status == "COMPLETED"
+                )
+            )
+        completed = iter(links)
+        return [
+            RecentVideo(
+                workflow_id=s.workflow_id,
+                video_file=s.video_file,
+                stage=s.stage,
+                execution_status=s.execution_status,
+                started_at=s.started_at,
+                progress_percent=s.progress_percent,
+                failure=s.failure,
+                published_link=next(completed) if s.execution_status == "COMPLETED" else None,
+            )
+            for s in summaries
+        ]
+
+    async def _published_link(self, workflow_id: str) -> str | None:
+        if workflow_id not in self._published:
+            handle = self._client.get_workflow_handle_for(ProcessVideoWorkflow.run, workflow_id)
+            try:
+                result = await handle.result(follow_runs=False, rpc_timeout=timedelta(seconds=5))
+            except WorkflowFailureError:
+                return None
+            self._published[workflow_id] = result.published.url or result.published.video_id
+        return self._published[workflow_id]
+
+    async def retry(self, workflow_id: str) -> ActionOutcome:
+        raise ActionUnavailableError(
+            "Retry is not available with this version of the workflow: a failed video starts "
+            "again with `python main_temporal.py start --retry-failed`."
+        )
+
+    async def cancel(self, workflow_id: str) -> ActionOutcome:
+        with _as_source_errors():
+            await temporal_client.cancel(self._client, workflow_id)
+        return ActionOutcome(
+            f"Cancellation requested for {workflow_id}: it stops at its next step; the source "
+            "video stays in place."
+        )
+
+
+def _accepted(status: VideoStatus, candidate_id: str) -> ChoiceOutcome:
+    return ChoiceOutcome(
+        ChoiceStatus.ACCEPTED,
+        f"Chose {_describe(status, candidate_id)} for {Path(status.video_path).name}: "
+        f"now {status.stage}.",
+        candidate_id,
+    )
+
+
+def _taken(status: VideoStatus, candidate_id: str) -> ChoiceOutcome:
+    taken = status.selected_candidate_id or ""
+    return ChoiceOutcome(
+        ChoiceStatus.ALREADY_TAKEN,
+        f"{Path(status.video_path).name} had already taken {_describe(status, taken)} "
+        f"(the selection timeout's pick, or an earlier choice); {candidate_id} was not used.",
+        taken,
+    )
+
+
+def _describe(status: VideoStatus, candidate_id: str) -> str:
+    rank = next((c.rank for c in status.candidates if c.id == candidate_id), None)
+    return f"rank {rank} ({candidate_id})" if rank else candidate_id
