@@ -401,7 +401,7 @@ class _ReportShown(logging.Handler):
 def _child(spec_path: Path) -> None:
     from thumbnail_selector import SelectableCandidate, choose
 
-    selector_log = logging.getLogger("thumbnail_selector")
+    selector_log = logging.getLogger("chooser_window")
     selector_log.setLevel(logging.DEBUG)
     selector_log.addHandler(_ReportShown())
     spec = json.loads(spec_path.read_text())

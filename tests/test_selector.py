@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 import pytest
 
+from chooser_window.images import load_images
 from remedies import for_batch
 from sample_clips import Segment, encode_clip
 from tests.selector_support import REPO, python_path, ranked_video, write_candidate_frames
@@ -25,7 +26,6 @@ from thumbnail_selector import (
     SelectionFileError,
     UnknownCandidateError,
     choose,
-    load_images,
     load_selection,
     pick_by_rank,
     record_selection,
