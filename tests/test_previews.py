@@ -18,6 +18,7 @@ from thumbnail_ranking import preview_jpeg, rank_and_store_top_candidates
 from thumbnail_ranking.previews import (
     PREVIEW_MAX_BYTES,
     PREVIEW_MIN_LONG_SIDE,
+    SMALLEST_BUDGET,
     CandidateImageUnreadableError,
 )
 
@@ -126,9 +127,22 @@ def test_a_small_source_is_never_enlarged(
 
 def test_pixel_noise_is_smoothed_to_fit_at_the_floor_size() -> None:
     noise = np.random.default_rng(5).integers(0, 256, (640, 640, 3), dtype=np.uint8)
-    preview = preview_jpeg(noise)
-    assert len(preview) <= PREVIEW_MAX_BYTES
-    assert decoded(preview).shape[:2] == (640, 640)
+    for budget in (PREVIEW_MAX_BYTES, SMALLEST_BUDGET):
+        preview = preview_jpeg(noise, max_bytes=budget)
+        assert len(preview) <= budget
+        assert decoded(preview).shape[:2] == (640, 640)
+
+
+def test_a_smaller_budget_for_a_base64_carrier_keeps_the_floor(tmp_path: Path) -> None:
+    # nine previews as base64 text within 400 KB: 30 KB each
+    for grain in (3, 20, 40):
+        source = camera_jpeg(tmp_path / f"grain{grain}.jpg", (1920, 1080), grain)
+        preview = preview_jpeg(source, max_bytes=30_000)
+        assert len(preview) <= 30_000
+        assert long_side(preview) >= PREVIEW_MIN_LONG_SIDE
+        assert looks_like(preview, cv2.imread(str(source))) < 3
+    with pytest.raises(ValueError, match="at least 20000 bytes"):
+        preview_jpeg(source, max_bytes=SMALLEST_BUDGET - 1)
 
 
 def test_previews_are_upright(tmp_path: Path) -> None:

@@ -1,14 +1,17 @@
 """Small JPEG previews of the candidates, for a chooser on a machine without the worker's disk.
 
 Previews travel through Temporal, so each is at most PREVIEW_MAX_BYTES (nine of them stay under
-the 400 KB a video's history may grow by); the full-size candidate stays on its host.
+the 400 KB a video's history may grow by); the full-size candidate stays on its host. Mind the
+payload's encoding: Temporal's default converter stores a top-level `bytes` value as is, but
+`bytes` inside a dataclass or a list as a JSON array of numbers (about 3.6 times the size), and
+base64 text is 4/3 of it; `max_bytes` sets a smaller budget for such a carrier.
 
 A preview's long side is 960 px (the chooser's large picture on a 1080p screen) when that fits
 at quality 60 or better; otherwise 800 px, again from quality 90 down to 60; otherwise 640 px
 (PREVIEW_MIN_LONG_SIDE) from quality 90 down to 20. A source smaller than a size is never
 enlarged: it is used at its own size instead, the smallest step included. Only pixel-level
 noise (no camera frame measured comes near) is still too big then: the 640 px image is smoothed,
-ever more, until it fits. Clean 1080p frames keep 960 px at quality 90 (about 30 KB); frames
+ever more, until it fits. Clean 1080p frames keep 960 px at quality 90 (about 33 KB); frames
 with heavy sensor grain drop to 800 or 640 px (see tests/test_previews.py).
 
 The same input gives the same bytes (with the same OpenCV build): no randomness, no metadata.
@@ -27,6 +30,7 @@ from PIL import Image
 from errors import PipelineError, Step
 
 PREVIEW_MAX_BYTES = 40_000
+SMALLEST_BUDGET = 20_000  # the worst images tried fit in it (see the end of preview_jpeg)
 PREVIEW_MIN_LONG_SIDE = 640
 LONG_SIDES = (960, 800, PREVIEW_MIN_LONG_SIDE)  # tried in turn, largest first
 QUALITIES = range(90, 59, -5)  # at the larger sizes: below 60 a smaller image looks better
@@ -45,16 +49,18 @@ class CandidateImageUnreadableError(PipelineError):
     """A candidate's JPEG is missing or is not an image."""
 
 
-def preview_jpeg(image: Path | str | np.ndarray) -> bytes:
-    """A JPEG preview of a candidate: at most PREVIEW_MAX_BYTES, upright, long side at least
+def preview_jpeg(image: Path | str | np.ndarray, *, max_bytes: int = PREVIEW_MAX_BYTES) -> bytes:
+    """A JPEG preview of a candidate: at most `max_bytes`, upright, long side at least
     PREVIEW_MIN_LONG_SIDE (or the source's own, when smaller).
 
     `image` is the candidate's full-size JPEG (its EXIF orientation is applied) or an upright
     BGR image. Raises CandidateImageUnreadableError when the file is missing or not an image.
     """
+    if max_bytes < SMALLEST_BUDGET:
+        raise ValueError(f"a preview needs a budget of at least {SMALLEST_BUDGET} bytes")
     frame = _as_bgr(image) if isinstance(image, np.ndarray) else _read(Path(image))
     for encoded in _encodings(frame):
-        if len(encoded) <= PREVIEW_MAX_BYTES:
+        if len(encoded) <= max_bytes:
             return encoded
     # not met: smoothed with sigma 8, the worst 640x640 patterns tried (pixel noise, random flat
     # 8x8 blocks) are under 20 KB
