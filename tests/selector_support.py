@@ -3,13 +3,15 @@ bench/bench_selector.py.
 
 Run as a script, it is the child process that opens the window:
 `python tests/selector_support.py SPEC.json` calls `thumbnail_selector.choose()` on the
-candidates of SPEC and prints one JSON object a line: `{"called_at": <time.monotonic()>}` before
-the call, `{"shown_ms": ...}` once the window is painted, `{"chosen": <id or null>}` at the end.
+candidates of SPEC (each with an image path, or JPEG bytes in base64) and prints one JSON object
+a line: `{"called_at": <time.monotonic()>}` before the call, `{"shown_ms": ...}` once the window
+is painted, `{"chosen": <id or null>}` at the end.
 Qt wants the main thread, hence a process of its own.
 """
 
 from __future__ import annotations
 
+import base64
 import ctypes
 import json
 import logging
@@ -123,6 +125,20 @@ def candidate_spec(frames: list[Path]) -> list[dict]:
     ]
 
 
+def preview_spec(previews: list[bytes]) -> list[dict]:
+    """Candidates carrying only their JPEG bytes, as previews that came through Temporal."""
+    return [
+        {
+            "id": f"cand-{index + 1}",
+            "rank": index + 1,
+            "score": round(0.94 - 0.06 * index, 3),
+            "timestamp": 7.5 + 83.3 * index,
+            "jpeg_base64": base64.b64encode(preview).decode(),
+        }
+        for index, preview in enumerate(previews)
+    ]
+
+
 def ranked_video(input_dir: Path, name: str, count: int = 6) -> Path:
     """A real clip in INPUT_DIR whose workspace holds `count` candidates, as `rank` leaves them
     (candidates/ + candidates.json in the shared contract's format)."""
@@ -151,13 +167,21 @@ def ranked_video(input_dir: Path, name: str, count: int = 6) -> Path:
 
 
 class Chooser:
-    """A child process running `choose()` on `candidates`, reporting on its stdout."""
+    """A child process running `choose()` on `candidates`, reporting on its stdout; `env`
+    adds to or replaces its environment variables."""
 
-    def __init__(self, display: Display, title: str, candidates: list[dict], spec_path: Path):
+    def __init__(
+        self,
+        display: Display,
+        title: str,
+        candidates: list[dict],
+        spec_path: Path,
+        env: dict[str, str] | None = None,
+    ):
         spec_path.write_text(json.dumps({"title": title, "candidates": candidates}))
         self.process = subprocess.Popen(
             [sys.executable, str(Path(__file__).resolve()), str(spec_path)],
-            env={**display.env(), "PYTHONPATH": python_path()},
+            env={**display.env(), "PYTHONPATH": python_path(), **(env or {})},
             cwd=REPO,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -398,15 +422,21 @@ class _ReportShown(logging.Handler):
             print(json.dumps({"shown_ms": record.args[0]}), flush=True)
 
 
+def _image(candidate: dict) -> Path | bytes:
+    if "jpeg_base64" in candidate:
+        return base64.b64decode(candidate["jpeg_base64"])
+    return Path(candidate["image"])
+
+
 def _child(spec_path: Path) -> None:
     from thumbnail_selector import SelectableCandidate, choose
 
-    selector_log = logging.getLogger("thumbnail_selector")
+    selector_log = logging.getLogger("chooser_window")
     selector_log.setLevel(logging.DEBUG)
     selector_log.addHandler(_ReportShown())
     spec = json.loads(spec_path.read_text())
     candidates = [
-        SelectableCandidate(c["id"], c["rank"], c["score"], c["timestamp"], Path(c["image"]))
+        SelectableCandidate(c["id"], c["rank"], c["score"], c["timestamp"], _image(c))
         for c in spec["candidates"]
     ]
     print(json.dumps({"called_at": time.monotonic()}), flush=True)

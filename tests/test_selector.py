@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 import pytest
 
+from chooser_window.images import load_images
 from remedies import for_batch
 from sample_clips import Segment, encode_clip
 from tests.selector_support import REPO, python_path, ranked_video, write_candidate_frames
@@ -25,7 +26,6 @@ from thumbnail_selector import (
     SelectionFileError,
     UnknownCandidateError,
     choose,
-    load_images,
     load_selection,
     pick_by_rank,
     record_selection,
@@ -173,6 +173,26 @@ def test_images_are_decoded_no_larger_than_needed(tmp_path: Path) -> None:
     for image in (broken, tmp_path / "missing.jpg"):
         with pytest.raises(CandidateImageError, match=image.name):
             load_images([SelectableCandidate("b", 1, 0.5, 1.0, image)], 700)
+
+
+def test_jpeg_bytes_are_decoded_in_memory_and_bad_bytes_name_the_candidate(
+    tmp_path: Path,
+) -> None:
+    frame = write_candidate_frames(tmp_path, 1, size=(1920, 1080))[0]
+    data = frame.read_bytes()
+    frame.unlink()  # the bytes are all the chooser has
+    from_bytes = load_images([SelectableCandidate("a", 1, 0.5, 1.0, data)], 700)[0]
+    expected = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_REDUCED_COLOR_2)
+    assert np.array_equal(from_bytes, expected)  # decoded reduced, as from a file
+    for broken in (b"not a jpeg", b"", data[:60]):
+        with pytest.raises(CandidateImageError, match=r"^candidate b \(rank 2\): ") as error:
+            load_images([SelectableCandidate("b", 2, 0.5, 1.0, broken)], 700)
+        assert "run `python main.py rank`" in for_batch(error.value)
+
+
+def test_a_candidate_does_not_print_its_bytes() -> None:
+    candidate = SelectableCandidate("a", 1, 0.5, 1.0, b"\xff\xd8" + bytes(40_000))
+    assert len(repr(candidate)) < 100
 
 
 def run_main(*args: str, display: str | None = None) -> subprocess.CompletedProcess:

@@ -11,11 +11,14 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image
 
 import config
+from chooser_window.drawing import fit_image
+from chooser_window.layout import Rect
 from temporal.client import start_video
 from temporal.workflows import WAITING_FOR_SELECTION, ProcessVideoWorkflow
 from tests.selector_support import (
@@ -28,6 +31,7 @@ from tests.selector_support import (
     ensure_painted,
     grab,
     missing_gui_tools,
+    preview_spec,
     python_path,
     ranked_video,
     request_close,
@@ -37,6 +41,7 @@ from tests.selector_support import (
     xvfb,
 )
 from tests.temporal_support import add_video, result_of, running_worker, wait_for_stage
+from thumbnail_ranking import preview_jpeg
 from thumbnail_selector import ACCENT, PANEL, Layout, canvas_size, layout, load_selection
 from workspace import CANDIDATES_DIR, SELECTED_IMAGE, workspace_dir
 
@@ -49,6 +54,7 @@ pytestmark = [
 ]
 
 SCREENSHOT = REPO / "test-artifacts" / "selector_window.png"
+PREVIEWS_SCREENSHOT = REPO / "test-artifacts" / "selector_window_previews.png"
 VIDEO = "md_NhozVinhvsKhanhzLeo.mp4"
 TITLE = f"Nhọ & Vinh vs Khánh & Leo — {VIDEO}"  # what an operator sees: names with diacritics
 RGB_ACCENT = tuple(reversed(ACCENT))
@@ -210,6 +216,78 @@ def test_closing_the_window_cancels_cleanly(display: Display, open_chooser: Open
     chosen, stderr = chooser.result()  # raises unless the process exited 0
     assert chosen is None
     assert "Traceback" not in stderr
+
+
+def shown_in(screen: np.ndarray, where: Rect, image: np.ndarray) -> float:
+    """Mean difference (grey levels) between the window's `where` and `image` drawn there as
+    the chooser draws it (0 when it is that image), away from the rank badge in the corner."""
+    expected = fit_image(image, where.width, where.height)
+    shown = screen[where.y : where.bottom, where.x : where.right]
+    below_badge = np.s_[where.height // 2 : -4, 4:-4]
+    return float(cv2.absdiff(shown[below_badge], expected[below_badge]).mean())
+
+
+def test_previews_given_as_bytes_are_shown_without_any_workspace(
+    display: Display, frames: list[Path], tmp_path: Path
+) -> None:
+    # what a laptop's chooser gets from Temporal: JPEG bytes, no path, no workspace folder
+    previews = [preview_jpeg(frame) for frame in frames[:6]]
+    workspace = tmp_path / "not-here" / "workspace"
+    chooser = Chooser(
+        display,
+        TITLE,
+        preview_spec(previews),
+        tmp_path / "spec.json",
+        env={"WORKSPACE_DIR": str(workspace), "INPUT_DIR": str(tmp_path / "not-here" / "videos")},
+    )
+    try:
+        chooser.wait_until_shown()
+        size = canvas_size(SCREEN, len(previews))
+        window = wait_for_window(display, re.escape(VIDEO), size)
+        ensure_painted(display, window.id)
+        where = layout(len(previews), size)
+        screen = cv2.cvtColor(np.asarray(grab(display, window.id)), cv2.COLOR_RGB2BGR)
+        images = [cv2.imdecode(np.frombuffer(p, np.uint8), cv2.IMREAD_COLOR) for p in previews]
+        for index, tile in enumerate(where.tiles):
+            differences = [shown_in(screen, tile, image) for image in images]
+            assert differences[index] < 0.5, (index, differences)
+            assert int(np.argmin(differences)) == index
+        assert shown_in(screen, where.preview, images[0]) < 0.5  # the focused one, large
+        screenshot(display, window.id, PREVIEWS_SCREENSHOT)
+
+        display.xdotool("windowfocus", "--sync", window.id)
+        press(display, "4")
+        assert chooser.result()[0] == "cand-4"
+    finally:
+        chooser.stop()
+    assert not workspace.parent.exists()
+
+
+def test_a_preview_that_does_not_decode_is_one_clear_error(display: Display) -> None:
+    script = (
+        "import cv2, numpy as np\n"
+        "from thumbnail_selector import CandidateImageError, SelectableCandidate, choose\n"
+        "good = cv2.imencode('.jpg', np.zeros((360, 640, 3), np.uint8))[1].tobytes()\n"
+        "candidates = [SelectableCandidate('good', 1, 0.9, 1.0, good),\n"
+        "              SelectableCandidate('cut-off', 2, 0.8, 9.0, good[:40])]\n"
+        "try:\n"
+        "    choose(candidates, 'clip.mp4')\n"
+        "except CandidateImageError as error:\n"
+        "    print(error)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        env={**display.env(), "PYTHONPATH": python_path()},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == (
+        "candidate cut-off (rank 2): its image is not a readable JPEG; "
+        "the candidates must be made again"
+    )
+    assert not display.xdotool("search", "--name", "clip.mp4").split()  # no window opened
 
 
 def test_a_process_that_imported_pyav_first_gets_an_error_instead_of_a_hung_window(

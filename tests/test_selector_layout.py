@@ -8,22 +8,10 @@ import cv2
 import numpy as np
 import pytest
 
-from thumbnail_selector import (
-    ACCENT,
-    PANEL,
-    ChooserState,
-    Layout,
-    Rect,
-    Scene,
-    SelectableCandidate,
-    canvas_size,
-    format_timestamp,
-    handle_key,
-    handle_mouse,
-    layout,
-    render,
-    tile_texts,
-)
+from chooser_window.candidate import SelectableCandidate
+from chooser_window.controls import ChooserState, handle_key, handle_mouse
+from chooser_window.drawing import ACCENT, PANEL, Scene, format_timestamp, render, tile_texts
+from chooser_window.layout import Layout, Rect, canvas_size, layout
 
 SCREENS = [(1280, 720), (1366, 768), (1600, 1000), (1920, 1080), (2560, 1440), (3840, 2160)]
 LEFT, UP, RIGHT, DOWN = 65361, 65362, 65363, 65364  # Qt on X11

@@ -7,6 +7,7 @@ from thumbnail_ranking.pipeline import (
     load_candidates,
     rank_and_store_top_candidates,
 )
+from thumbnail_ranking.previews import preview_jpeg as preview_jpeg
 
 __all__ = [
     "Candidate",
