@@ -13,7 +13,7 @@ threads on every core, no scoring); target: at least 3x faster than (b), never s
 Also (a) on a 40-minute clip against its 4-minute source (the same drawings without noise,
 remuxed ten times: no re-encoding, 0.3 GB instead of 4.8): at a fixed frame count the cost must
 not grow with length. And the peak memory (measured in a fresh process) of (a) on a 4K 10-bit
-HEVC clip: at most 400 MB. Clips are made once into bench/.cache/ (about 8 minutes, 1.3 GB).
+HEVC clip: at most 400 MB. Clips are made once into bench/.cache/ (about 7 minutes, 1.2 GB).
 
     python bench/bench_ranking.py
 """
