@@ -215,7 +215,7 @@ def _video_info(container: Any, stream: Any, first: av.VideoFrame) -> VideoInfo:
     pix_fmt = stream.codec_context.pix_fmt or ""
     depth = 10 if "10" in pix_fmt else 12 if "12" in pix_fmt else 8
     rate = stream.average_rate or stream.guessed_rate
-    recorded = recording_time_tag(container.metadata, stream.metadata)
+    recorded = _recording_time(container.metadata, stream.metadata)
     return VideoInfo(
         duration_seconds=round(duration, 3),
         fps=round(float(rate), 3) if rate else 0.0,
@@ -237,7 +237,7 @@ def _video_info(container: Any, stream: Any, first: av.VideoFrame) -> VideoInfo:
 _RECORDING_TIME_TAGS = ("com.apple.quicktime.creationdate", "creation_time", "DATE")
 
 
-def recording_time_tag(*tag_sets: dict[str, str]) -> datetime | None:
+def _recording_time(*tag_sets: dict[str, str]) -> datetime | None:
     """The recording's time from container and stream tags, or None when none holds a time."""
     for name in _RECORDING_TIME_TAGS:
         for tags in tag_sets:
@@ -375,7 +375,7 @@ def _shorten(text: str, limit: int) -> str:
     return cut.rstrip(" |/,-") + "…"
 
 
-def in_cafe_time(stamp: datetime) -> datetime:
+def _in_cafe_time(stamp: datetime) -> datetime:
     """`stamp` in the café's time zone (CAFE_TIMEZONE); a time without a zone is the café's."""
     cafe = get_settings().cafe_timezone
     return stamp.astimezone(cafe) if stamp.tzinfo else stamp.replace(tzinfo=cafe)
@@ -384,7 +384,7 @@ def in_cafe_time(stamp: datetime) -> datetime:
 def recording_date(recorded_at: str) -> str:
     """`25 Dec 2024`: the day on the café's calendar (cameras store UTC; a match at 6 am in
     Vietnam is not on the day before, whatever zone the machine running this is set to)."""
-    return in_cafe_time(datetime.fromisoformat(recorded_at)).strftime("%d %b %Y").lstrip("0")
+    return _in_cafe_time(datetime.fromisoformat(recorded_at)).strftime("%d %b %Y").lstrip("0")
 
 
 def matchup(team1: list[str], team2: list[str]) -> str:
@@ -626,8 +626,8 @@ def _recorded_at(video_path: Path, info: VideoInfo) -> datetime:
     """When the match was filmed, in the café's time: the container's recording time, else the
     file's modification time."""
     if info.creation_time:
-        return in_cafe_time(datetime.fromisoformat(info.creation_time))
-    return in_cafe_time(datetime.fromtimestamp(video_path.stat().st_mtime, UTC))
+        return _in_cafe_time(datetime.fromisoformat(info.creation_time))
+    return _in_cafe_time(datetime.fromtimestamp(video_path.stat().st_mtime, UTC))
 
 
 def describe_match(video_path: Path, info: VideoInfo) -> MatchMetadata:

@@ -77,6 +77,8 @@ def plan_runs(
     """At most `room` frames between `keyframes` for the slots of `span` that no time in
     `covered` falls in, expected to decode at most `budget` frames."""
     start, end = span
+    if end <= start:  # the video does not say how long it is
+        return Plan([], short=False)
     slot = (end - start) / count
     taken = {min(count - 1, int((t - start) / slot)) for t in covered if start <= t <= end}
     anchors = sorted(keyframes, key=lambda keyframe: keyframe.seconds)
@@ -106,7 +108,7 @@ def plan_runs(
             short = True
             # half a frame early: the last frame the budget reaches, not the one after it
             position = anchor_times[anchor] + (frames - 1.5) * frame_seconds
-            if position < low:
+            if frames < 1 or position < low:
                 continue
         left -= max(0, frames - done)
         decoded[anchor] = max(done, frames)

@@ -165,10 +165,14 @@ class _ProgressCounter:
     def step(self) -> None:
         with self._lock:
             self._done = min(self._total, self._done + 1)
-            self.again()
+            self._send()
 
     def again(self) -> None:
         """Report the same count again: long decoding between two frames still reports."""
+        with self._lock:
+            self._send()
+
+    def _send(self) -> None:
         if self._report:
             self._report(self._done, self._total)
 

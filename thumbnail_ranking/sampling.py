@@ -203,12 +203,13 @@ class KeyframeReader:
         taken already) or does not decode, the first keyframe after `seconds` up to
         `until_seconds` that decodes. None when there is no such keyframe."""
         target = self._pts_of(seconds)
-        for packet in self._keyframe_packets(target, any_frame=False, until_pts=target):
-            if after_pts is None or _packet_pts(packet) > after_pts:
-                keyframe = self._decode_alone(packet)
-                if keyframe is not None:
-                    return keyframe
-            break  # only the first one is at or before `seconds`
+        at_or_before = next(self._keyframe_packets(target, False, until_pts=target), None)
+        if at_or_before is not None and (
+            after_pts is None or _packet_pts(at_or_before) > after_pts
+        ):
+            keyframe = self._decode_alone(at_or_before)
+            if keyframe is not None:
+                return keyframe
         # read on from `seconds` itself: a run of targets inside one long GOP reads it once
         until = self._pts_of(until_seconds)
         for packet in self._keyframe_packets(target, any_frame=True, until_pts=until):
@@ -228,13 +229,12 @@ class KeyframeReader:
 
     def frame_at(self, pts: int) -> av.VideoFrame | None:
         """The frame whose pts is `pts` (found by an earlier examination), keyframe or not."""
-        unlimited = DecodeBudget(frames=2**62)
-        for decoded in self._decode_forward(pts, [pts], unlimited):
+        for decoded in self._decode_forward(pts, [pts], budget=None):
             return decoded.frame if decoded.pts == pts else None
         return None
 
     def _decode_forward(
-        self, from_pts: int, wanted_pts: Sequence[int], budget: DecodeBudget
+        self, from_pts: int, wanted_pts: Sequence[int], budget: DecodeBudget | None
     ) -> Iterator[DecodedFrame]:
         wanted = deque(wanted_pts)
         if not wanted:
@@ -243,7 +243,7 @@ class KeyframeReader:
         try:
             for packet in self._packets(from_pts, any_frame=False):
                 for frame in codec.decode(packet):
-                    if not budget.take():
+                    if budget is not None and not budget.take():
                         return
                     if frame.pts is None or frame.pts < wanted[0]:
                         continue
