@@ -134,8 +134,10 @@ def _optional_url(text: str) -> str | None:
 
 def machine_timezone() -> tzinfo:
     """This machine's own zone: `TZ`, else the zone /etc/localtime links to (Linux, macOS), else
-    the current fixed offset."""
-    for name in (os.environ.get("TZ", "").lstrip(":"), _zone_of_localtime()):
+    the current fixed offset (also for a `TZ` rule that is no zone name, such as `ICT-7`: like
+    the C library, it then ignores /etc/localtime)."""
+    rule = os.environ.get("TZ", "").lstrip(":")
+    for name in (rule, "" if rule else _zone_of_localtime()):
         if name:
             try:
                 return ZoneInfo(name)

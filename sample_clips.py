@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
@@ -189,6 +189,7 @@ def encode_clip(
     gop_seconds: float = 2.0,
     rotation: int = 0,
     creation_time: datetime | None = None,
+    tags: Mapping[str, str] | None = None,
     variable_frame_rate: bool = False,
     preset: str = "ultrafast",
     grain: float = 0.0,
@@ -197,15 +198,21 @@ def encode_clip(
     """Encode `segments` into a real video file; returns `path`.
 
     `rotation` stores a display-rotation flag (as phones do) without rotating the pixels;
-    `variable_frame_rate` spaces frame timestamps unevenly. `grain` adds sensor noise of that
-    standard deviation (grey levels) and `bit_rate` (bits/s) replaces constant quality: together
-    they give a camera's bitrate and decoding cost (clean drawings decode unrealistically fast).
+    `tags` are written as the container's metadata, as cameras write theirs (e.g. Apple's
+    `com.apple.quicktime.creationdate`, Matroska's `DATE`); `variable_frame_rate` spaces frame
+    timestamps unevenly. `grain` adds sensor noise of that standard deviation (grey levels) and
+    `bit_rate` (bits/s) replaces constant quality: together they give a camera's bitrate and
+    decoding cost (clean drawings decode unrealistically fast).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    container = av.open(str(path), mode="w")
+    # MP4 and MOV keep tags beyond the standard few only as QuickTime metadata keys
+    quicktime = path.suffix.lower() in (".mov", ".mp4", ".m4v")
+    muxer_options = {"movflags": "use_metadata_tags"} if tags and quicktime else {}
+    container = av.open(str(path), mode="w", options=muxer_options)
     if creation_time is not None:
         container.metadata["creation_time"] = creation_time.strftime("%Y-%m-%dT%H:%M:%S.000000Z")
+    container.metadata.update(tags or {})
     stream = container.add_stream(codec, rate=fps)
     stream.width, stream.height = size
     stream.pix_fmt = pix_fmt

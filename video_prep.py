@@ -217,7 +217,7 @@ def _video_info(container: Any, stream: Any, first: av.VideoFrame) -> VideoInfo:
     pix_fmt = stream.codec_context.pix_fmt or ""
     depth = 10 if "10" in pix_fmt else 12 if "12" in pix_fmt else 8
     rate = stream.average_rate or stream.guessed_rate
-    created = container.metadata.get("creation_time") or stream.metadata.get("creation_time")
+    recorded = _recording_time(container.metadata, stream.metadata)
     return VideoInfo(
         duration_seconds=round(duration, 3),
         fps=round(float(rate), 3) if rate else 0.0,
@@ -229,20 +229,37 @@ def _video_info(container: Any, stream: Any, first: av.VideoFrame) -> VideoInfo:
         codec=stream.codec_context.name,
         pix_fmt=pix_fmt,
         bit_depth=depth,
-        creation_time=_iso_utc(created),
+        creation_time=recorded.isoformat() if recorded else None,
     )
 
 
-def _iso_utc(text: str | None) -> str | None:
-    if not text:
-        return None
+# Where containers keep the recording's time, most telling first: Apple's tag carries the
+# phone's own time zone; MP4/MOV `creation_time` (the file's, else the video track's) and
+# Matroska's DATE tag are UTC.
+_RECORDING_TIME_TAGS = ("com.apple.quicktime.creationdate", "creation_time", "DATE")
+
+
+def _recording_time(*tag_sets: dict[str, str]) -> datetime | None:
+    """The recording's time from container and stream tags, or None when none holds a time."""
+    for name in _RECORDING_TIME_TAGS:
+        for tags in tag_sets:
+            stamp = _tag_time(tags.get(name, ""))
+            if stamp is not None:
+                return stamp
+    return None
+
+
+def _tag_time(text: str) -> datetime | None:
+    """A tag's date and time; without a zone it is UTC, and a bare date is the café's day."""
     try:
-        stamp = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        stamp = datetime.fromisoformat(text.strip())
     except ValueError:
         return None
-    if stamp.tzinfo is None:
-        stamp = stamp.replace(tzinfo=UTC)
-    return stamp.astimezone(UTC).isoformat()
+    if stamp.tzinfo is not None:
+        return stamp
+    if len(text.strip()) == len("2024-12-25"):
+        return stamp.replace(tzinfo=get_settings().cafe_timezone)
+    return stamp.replace(tzinfo=UTC)
 
 
 # -- file names ---------------------------------------------------------------------------------
@@ -273,7 +290,16 @@ def _joins_partners(team: str, index: int) -> bool:
 def _split_players(team: str) -> list[str]:
     joined = "".join("+" if _joins_partners(team, i) else char for i, char in enumerate(team))
     parts = re.split(r"\s*[+&]\s*", joined)
-    return [" ".join(part.split()) for part in parts]
+    return [" ".join(_spaced(part).split()) for part in parts]
+
+
+def _spaced(name: str) -> str:
+    """A full name written without spaces, as people do in file names, with its spaces back:
+    a space where a lowercase letter meets a capital (`NguyễnVănThành`: `Nguyễn Văn Thành`)."""
+    return "".join(
+        f" {char}" if index and name[index - 1].islower() and char.isupper() else char
+        for index, char in enumerate(name)
+    )
 
 
 def _title_case(text: str) -> str:
@@ -351,10 +377,16 @@ def _shorten(text: str, limit: int) -> str:
     return cut.rstrip(" |/,-") + "…"
 
 
+def _in_cafe_time(stamp: datetime) -> datetime:
+    """`stamp` in the café's time zone (CAFE_TIMEZONE); a time without a zone is the café's."""
+    cafe = get_settings().cafe_timezone
+    return stamp.astimezone(cafe) if stamp.tzinfo else stamp.replace(tzinfo=cafe)
+
+
 def recording_date(recorded_at: str) -> str:
     """`25 Dec 2024`: the day on the café's calendar (cameras store UTC; a match at 6 am in
-    Vietnam is not on the day before)."""
-    return datetime.fromisoformat(recorded_at).astimezone().strftime("%d %b %Y").lstrip("0")
+    Vietnam is not on the day before, whatever zone the machine running this is set to)."""
+    return _in_cafe_time(datetime.fromisoformat(recorded_at)).strftime("%d %b %Y").lstrip("0")
 
 
 def matchup(team1: list[str], team2: list[str]) -> str:
@@ -362,18 +394,69 @@ def matchup(team1: list[str], team2: list[str]) -> str:
 
 
 def build_title(team1: list[str], team2: list[str], tournament: str, date: str) -> str:
-    """`Nho/Vinh vs Khanh/Leo | Cafe Game (25 Dec 2024)`, shortened sensibly to 100 chars."""
-    players = _clean(matchup(team1, team2))
-    suffix = _clean(f" | {tournament} ({date})")
-    if len(players) + len(suffix) <= TITLE_MAX_CHARS:
-        return players + suffix
+    """`Nho/Vinh vs Khanh/Leo | Cafe Game (25 Dec 2024)`, at most 100 characters.
+
+    Too long, the players' names are shortened first: every name to its given name (a
+    Vietnamese name's last word: `Nguyễn Văn Thành` is `Thành`), then, the longest first, to
+    their initials (`T.`). Then the tournament is cut between words; the date always stays.
+    Only when the names, even as initials, leave no room for the tournament's first word does
+    it go.
+    """
     dated = f" ({date})"
-    if len(players) + len(dated) <= TITLE_MAX_CHARS:
-        return players + dated
-    # a long first team must not push out the second: each gets half the room, or what the
-    # other leaves
+    names = [_name_forms(name) for name in (*team1, *team2)]
+    shown = [0] * len(names)  # which form of each name the title shows
+
+    def teams() -> tuple[str, str]:
+        texts = [forms[step] for forms, step in zip(names, shown, strict=True)]
+        return _clean("/".join(texts[: len(team1)])), _clean("/".join(texts[len(team1) :]))
+
+    def players() -> str:
+        return " vs ".join(teams())
+
+    def too_long() -> bool:
+        return len(players()) + len(f" | {tournament}{dated}") > TITLE_MAX_CHARS
+
+    if too_long():
+        shown = [1] * len(names)  # given names
+    while too_long():
+        longer = [index for index, forms in enumerate(names) if shown[index] < len(forms) - 1]
+        if not longer:
+            break
+        shown[max(longer, key=lambda index: len(names[index][shown[index]]))] += 1
+    room = TITLE_MAX_CHARS - len(players()) - len(" | ") - len(dated)
+    cut = _shorten_words(_clean(tournament), room)
+    if cut:
+        return f"{players()} | {cut}{dated}"
+    return _cut_teams(*teams(), dated)
+
+
+def _name_forms(name: str) -> tuple[str, str, str]:
+    """(full, given name, initial): `Nguyễn Văn Thành`, `Thành`, `T.`; a form that would not be
+    shorter repeats the one before."""
+    given = name.split()[-1] if name.split() else name
+    initial = next((char for char in given if char.isalnum()), given[:1]) + "."
+    return name, given, initial if len(initial) < len(given) else given
+
+
+def _shorten_words(text: str, limit: int) -> str:
+    """`text`, or as many of its first words as fit in `limit` characters with an ellipsis;
+    empty when not even the first word fits."""
+    if len(text) <= limit:
+        return text
+    kept = ""
+    for word in text.split(" "):
+        longer = f"{kept} {word}" if kept else word
+        if len(longer) + len("…") > limit:
+            break
+        kept = longer
+    kept = kept.rstrip(" |/,-")
+    return kept + "…" if kept else ""
+
+
+def _cut_teams(first: str, second: str, dated: str) -> str:
+    """Both teams cut to fit beside the date, each to half the room or what the other leaves:
+    a long first team must not push out the second."""
     room = TITLE_MAX_CHARS - len(dated) - len(" vs ")
-    first, second = (_clean("/".join(team)) for team in (team1, team2))
     half = room // 2
     if len(second) <= half:
         first = _shorten(first, room - len(second))
@@ -545,9 +628,11 @@ def _is_iso_time(text: str) -> bool:
 
 
 def _recorded_at(video_path: Path, info: VideoInfo) -> datetime:
+    """When the match was filmed, in the café's time: the container's recording time, else the
+    file's modification time."""
     if info.creation_time:
-        return datetime.fromisoformat(info.creation_time)
-    return datetime.fromtimestamp(video_path.stat().st_mtime, UTC)
+        return _in_cafe_time(datetime.fromisoformat(info.creation_time))
+    return _in_cafe_time(datetime.fromtimestamp(video_path.stat().st_mtime, UTC))
 
 
 def describe_match(video_path: Path, info: VideoInfo) -> MatchMetadata:

@@ -404,6 +404,38 @@ def test_the_thumbnail_shows_the_day_of_the_title(
         assert caption == "MEN'S DOUBLES · 25 DEC 2024", template
 
 
+@pytest.fixture
+def utc_server_for_a_cafe_in_vietnam() -> Iterator[None]:
+    """The worker machine is kept in UTC; CAFE_TIMEZONE says where the café is."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TZ", "UTC")
+        time.tzset()
+        patch.setenv("CAFE_TIMEZONE", "Asia/Ho_Chi_Minh")
+        config.get_settings.cache_clear()
+        yield
+    time.tzset()
+    config.get_settings.cache_clear()
+
+
+def test_the_thumbnail_shows_the_cafes_day_on_a_server_kept_in_utc(
+    env: Path, late_clip: Path, utc_server_for_a_cafe_in_vietnam: None
+) -> None:
+    metadata = load_metadata(prepared(env, late_clip, "md_NhozVinhvsKhanhzLeo.mp4"))
+    for template in available_templates():
+        caption = TEMPLATES[template].plan(match_text(metadata), LOGO_SIZE).text("caption").text
+        assert caption == "MEN'S DOUBLES · 25 DEC 2024", template
+
+
+def test_names_written_without_spaces_show_with_them_on_the_thumbnail(
+    env: Path, clip: Path
+) -> None:
+    video = prepared(env, clip, "xd_NguyễnVănThànhzPhạmThịHồngNhungvsLêHoàngPhúczVy.mp4")
+    for template in available_templates():
+        plan = TEMPLATES[template].plan(match_text(load_metadata(video)), LOGO_SIZE)
+        shown = [" ".join(plan.text(team).text.split()) for team in ("team1", "team2")]
+        assert shown == ["NGUYỄN VĂN THÀNH / PHẠM THỊ HỒNG NHUNG", "LÊ HOÀNG PHÚC / VY"], template
+
+
 # ------------------------------------------------------------------------------ behaviour
 
 

@@ -148,6 +148,14 @@ def test_type_code_gives_the_match_type(name: str, match_type: str) -> None:
         ("wd_TrâmzĐứcvsBảozÁnh.mp4", ["Trâm", "Đức"], ["Bảo", "Ánh"]),
         ("ms_EvsenvsAn.mp4", ["Evsen"], ["An"]),
         ("ms_anvsbinh.mp4", ["an"], ["binh"]),
+        (
+            "xd_NguyễnVănThànhzPhạmThịHồngNhungvsLêHoàngPhúczTrầnMinhQuang.mp4",
+            ["Nguyễn Văn Thành", "Phạm Thị Hồng Nhung"],
+            ["Lê Hoàng Phúc", "Trần Minh Quang"],
+        ),
+        ("ms_ĐứcHuyvsÁnhLê.mp4", ["Đức Huy"], ["Ánh Lê"]),
+        ("md_LizzyZe+ĐỗAnvsBảo & ÁnhTuyết.mp4", ["Lizzy Ze", "Đỗ An"], ["Bảo", "Ánh Tuyết"]),
+        ("ms_Nguyễn Văn ThànhvsTrâm.mp4", ["Nguyễn Văn Thành"], ["Trâm"]),
     ],
 )
 def test_partners_are_joined_by_z_plus_or_ampersand_and_names_with_z_stay_whole(
@@ -172,9 +180,10 @@ def test_tournament_defaults_to_cafe_game_and_is_title_cased(name: str, tourname
     assert parse_file_name(name).tournament == tournament
 
 
-def test_vietnamese_names_keep_their_diacritics_in_composed_form(env: Path) -> None:
+@pytest.mark.parametrize("written", ["Nguyễn Đức Huy", "NguyễnĐứcHuy"])
+def test_vietnamese_names_keep_their_diacritics_in_composed_form(env: Path, written: str) -> None:
     # macOS hands out decomposed (NFD) names; YouTube must get the composed letters
-    decomposed = unicodedata.normalize("NFD", "ms_Nguyễn Đức HuyvsTrâm_Giải Hà Nội.mp4")
+    decomposed = unicodedata.normalize("NFD", f"ms_{written}vsTrâm_Giải Hà Nội.mp4")
     parsed = parse_file_name(decomposed)
     assert parsed.team1 == ["Nguyễn Đức Huy"]
     assert parsed.team2 == ["Trâm"]
@@ -247,6 +256,31 @@ def test_vietnamese_tournament_gets_a_plain_hashtag_and_keeps_its_letters(
     assert "Giải Hà Nội" in metadata.tags
 
 
+def test_full_names_written_without_spaces_show_with_their_spaces(
+    env: Path, dated_clip: Path
+) -> None:
+    name = "xd_NguyễnVănThànhzPhạmThịHồngNhungvsLêHoàngPhúczTrầnMinhQuang.mp4"
+    video = place(dated_clip, env / "videos", name)
+
+    metadata = prepare_single_video(video)
+
+    players = "Nguyễn Văn Thành/Phạm Thị Hồng Nhung vs Lê Hoàng Phúc/Trần Minh Quang"
+    assert metadata.title == f"{players} | Cafe Game (25 Dec 2024)"
+    assert metadata.description.startswith(f"Mixed Doubles: {players} at Cafe Game")
+    assert {"Nguyễn Văn Thành", "Phạm Thị Hồng Nhung", "Trần Minh Quang"} <= set(metadata.tags)
+
+
+def test_a_sidecar_name_is_shown_as_written(env: Path, dated_clip: Path) -> None:
+    video = place(dated_clip, env / "videos", "ms_McDonaldvsNguyễnVănAn.mp4")
+    assert prepare_single_video(video).team1 == ["Mc Donald"], "the file name alone is split"
+    write_sidecar(video, {"team1": ["McDonald"], "team2": ["NguyễnVănAn"]})
+
+    metadata = prepare_single_video(video)
+
+    assert (metadata.team1, metadata.team2) == (["McDonald"], ["NguyễnVănAn"])
+    assert metadata.title == "McDonald vs NguyễnVănAn | Cafe Game (25 Dec 2024)"
+
+
 @pytest.mark.parametrize(
     ("tournament", "hashtags"),
     [
@@ -284,6 +318,84 @@ def test_date_is_the_cafe_local_date_not_utc(env: Path, clips: Path) -> None:
     video = place(early, env / "videos", DOUBLES)
 
     assert prepare_single_video(video).title.endswith("(26 Dec 2024)")
+
+
+@pytest.fixture
+def server_in_utc(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker machine kept in UTC, for a café in Vietnam (CAFE_TIMEZONE)."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    monkeypatch.setenv("CAFE_TIMEZONE", "Asia/Ho_Chi_Minh")
+    config.get_settings.cache_clear()
+
+
+AT_6_30_IN_VIETNAM = "2024-12-25T06:30:00+07:00"  # 23:30 UTC on the 24th
+
+
+@pytest.mark.parametrize(
+    ("extension", "tags"),
+    [
+        (".mp4", {"creation_time": "2024-12-24T23:30:00.000000Z"}),
+        (".mov", {"com.apple.quicktime.creationdate": "2024-12-25T06:30:00+0700"}),
+        (  # a phone's export: the copy's creation_time is later, Apple's tag keeps the match
+            ".mov",
+            {
+                "com.apple.quicktime.creationdate": "2024-12-25T06:30:00+0700",
+                "creation_time": "2025-01-03T10:00:00.000000Z",
+            },
+        ),
+        (".mkv", {"DATE": "2024-12-24 23:30:00"}),
+    ],
+    ids=["mp4 creation_time", "apple creationdate", "apple over creation_time", "mkv DATE"],
+)
+def test_the_date_is_the_recordings_in_the_cafe_time_zone(
+    env: Path, server_in_utc: None, extension: str, tags: dict[str, str]
+) -> None:
+    video = encode_clip(env / "videos" / f"md_NhozVinhvsKhanhzLeo{extension}", SEGMENTS, tags=tags)
+    copied = datetime(2025, 2, 1, 12, 0, tzinfo=UTC).timestamp()
+    os.utime(video, (copied, copied))  # the day the file was copied is not the match's
+
+    metadata = prepare_single_video(video)
+
+    assert metadata.recorded_at == AT_6_30_IN_VIETNAM
+    assert metadata.title.endswith("(25 Dec 2024)")
+    assert "recorded on 25 Dec 2024" in metadata.description
+
+
+def test_a_cafe_in_another_time_zone_gets_its_own_day(
+    env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CAFE_TIMEZONE", "America/Los_Angeles")
+    config.get_settings.cache_clear()
+    tags = {"com.apple.quicktime.creationdate": "2024-12-25T06:30:00+0700"}
+    video = encode_clip(env / "videos" / "md_NhozVinhvsKhanhzLeo.mov", SEGMENTS, tags=tags)
+
+    metadata = prepare_single_video(video)
+
+    assert metadata.recorded_at == "2024-12-24T15:30:00-08:00"
+    assert metadata.title.endswith("(24 Dec 2024)")
+
+
+def test_without_a_recording_time_the_modification_time_is_taken_in_the_cafe_time_zone(
+    env: Path, server_in_utc: None, undated_clip: Path
+) -> None:
+    video = place(undated_clip, env / "videos", DOUBLES)
+    modified = datetime(2023, 3, 5, 20, 0, tzinfo=UTC).timestamp()  # 03:00 on the 6th there
+    os.utime(video, (modified, modified))
+
+    metadata = prepare_single_video(video)
+
+    assert metadata.recorded_at == "2023-03-06T03:00:00+07:00"
+    assert metadata.title.endswith("(6 Mar 2023)")
+
+
+def test_a_sidecar_time_without_a_zone_is_the_cafes(
+    env: Path, server_in_utc: None, dated_clip: Path
+) -> None:
+    video = place(dated_clip, env / "videos", DOUBLES)
+    write_sidecar(video, {"recorded_at": "2025-01-02T20:00:00"})
+
+    assert prepare_single_video(video).title.endswith("(2 Jan 2025)")
 
 
 def test_privacy_comes_from_the_configuration(
@@ -506,27 +618,56 @@ def check_title(metadata: MatchMetadata, overrides: dict[str, object], context: 
     if "title" in overrides:
         assert_cut_at_word_boundary(title, shown(str(overrides["title"])))
         return
-    players = shown(" vs ".join("/".join(team) for team in (metadata.team1, metadata.team2)))
+    teams = (metadata.team1, metadata.team2)
+    players = shown(" vs ".join("/".join(team) for team in teams))
     tournament = shown(metadata.tournament)
-    assert title.endswith(f" ({DATE})"), context
-    full = f"{players} | {tournament} ({DATE})"
+    dated = f" ({DATE})"
+    assert title.endswith(dated), context
+    full = f"{players} | {tournament}{dated}"
     if len(full) <= 100:
         assert title == full, context
-    elif len(f"{players} ({DATE})") <= 100:
-        assert title == f"{players} ({DATE})", context
-    else:  # each team shortened by itself, both always shown
-        shortened = title.removesuffix(f" ({DATE})").split(" vs ", 1)
-        for part, team in zip(shortened, (metadata.team1, metadata.team2), strict=True):
-            full_team = shown("/".join(team))
-            assert part and full_team.startswith(part.removesuffix("…")), context
-            if max(len(name) for name in re.split("[ /]", full_team)) < 40:
-                assert_cut_between_names(part, full_team)
+        return
+    if " | " in title:  # the names shortened, the tournament kept
+        shown_players, shown_tournament = title.removesuffix(dated).rsplit(" | ", 1)
+        assert_cut_at_word_boundary(shown_tournament, tournament)
+        shown_teams = shown_players.split(" vs ", 1)
+        for part, team in zip(shown_teams, teams, strict=True):
+            names = part.split("/")
+            assert len(names) == len(team), context
+            for name, written in zip(names, team, strict=True):
+                assert is_a_short_form(name, shown(written)), f"{name!r} for {written!r}: {context}"
+        if shown_tournament != tournament:  # cut only once every name is at its shortest
+            shortest = " vs ".join("/".join(initial(name) for name in team) for team in teams)
+            assert shown_players == shown(shortest), context
+        return
+    # the tournament went: even as initials, the names leave no room for its first word
+    initials = " vs ".join("/".join(initial(name) for name in team) for team in teams)
+    first_word = tournament.split(" ")[0]
+    assert len(f"{initials} | {first_word}…{dated}") > 100, context
+    # each team, as initials, cut by itself between names: both always shown
+    for part, team in zip(title.removesuffix(dated).split(" vs ", 1), teams, strict=True):
+        shortest = shown("/".join(initial(name) for name in team))
+        assert part and shortest.startswith(part.removesuffix("…")), context
+        assert_cut_between_names(part, shortest)
+
+
+def initial(name: str) -> str:
+    given = name.split()[-1] if name.split() else name
+    letter = next((char for char in given if char.isalnum()), given[:1])
+    return f"{letter}." if len(given) > 2 else given
+
+
+def is_a_short_form(shown_name: str, written: str) -> bool:
+    """The title shows a name in full, as its given name (the last word) or as its initial."""
+    words = written.split()
+    given = words[-1] if words else written
+    return shown_name in (written, given, initial(written))
 
 
 def test_a_long_first_team_never_pushes_the_second_out_of_the_title() -> None:
     first = ["Wolfeschlegelsteinhausenbergerdorffwelchevoralternwarengewissenhaft", "Maximilian"]
     title = build_title(first, ["Khanh", "Leo"], "Cafe Game", DATE)
-    assert title == f"{first[0]}… vs Khanh/Leo ({DATE})"
+    assert title == f"W./Maximilian vs Khanh/Leo | Cafe Game ({DATE})"
 
 
 def test_a_name_too_long_for_a_sidecar_beside_it_is_prepared(env: Path, dated_clip: Path) -> None:
@@ -536,21 +677,27 @@ def test_a_name_too_long_for_a_sidecar_beside_it_is_prepared(env: Path, dated_cl
     assert metadata.team1 == ["A" * 122] and len(metadata.title) <= 100
 
 
-def test_a_title_too_long_for_youtube_drops_the_tournament_first_then_shortens_names(
-    env: Path,
-) -> None:
-    long_names = "md_Nguyễn Văn Thành+Trần Minh QuangvsLê Hoàng Phúc+Phạm Đức Anh"
-    dropped = describe_match(Path(f"{long_names}_Giải Cầu Lông Mùa Xuân Hà Nội 2024.mp4"), PROBED)
-    assert dropped.title == (
-        "Nguyễn Văn Thành/Trần Minh Quang vs Lê Hoàng Phúc/Phạm Đức Anh (25 Dec 2024)"
+def test_a_title_too_long_for_youtube_shortens_the_names_and_keeps_the_tournament() -> None:
+    long_names = "md_NguyễnVănThànhzTrầnMinhQuangvsLêHoàngPhúczPhạmĐứcAnh"
+    given = describe_match(Path(f"{long_names}_Giải Cầu Lông Mùa Xuân Hà Nội 2024.mp4"), PROBED)
+    assert given.title == (
+        "Thành/Quang vs Phúc/Anh | Giải Cầu Lông Mùa Xuân Hà Nội 2024 (25 Dec 2024)"
     )
-    longer = f"{long_names} Nguyễn Thị Hồng Nhung Thị Hồng Nhung.mp4"
-    shortened = describe_match(Path(longer), PROBED)
-    assert shortened.title == (
-        "Nguyễn Văn Thành/Trần Minh Quang vs Lê Hoàng Phúc/Phạm Đức Anh Nguyễn Thị Hồng Nhung… "
+    assert "Nguyễn Văn Thành/Trần Minh Quang vs Lê Hoàng Phúc/Phạm Đức Anh" in given.description
+
+    four = "wd_NguyễnThịThanhTrâmzPhạmThịÁnhTuyếtvsVõThịMỹDuyênzHoàngThịPhươngThảo"
+    tournament = "Giải Cầu Lông Mở Rộng Các Câu Lạc Bộ Quận Ba Đình Hà Nội 2024"
+    initials = describe_match(Path(f"{four}_{tournament}.mp4"), PROBED)
+    assert initials.title == f"Trâm/T. vs Duyên/Thảo | {tournament} (25 Dec 2024)", (
+        "then the longest given names go to their initials, one at a time"
+    )
+
+    longer = tournament.replace("2024", "Lần Thứ Mười Hai")
+    cut = describe_match(Path(f"{four}_{longer}.mp4"), PROBED)
+    assert cut.title == (
+        "T./T. vs D./T. | Giải Cầu Lông Mở Rộng Các Câu Lạc Bộ Quận Ba Đình Hà Nội Lần Thứ… "
         "(25 Dec 2024)"
-    )
-    assert len(shortened.title) <= 100
+    ), "and at last the tournament is cut between words"
 
 
 # -- bad input ----------------------------------------------------------------------------------

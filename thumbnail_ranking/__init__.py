@@ -1,4 +1,4 @@
-"""Find a video's best thumbnail candidates: sample keyframes, score them, store the top ones."""
+"""Find a video's best thumbnail candidates: sample frames, score them, store the top ones."""
 
 from thumbnail_ranking.pipeline import (
     Candidate,

