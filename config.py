@@ -56,6 +56,9 @@ class Settings:
     temporal_ui_port: int
     log_level: str
     cafe_timezone: tzinfo
+    watch_interval_seconds: float
+    ingest_settle_seconds: float
+    attention_retry_seconds: float
 
 
 def parse_duration(text: str) -> float | None:
@@ -153,6 +156,23 @@ def _timezone(text: str) -> tzinfo:
         ) from None
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError("expected a number of seconds, e.g. 10 (0 turns it off)") from None
+    if not 0 <= value <= 86400:
+        raise ValueError("expected a number of seconds from 0 to 86400")
+    return value
+
+
+def _required_duration(text: str) -> float:
+    seconds = parse_duration(text)
+    if seconds is None:
+        raise ValueError("expected a duration like 10m, 90s or 1h")
+    return seconds
+
+
 def _nonempty(text: str) -> str:
     if not text.strip():
         raise ValueError("must not be empty")
@@ -185,6 +205,9 @@ _SPEC: dict[str, tuple[str, str, Callable[[str], Any]]] = {
     "temporal_ui_port": ("TEMPORAL_UI_PORT", "8233", _int_in(1, 65535)),
     "log_level": ("LOG_LEVEL", "INFO", _one_of(LOG_LEVELS)),
     "cafe_timezone": ("CAFE_TIMEZONE", "", _timezone),
+    "watch_interval_seconds": ("WATCH_INTERVAL", "10", _seconds),
+    "ingest_settle_seconds": ("INGEST_SETTLE", "30", _seconds),
+    "attention_retry_seconds": ("ATTENTION_RETRY_INTERVAL", "10m", _required_duration),
 }
 
 

@@ -118,8 +118,16 @@ def test_docker_compose_matches_the_embedded_server(env):
     service = compose["services"]["temporal"]
     command = service["command"]
     embedded = server_command(config.get_settings(), DEFAULT_ADDRESS)
-    attribute = embedded[embedded.index("--search-attribute") + 1]
-    assert command[command.index("--search-attribute") + 1] == attribute == "VideoStage=Keyword"
+
+    def values_of(option: str, words: list[str]) -> list[str]:
+        return [words[at + 1] for at, word in enumerate(words) if word == option]
+
+    attributes = values_of("--search-attribute", command)
+    assert attributes == values_of("--search-attribute", embedded)
+    assert attributes == ["VideoStage=Keyword", "VideoFile=Keyword", "VideoFingerprint=Keyword"]
+    limits = values_of("--dynamic-config-value", command)
+    assert limits == values_of("--dynamic-config-value", embedded)
+    assert "limit.blobSize.error=65536" in limits
     grpc_port = split_address(DEFAULT_ADDRESS)[1]
     ui_port = config.get_settings().temporal_ui_port
     assert f"{grpc_port}:{grpc_port}" in service["ports"]

@@ -21,15 +21,15 @@ from temporalio.worker import Replayer
 
 import config
 from temporal import client as temporal_client
-from temporal.worker import ensure_search_attributes
-from temporal.workflows import (
+from temporal.messages import (
     COMPLETED,
     UPLOADING,
     VIDEO_STAGE,
     WAITING_FOR_SELECTION,
-    ProcessVideoWorkflow,
     VideoStatus,
 )
+from temporal.worker import ensure_search_attributes
+from temporal.workflows import ProcessVideoWorkflow
 from tests.fake_youtube import FakeYouTube
 from tests.temporal_support import (
     add_video,
@@ -85,7 +85,10 @@ async def test_video_runs_from_start_to_completed_with_a_signalled_choice(
         assert len(status.candidates) == config.get_settings().top_ranked_candidates_num
         second, third = status.candidates[1:3]
         # what the Web UI shows: the video's name, and the command to run
-        assert await (await handle.describe()).static_summary() == video.name
+        assert (
+            await (await handle.describe()).static_summary()
+            == "An/Binh vs Chi/Dung · " + (video.stem.split("_")[-1])
+        )
         metadata = await handle.query("__temporal_workflow_metadata", result_type=WorkflowMetadata)
         assert f"python main_temporal.py select {outcome.workflow_id}" in metadata.current_details
 
