@@ -244,7 +244,11 @@ class FolderTracker:
         if seen is None:
             seen = self._seen[name] = _Seen(info.st_size, info.st_mtime_ns)
         elif (seen.size, seen.mtime_ns) != (info.st_size, info.st_mtime_ns):
-            self._seen[name] = seen = _Seen(info.st_size, info.st_mtime_ns, changed_at=now)
+            # a copy still going on was reported already; new content after a handled one is
+            # reported anew
+            reported = seen.reported and not seen.handled
+            seen = _Seen(info.st_size, info.st_mtime_ns, changed_at=now, reported=reported)
+            self._seen[name] = seen
         return seen
 
     def mark_handled(self, paths: Iterable[Path]) -> None:

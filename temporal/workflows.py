@@ -81,7 +81,7 @@ UPLOAD_RETRY = RetryPolicy(
 )
 # A quota hold whose activity named no time (or a time already past) waits this long.
 QUOTA_FALLBACK_WAIT = timedelta(hours=1)
-MIN_HOLD_WAIT = timedelta(minutes=1)
+MIN_HOLD_WAIT = timedelta(seconds=1)
 
 # Marks the runs that keep their choice in the memo (for `start --retry-failed`).
 CHOICE_IN_MEMO_PATCH = "choice-in-memo"
@@ -224,7 +224,8 @@ class ProcessVideoWorkflow:
         kind, retry_at, redo = [*cause.details, None, None][:3]
         now = workflow.now()
         if kind == HOLD_FOR_QUOTA:
-            wake = _parse_time(retry_at) or now + QUOTA_FALLBACK_WAIT
+            named = _parse_time(retry_at)
+            wake = named if named and named > now else now + QUOTA_FALLBACK_WAIT
             held = WAITING_FOR_QUOTA
         elif kind == HOLD_FOR_ATTENTION:
             wake = now + self._attention_retry

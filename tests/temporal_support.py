@@ -14,6 +14,7 @@ import config
 from sample_clips import Segment, encode_clip
 from temporal.client import query_status
 from temporal.messages import VideoStatus
+from temporal.watcher import FolderWatcher
 from temporal.worker import run_worker
 
 MATCH_SEGMENTS = (Segment("black", 0.5), Segment("rally", 3.0), Segment("empty", 1.5))
@@ -75,9 +76,12 @@ async def history_json(client: Client, workflow_id: str) -> str:
 
 
 @asynccontextmanager
-async def running_worker(client: Client) -> AsyncIterator[None]:
+async def running_worker(
+    client: Client, watcher: FolderWatcher | None = None
+) -> AsyncIterator[None]:
+    """A worker (and `watcher`, if given) in this test's event loop."""
     stop = asyncio.Event()
-    task = asyncio.create_task(run_worker(client, config.get_settings(), stop))
+    task = asyncio.create_task(run_worker(client, config.get_settings(), stop, watcher))
     try:
         yield
     finally:
