@@ -142,9 +142,9 @@ def summary_for(video_path: Path) -> str:
 @dataclass
 class StartOutcome:
     video: str
-    workflow_id: str
-    started: bool
+    workflow_id: str  # the video's workflow: started now, or the one already there
     message: str
+    started: bool
 
 
 async def start_video(
@@ -163,7 +163,7 @@ async def start_video(
     workflow_id = workflow_id_for(video_path, fingerprint)
     elsewhere = await same_recording_elsewhere(client, fingerprint, workflow_id)
     if elsewhere:
-        return StartOutcome(video_path.name, workflow_id, False, elsewhere)
+        return StartOutcome(video_path.name, *elsewhere, started=False)
     previous_choice = None
     if retry_failed and not rechoose:
         previous_choice = await _choice_of_last_run(client, workflow_id)
@@ -200,16 +200,17 @@ async def start_video(
             memo={MEMO_VIDEO_FILE: video_path.name},
         )
     except WorkflowAlreadyStartedError:
-        return StartOutcome(
-            video_path.name, workflow_id, False, await _existing_state(client, workflow_id)
-        )
+        state = await _existing_state(client, workflow_id)
+        return StartOutcome(video_path.name, workflow_id, state, started=False)
     again = f", keeping the choice {previous_choice}" if previous_choice else ""
-    return StartOutcome(video_path.name, workflow_id, True, f"started{again}")
+    return StartOutcome(video_path.name, workflow_id, f"started{again}", started=True)
 
 
-async def same_recording_elsewhere(client: Client, fingerprint: str, workflow_id: str) -> str:
-    """Why not to start: a running or completed workflow of another id holds the same
-    recording (the file was renamed); empty when there is none."""
+async def same_recording_elsewhere(
+    client: Client, fingerprint: str, workflow_id: str
+) -> tuple[str, str] | None:
+    """A running or completed workflow of another id for the same recording (the file was
+    renamed): its id, and why nothing new starts; None when there is none."""
     query = (
         f'WorkflowType="{WORKFLOW_TYPE}" AND {VIDEO_FINGERPRINT.name}="{fingerprint}" '
         'AND (ExecutionStatus="Running" OR ExecutionStatus="Completed")'
@@ -219,10 +220,8 @@ async def same_recording_elsewhere(client: Client, fingerprint: str, workflow_id
             continue
         file = execution.typed_search_attributes.get(VIDEO_FILE) or "another name"
         state = "running" if execution.status == WorkflowExecutionStatus.RUNNING else "done"
-        return (
-            f"the same recording as {file}, already {state} as {execution.id}; nothing new started"
-        )
-    return ""
+        return execution.id, f"the same recording as {file}, already {state}; nothing new started"
+    return None
 
 
 async def _choice_of_last_run(client: Client, workflow_id: str) -> str | None:

@@ -52,6 +52,11 @@ async def ingest_file(
         incoming = await asyncio.to_thread(ingest.examine, video)
     except PipelineError as error:
         return IngestOutcome(video.name, f"skipped: {ingest.refusal(video, error)}", refused=True)
+    except FileNotFoundError:
+        return IngestOutcome(video.name, "skipped: it is gone (moved away meanwhile)")
+    except OSError as error:
+        reason = f"skipped: cannot read it ({error.strerror}); let this user read it"
+        return IngestOutcome(video.name, reason, refused=True)
     outcome = await start_video(
         client, video, settings, retry_failed, rechoose, fingerprint=incoming.fingerprint
     )
@@ -106,11 +111,13 @@ class FolderWatcher:
         for video in scan.ready:
             try:
                 outcome = await ingest_file(self._client, video, self._settings)
-            except FileNotFoundError:
-                continue  # moved away since the scan; the next scan forgets it
             except (RPCError, RuntimeError) as error:  # the server is away: try at next scan
                 self._log_problem(f"cannot start videos now ({error}); trying again")
                 return
+            except Exception:  # a bug must not stop the watching of the other files
+                log.exception("%s: could not be started", video.name)
+                self._tracker.mark_handled([video])
+                continue
             self._problem = ""
             self._tracker.mark_handled([video])
             if outcome.workflow_id and outcome.workflow_id not in self.workflow_ids:

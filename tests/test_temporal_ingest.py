@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 
 import config
+import ingest
 from temporal import client as temporal_client
 from temporal.messages import (
     NEEDS_ATTENTION,
@@ -95,7 +96,7 @@ async def test_a_file_renamed_back_and_forth_keeps_its_one_workflow(
     client = temporal_env.client
     first_name = unique_name()
     video = add_video(clip_cache, env / "videos", first_name)
-    fingerprint = temporal_client.ingest.fingerprint(video)
+    fingerprint = ingest.fingerprint(video)
     outcomes: list[IngestOutcome] = []
     watcher = FolderWatcher(client, config.get_settings(), report=outcomes.append)
 
@@ -118,9 +119,8 @@ async def test_a_file_renamed_back_and_forth_keeps_its_one_workflow(
         await result_of(handle)
 
     assert [o.started for o in outcomes] == [True, False, False]
-    assert f"the same recording as {first_name}, already running as {workflow_id}" in (
-        outcomes[1].message
-    )
+    assert outcomes[1].workflow_id == workflow_id
+    assert f"the same recording as {first_name}, already running" in outcomes[1].message
     assert "already running" in outcomes[2].message
     same = await workflows_where(client, f'{VIDEO_FINGERPRINT.name}="{fingerprint}"')
     assert [run.id for run in same] == [workflow_id]
@@ -137,11 +137,17 @@ async def test_a_rematch_under_yesterdays_name_is_a_new_video_with_its_own_works
         yesterday = await ingest_file(client, video, settings)
         await result_of(client.get_workflow_handle(yesterday.workflow_id))
         published_yesterday = (workspace_dir(video) / UPLOAD_FILE).read_text()
+        copy = video.with_name(f"{video.stem}_Copy{video.suffix}")
+        copy.write_bytes(video.read_bytes())  # the same recording under another name
+        renamed_copy = await ingest_file(client, copy, settings)
+        copy.unlink()
 
         video.write_bytes(recording(clip_cache))  # today's match, same name
         again = await ingest_file(client, video, settings)
         today = await result_of(typed_handle(client, again.workflow_id))
 
+    assert not renamed_copy.started and renamed_copy.workflow_id == yesterday.workflow_id
+    assert "the same recording" in renamed_copy.message and "already done" in renamed_copy.message
     assert again.started and again.workflow_id != yesterday.workflow_id
     asides = list((env / "workspace").glob(f"{video.name}.replaced-*"))
     assert len(asides) == 1 and (asides[0] / UPLOAD_FILE).read_text() == published_yesterday
