@@ -13,6 +13,8 @@ and a rematch under yesterday's name is a new video.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -131,6 +133,16 @@ def workflow_id_for(video_path: Path, fingerprint: str | None = None) -> str:
     return f"{ingest.slug(Path(video_path).stem)}-{fingerprint[:6]}"
 
 
+def earlier_workflow_id_for(video_path: Path) -> str:
+    """The id versions before content ids gave the video (from its name and size): a workflow
+    of theirs, running or done, is this video's."""
+    size = video_path.stat().st_size
+    digest = hashlib.sha1(f"{video_path.name}\0{size}".encode()).hexdigest()[:8]
+    ascii_name = unicodedata.normalize("NFKD", video_path.name.replace("Đ", "D").replace("đ", "d"))
+    readable = "".join(c if c.isalnum() or c in "._-" else "-" for c in ascii_name if c.isascii())
+    return f"video-{readable}-{digest}"
+
+
 def summary_for(video_path: Path) -> str:
     """What the Web UI's list shows for the video: the match, else the file name."""
     try:
@@ -161,7 +173,8 @@ async def start_video(
     video_path = video_path.resolve()
     fingerprint = fingerprint or ingest.fingerprint(video_path)
     workflow_id = workflow_id_for(video_path, fingerprint)
-    elsewhere = await same_recording_elsewhere(client, fingerprint, workflow_id)
+    elsewhere = await started_by_an_earlier_version(client, video_path)
+    elsewhere = elsewhere or await same_recording_elsewhere(client, fingerprint, workflow_id)
     if elsewhere:
         return StartOutcome(video_path.name, *elsewhere, started=False)
     previous_choice = None
@@ -204,6 +217,23 @@ async def start_video(
         return StartOutcome(video_path.name, workflow_id, state, started=False)
     again = f", keeping the choice {previous_choice}" if previous_choice else ""
     return StartOutcome(video_path.name, workflow_id, f"started{again}", started=True)
+
+
+async def started_by_an_earlier_version(client: Client, video_path: Path) -> tuple[str, str] | None:
+    """The video's workflow from before content ids, when it is running or done: its id, and
+    why nothing new starts. Such a workflow has no fingerprint to be found by."""
+    earlier = earlier_workflow_id_for(video_path)
+    try:
+        description = await client.get_workflow_handle(earlier).describe()
+    except RPCError as error:
+        if error.status == RPCStatusCode.NOT_FOUND:
+            return None
+        raise
+    if description.status == WorkflowExecutionStatus.RUNNING:
+        return earlier, "already running (started by an earlier version), nothing new started"
+    if description.status == WorkflowExecutionStatus.COMPLETED:
+        return earlier, "already done (by an earlier version), nothing new started"
+    return None
 
 
 async def same_recording_elsewhere(

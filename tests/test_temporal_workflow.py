@@ -27,6 +27,7 @@ from temporal.messages import (
     UPLOADING,
     VIDEO_STAGE,
     WAITING_FOR_SELECTION,
+    ProcessVideoInput,
     VideoStatus,
 )
 from temporal.worker import ensure_search_attributes
@@ -323,6 +324,34 @@ async def test_choice_survives_a_worker_restart(temporal_env, pipeline_env, clip
     async with running_worker(client):
         result = await result_of(handle)
     assert result.selected_candidate_id == status.candidates[2].id
+
+
+async def test_a_video_started_by_an_earlier_version_runs_on_and_is_not_started_again(
+    temporal_env, pipeline_env, clip_cache, env
+):
+    pipeline_env(CLEANUP_MODE="keep")  # the file stays in INPUT_DIR once done
+    client = temporal_env.client
+    settings = config.get_settings()
+    video = add_video(clip_cache, env / "videos", unique_name()).resolve()
+    earlier = temporal_client.earlier_workflow_id_for(video)
+    # as the earlier version started it: its id from name and size, no fingerprint in its input
+    request = ProcessVideoInput(
+        str(video), settings.top_ranked_candidates_num, settings.thumbnail_template
+    )
+    await client.start_workflow(
+        ProcessVideoWorkflow.run, request, id=earlier, task_queue=settings.temporal_task_queue
+    )
+    async with running_worker(client):
+        handle = typed_handle(client, earlier)
+        status = await wait_for_stage(handle, WAITING_FOR_SELECTION)
+        again = await start(client, video)
+        await temporal_client.choose(client, earlier, str(video), status.candidates[0].id)
+        await result_of(handle)
+        after = await start(client, video)
+
+    assert not again.started and again.workflow_id == earlier
+    assert "started by an earlier version" in again.message
+    assert not after.started and "already done (by an earlier version)" in after.message
 
 
 async def test_bad_video_fails_once_with_a_clear_reason(temporal_env, pipeline_env, env):
