@@ -17,8 +17,9 @@ install: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -q
 
+# INGEST_SETTLE=0: the sample clips are complete when written, no need to wait for them to settle.
 DEMO_ENV := INPUT_DIR=demo/videos WORKSPACE_DIR=demo/workspace COMPLETED_DIR=demo/completed \
-	PUBLISH_DIR=demo/published TEMPORAL_DATA_DIR=demo/temporal UPLOAD_TARGET=local
+	PUBLISH_DIR=demo/published TEMPORAL_DATA_DIR=demo/temporal UPLOAD_TARGET=local INGEST_SETTLE=0
 
 demo: $(STAMP)
 	rm -rf demo

@@ -8,9 +8,10 @@ With `CLEANUP_MODE=move` (the default) a video whose upload.json shows every ste
 
 On one filesystem a move is a rename. Across filesystems the copy goes to a hidden `.partial`
 name, its size is checked and it is fsynced before it is renamed into place, and only then is the
-source deleted. The plan (both destinations) is written into the workspace as `cleanup.json`
-before anything moves, and travels with it: a rerun after a crash finds the plan in the workspace
-(not moved yet) or in the archived one, and finishes the job instead of failing.
+source deleted; a copy that fails (a full disk) removes its `.partial`. The plan (both
+destinations) is written into the workspace as `cleanup.json` before anything moves, and travels
+with it: a rerun after a crash finds the plan in the workspace (not moved yet) or in the archived
+one, and finishes the job instead of failing.
 """
 
 from __future__ import annotations
@@ -254,8 +255,12 @@ def _same_file_contents(first: Path, second: Path) -> bool:
 
 def _copy_file_verified(source: Path, target: Path) -> None:
     partial = target.with_name(f".{target.name}.partial")
-    shutil.copy2(source, partial)
-    _verify_and_sync(source, partial)
+    try:
+        shutil.copy2(source, partial)
+        _verify_and_sync(source, partial)
+    except BaseException:  # a full disk, say: no hidden half copy is left taking its space
+        partial.unlink(missing_ok=True)
+        raise
     os.rename(partial, target)
 
 
@@ -274,14 +279,30 @@ def _copy_tree_verified(source: Path, target: Path) -> None:
     partial = target.with_name(f".{target.name}.partial")
     if partial.exists():
         shutil.rmtree(partial)
-    shutil.copytree(source, partial, copy_function=shutil.copy2)
-    for copied in sorted(partial.rglob("*")):
-        if copied.is_file():
-            _verify_and_sync(source / copied.relative_to(partial), copied)
-        else:
-            fsync_path(copied)
-    fsync_path(partial)
+    try:
+        _copy_tree(source, partial)
+        for copied in sorted(partial.rglob("*")):
+            if copied.is_file():
+                _verify_and_sync(source / copied.relative_to(partial), copied)
+            else:
+                fsync_path(copied)
+        fsync_path(partial)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
     os.rename(partial, target)
+
+
+def _copy_tree(source: Path, target: Path) -> None:
+    """Like `shutil.copytree`, but the first error is raised as it is: a full disk stays an
+    OSError with its errno (copytree gathers them into one `shutil.Error` without it)."""
+    target.mkdir()
+    for item in sorted(source.rglob("*")):  # a folder sorts before what it holds
+        copy = target / item.relative_to(source)
+        if item.is_dir():
+            copy.mkdir()
+        else:
+            shutil.copy2(item, copy)
 
 
 def _tree_sizes(root: Path) -> dict[str, int]:

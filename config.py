@@ -69,6 +69,9 @@ class Settings:
     web_password: str | None
     web_public_url: str | None
     notify_urls: tuple[str, ...]
+    watch_interval_seconds: float
+    ingest_settle_seconds: float
+    attention_retry_seconds: float
 
 
 def parse_duration(text: str) -> float | None:
@@ -175,6 +178,23 @@ def _yes_no(text: str) -> bool:
     return value in ("true", "yes", "1")
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError("expected a number of seconds, e.g. 10 (0 turns it off)") from None
+    if not 0 <= value <= 86400:
+        raise ValueError("expected a number of seconds from 0 to 86400")
+    return value
+
+
+def _required_duration(text: str) -> float:
+    seconds = parse_duration(text)
+    if seconds is None:
+        raise ValueError("expected a duration like 10m, 90s or 1h")
+    return seconds
+
+
 def _nonempty(text: str) -> str:
     if not text.strip():
         raise ValueError("must not be empty")
@@ -246,6 +266,9 @@ _SPEC: dict[str, tuple[str, str, Callable[[str], Any]]] = {
     "web_password": ("WEB_PASSWORD", "", _optional_password),
     "web_public_url": ("WEB_PUBLIC_URL", "", _optional_url),
     "notify_urls": ("NOTIFY_URLS", "", _notify_urls),
+    "watch_interval_seconds": ("WATCH_INTERVAL", "10", _seconds),
+    "ingest_settle_seconds": ("INGEST_SETTLE", "30", _seconds),
+    "attention_retry_seconds": ("ATTENTION_RETRY_INTERVAL", "10m", _required_duration),
 }
 # never echoed in an error message: they hold passwords and tokens
 _SECRET_VARIABLES = frozenset({"WEB_PASSWORD", "NOTIFY_URLS"})

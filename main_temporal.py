@@ -1,11 +1,12 @@
 """Operator CLI for the durable, Temporal-orchestrated pipeline.
 
-python main_temporal.py up            server + worker + start every video, on one machine
-python main_temporal.py start         queue every video in INPUT_DIR
-python main_temporal.py pending       videos waiting for a thumbnail choice
-python main_temporal.py select ID     open the chooser; the choice is signalled
+python main_temporal.py up            server + worker + every video as it arrives, on one machine
+python main_temporal.py start         queue every video in INPUT_DIR that has settled
+python main_temporal.py pending       videos waiting for a thumbnail choice, a person or the quota
+python main_temporal.py select ID     open the chooser; the choice is sent to the workflow
 python main_temporal.py status [ID]   recent videos, or one in detail
 python main_temporal.py web           the web chooser, for a phone or any browser
+python main_temporal.py retry ID      run a waiting step again now (--all: every one)
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import subprocess
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import TypeVar
 
@@ -33,6 +34,7 @@ from temporalio.service import RPCError
 import thumbnail_selector  # noqa: F401
 
 # isort: split
+import ingest
 from cli_support import (
     console,
     fail,
@@ -43,7 +45,7 @@ from cli_support import (
     require_upload_auth,
 )
 from config import Settings, get_settings
-from errors import PipelineError
+from errors import PipelineError, Step
 from remedies import for_temporal
 from temporal import client as temporal_client
 from temporal.client import NoWorkerError, OperatorError, WorkflowEndedError
@@ -54,7 +56,13 @@ from temporal.dev_server import (
     start_server,
     wait_until_serving,
 )
-from temporal.workflows import WAITING_FOR_SELECTION, VideoStatus
+from temporal.messages import (
+    WAITING_FOR_QUOTA,
+    WAITING_FOR_SELECTION,
+    Hold,
+    VideoStatus,
+)
+from temporal.watcher import FolderWatcher, IngestOutcome, ingest_file
 
 app = typer.Typer(
     help="Badminton café uploader on Temporal: one durable workflow per match video.",
@@ -62,8 +70,6 @@ app = typer.Typer(
     add_completion=False,
 )
 T = TypeVar("T")
-
-SELECT_WAIT_SECONDS = 10
 
 
 @app.callback()
@@ -96,28 +102,37 @@ async def connect() -> Client:
 
 
 def videos_to_start(paths: list[Path] | None) -> list[Path]:
-    from video_prep import SUPPORTED_EXTENSIONS
-
-    if paths:
-        for path in paths:
-            if not path.is_file():
-                raise fail(f"{path}: no such file; check the path.")
-            if path.suffix.lower() not in SUPPORTED_EXTENSIONS:
-                raise fail(f"{path}: not a video file ({', '.join(SUPPORTED_EXTENSIONS)}).")
-        return paths
-    return input_videos()
+    """The named files, else every video in INPUT_DIR (exit code 2 when it is no folder)."""
+    return list(paths) if paths else input_videos()
 
 
-async def start_all(client: Client, videos: list[Path], retry_failed: bool) -> list[str]:
-    """Start a workflow per video; returns the ids of every video's workflow."""
+def print_outcome(outcome: IngestOutcome) -> None:
+    style = "green" if outcome.started else "red" if outcome.refused else "yellow"
+    line = Text(outcome.video, style=style) + f": {outcome.message}"
+    if outcome.workflow_id:
+        line += f" ({outcome.workflow_id})"
+    console.print(line)
+
+
+async def start_videos(
+    client: Client, videos: list[Path], retry_failed: bool = False, rechoose: bool = False
+) -> list[IngestOutcome]:
+    """Start a workflow for each video that has settled and passes its checks; print what
+    happened to each."""
     settings = get_settings()
-    ids = []
+    outcomes = []
     for video in videos:
-        outcome = await temporal_client.start_video(client, video, settings, retry_failed)
-        line = Text(outcome.video, style="green" if outcome.started else "yellow")
-        console.print(line + f": {outcome.message} ({outcome.workflow_id})")
-        ids.append(outcome.workflow_id)
-    return ids
+        if not video.is_file():
+            outcome = IngestOutcome(
+                str(video), "skipped: no such file; check the path", refused=True
+            )
+        elif waiting := ingest.still_being_copied(video, settings.ingest_settle_seconds):
+            outcome = IngestOutcome(video.name, f"skipped: {waiting}")
+        else:
+            outcome = await ingest_file(client, video, settings, retry_failed, rechoose)
+        print_outcome(outcome)
+        outcomes.append(outcome)
+    return outcomes
 
 
 @app.command()
@@ -126,16 +141,20 @@ def start(
     retry_failed: bool = typer.Option(
         False, "--retry-failed", help="Run again the videos whose workflow failed or was cancelled."
     ),
+    rechoose: bool = typer.Option(
+        False, "--rechoose", help="With --retry-failed: ask for the thumbnail choice again."
+    ),
 ) -> None:
-    """Queue a durable workflow for every video; never twice for the same video."""
+    """Queue a durable workflow for every settled, well-named video; never twice for one video."""
     videos = videos_to_start(paths)
     require_known_template()
     require_upload_auth("Nothing was started.", for_temporal)
 
-    async def work() -> None:
-        await start_all(await connect(), videos, retry_failed)
+    async def work() -> list[IngestOutcome]:
+        return await start_videos(await connect(), videos, retry_failed, rechoose)
 
-    run(work)
+    if any(outcome.refused for outcome in run(work)):
+        raise typer.Exit(1)
 
 
 def format_wait(since: datetime | None) -> str:
@@ -146,36 +165,73 @@ def format_wait(since: datetime | None) -> str:
     return f"{hours}h {minutes:02d}m" if hours else f"{minutes}m"
 
 
+def local_time(iso: str, zone: tzinfo) -> str:
+    """`Fri 26 Dec 15:12 (Asia/Ho_Chi_Minh)`: a time as the café reads it (CAFE_TIMEZONE)."""
+    moment = datetime.fromisoformat(iso).astimezone(zone)
+    name = getattr(zone, "key", None) or moment.tzname()
+    return f"{moment:%a %d %b %H:%M} ({name})"
+
+
+def hold_line(hold: Hold, zone: tzinfo) -> str:
+    """When a held step runs again, in the café's time."""
+    when = local_time(hold.retry_at, zone)
+    if hold.stage == WAITING_FOR_QUOTA:
+        return f"waiting for YouTube's daily limit until {when}, then {hold.step} goes on"
+    return f"needs attention: {hold.step} is tried again at {when}"
+
+
 @app.command()
 def pending(as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
-    """List the videos waiting for a thumbnail choice."""
+    """List the videos waiting for a thumbnail choice, then those waiting for a person or for
+    YouTube's quota."""
 
-    async def work() -> list[temporal_client.WaitingVideo]:
-        return await temporal_client.list_waiting(await connect())
+    async def work() -> tuple[list[temporal_client.WaitingVideo], list[temporal_client.HeldVideo]]:
+        client = await connect()
+        return await temporal_client.list_waiting(client), await temporal_client.list_held(client)
 
-    waiting = run(work)
+    waiting, held = run(work)
     if as_json:
         rows = [
             {
                 "workflow_id": video.workflow_id,
                 "video": video.video_file,
+                "stage": WAITING_FOR_SELECTION,
                 "waiting_since": video.waiting_since.isoformat() if video.waiting_since else None,
             }
             for video in waiting
+        ] + [
+            {
+                "workflow_id": video.workflow_id,
+                "video": video.video_file,
+                "stage": video.hold.stage,
+                "waiting_since": video.hold.since,
+                "retry_at": video.hold.retry_at,
+                "reason": video.hold.reason,
+            }
+            for video in held
         ]
         print(json.dumps(rows, indent=2, ensure_ascii=False))
         return
     if not waiting:
         console.print("No video is waiting for a thumbnail choice.")
-        return
-    console.print("Pending thumbnail selections:")
-    for number, video in enumerate(waiting, 1):
-        console.print(
-            f"  {number}. workflow_id: {video.workflow_id} | video: {video.video_file} | "
-            f"waiting {format_wait(video.waiting_since)}",
-            highlight=False,
-        )
-    console.print("Choose with: python main_temporal.py select <workflow_id>")
+    else:
+        console.print("Pending thumbnail selections:")
+        for number, video in enumerate(waiting, 1):
+            console.print(
+                f"  {number}. workflow_id: {video.workflow_id} | video: {video.video_file} | "
+                f"waiting {format_wait(video.waiting_since)}",
+                highlight=False,
+            )
+        console.print("Choose with: python main_temporal.py select <workflow_id>")
+    if held:
+        zone = get_settings().cafe_timezone
+        console.print("Waiting for a person or for YouTube's quota:")
+        for video in held:
+            console.print(
+                f"  workflow_id: {video.workflow_id} | video: {video.video_file} | "
+                f"{hold_line(video.hold, zone)}\n    {video.hold.reason}",
+                highlight=False,
+            )
 
 
 def choose_candidate(status: VideoStatus, pick: int | None) -> str | None:
@@ -203,25 +259,8 @@ async def select_for(client: Client, workflow_id: str, pick: int | None) -> None
     if chosen is None:
         console.print("Cancelled: nothing was chosen; the video keeps waiting.")
         return
-    before = status.rejected_selection
-    await temporal_client.send_selection(client, workflow_id, status.video_path, chosen)
-    for _ in range(SELECT_WAIT_SECONDS * 4):
-        status = await temporal_client.get_status(client, workflow_id)
-        if status.stage != WAITING_FOR_SELECTION:
-            if status.selected_candidate_id != chosen:  # the timeout's autopick came first
-                raise fail(
-                    f"{workflow_id} had already taken {status.selected_candidate_id} "
-                    f"(SELECTION_TIMEOUT); {chosen} was not used."
-                )
-            console.print(f"Chose {chosen} for {Path(status.video_path).name}: now {status.stage}.")
-            return
-        if status.rejected_selection not in (None, before):
-            raise fail(f"Choice rejected: {status.rejected_selection.reason}.")
-        await asyncio.sleep(0.25)
-    console.print(
-        f"Sent {chosen}; the workflow has not moved on within {SELECT_WAIT_SECONDS} s "
-        "(is a worker running? `python main_temporal.py worker`)."
-    )
+    taken = await temporal_client.choose(client, workflow_id, status.video_path, chosen)
+    console.print(f"Chose {taken} for {Path(status.video_path).name}.")
 
 
 @app.command()
@@ -240,7 +279,8 @@ def select(
 def print_detail(detail: temporal_client.VideoDetail) -> None:
     status = detail.status
     if status is None:
-        console.print(Text(detail.workflow_id, style="bold") + f": {detail.execution_status}")
+        name = Text(detail.video_file, style="bold") + " " if detail.video_file else Text("")
+        console.print(name + f"({detail.workflow_id}): {detail.execution_status}")
         console.print(
             f"  stage: {detail.stage} (no worker answered: start one with `python "
             "main_temporal.py worker` for the candidates and progress)"
@@ -249,6 +289,10 @@ def print_detail(detail: temporal_client.VideoDetail) -> None:
         name = Text(Path(status.video_path).name, style="bold")
         console.print(name + f" ({detail.workflow_id}): {detail.execution_status}")
         print_status(status)
+    hold = (status.hold if status else None) or detail.hold
+    if hold:
+        console.print(f"  {hold_line(hold, get_settings().cafe_timezone)}", style="yellow")
+        console.print(f"  {hold.reason}", style="yellow")
     if detail.failure:
         console.print(f"  failed: {detail.failure}", style="red")
 
@@ -271,18 +315,26 @@ def print_status(status: VideoStatus) -> None:
             )
         console.print(table)
     if status.selected_candidate_id:
-        console.print(f"  chosen: {status.selected_candidate_id}")
+        again = " (kept from the failed run)" if status.choice_reused else ""
+        console.print(f"  chosen: {status.selected_candidate_id}{again}")
     if status.rejected_selection:
         console.print(f"  last rejected choice: {status.rejected_selection.reason}")
     if status.published:
         console.print(f"  published: {status.published.url or status.published.video_id}")
 
 
+def problem_of(summary: temporal_client.WorkflowSummary, zone: tzinfo) -> str:
+    if summary.hold:
+        return f"{hold_line(summary.hold, zone)}: {summary.hold.reason}"
+    return summary.failure or ""
+
+
 def print_recent(summaries: list[temporal_client.WorkflowSummary]) -> None:
     if not summaries:
         console.print("No workflows yet: `python main_temporal.py start` queues the videos.")
         return
-    table = Table("video", "stage", "status", "age", "workflow id", "failure")
+    zone = get_settings().cafe_timezone
+    table = Table("video", "stage", "status", "age", "workflow id", "problem")
     for column in table.columns:  # the id is copied into `select`: never cut it short
         column.overflow = "fold"
     for summary in summaries:
@@ -296,7 +348,7 @@ def print_recent(summaries: list[temporal_client.WorkflowSummary]) -> None:
             summary.execution_status,
             age,
             summary.workflow_id,
-            summary.failure or "",
+            problem_of(summary, zone),
         )
     console.print(table)
 
@@ -344,14 +396,53 @@ def cancel(workflow_id: str = typer.Argument(..., help="The workflow to stop."))
 
 
 @app.command()
+def retry(
+    workflow_id: str = typer.Argument(None, help="A video waiting for a person or the quota."),
+    every: bool = typer.Option(False, "--all", help="Every video waiting for a retry."),
+) -> None:
+    """Run a waiting step again now (NEEDS_ATTENTION once fixed, or WAITING_FOR_QUOTA)."""
+    if bool(workflow_id) == every:
+        raise fail("Name one workflow (`python main_temporal.py pending` lists them) or --all.")
+
+    async def one() -> None:
+        stage = await temporal_client.retry(await connect(), workflow_id)
+        console.print(f"{workflow_id}: was {stage}; its step runs again now.")
+
+    async def all_held() -> None:
+        retried = await temporal_client.retry_held(await connect())
+        for video in retried:
+            console.print(f"{video.workflow_id}: was {video.hold.stage}; its step runs again now.")
+        if not retried:
+            console.print("No video is waiting for a retry.")
+
+    run(all_held if every else one)
+
+
+@app.command()
 def auth() -> None:
-    """Authorize YouTube uploads (prints the consent URL; saves the token with mode 0600)."""
+    """Authorize YouTube uploads (prints the consent URL; saves the token with mode 0600); the
+    videos waiting for it go on."""
     from uploader import run_auth_flow
 
     try:
         run_auth_flow()
     except PipelineError as error:
         raise fail(for_temporal(error)) from None
+    console.print("Authorized.")
+
+    async def retry_waiting() -> None:
+        try:
+            client = await asyncio.wait_for(temporal_client.connect(), 10)
+        except (RuntimeError, TimeoutError):
+            console.print(
+                "Temporal is not reachable now: the videos waiting for the token go on at their "
+                "next retry, or with `python main_temporal.py retry --all`."
+            )
+            return
+        for video in await temporal_client.retry_held(client, redo=Step.AUTH):
+            console.print(f"{video.workflow_id} ({video.video_file}): goes on now.")
+
+    run(retry_waiting)
 
 
 def stop_on_signals(stop: asyncio.Event) -> None:
@@ -360,17 +451,26 @@ def stop_on_signals(stop: asyncio.Event) -> None:
         loop.add_signal_handler(signum, stop.set)
 
 
+def folder_watcher(client: Client, settings: Settings) -> FolderWatcher | None:
+    """The watcher of INPUT_DIR, unless WATCH_INTERVAL=0 turned it off."""
+    if settings.watch_interval_seconds <= 0:
+        return None
+    return FolderWatcher(client, settings)
+
+
 @app.command()
 def worker() -> None:
-    """Run a worker until Ctrl+C or SIGTERM (running activities get a few seconds to finish)."""
+    """Run a worker (and the INPUT_DIR watcher, unless WATCH_INTERVAL=0) until Ctrl+C or
+    SIGTERM (running activities get a few seconds to finish)."""
     from temporal.worker import run_worker
 
     async def work() -> None:
         client = await connect()
+        settings = get_settings()
         stop = asyncio.Event()
         stop_on_signals(stop)
-        console.print(f"Worker polling {get_settings().temporal_task_queue}; Ctrl+C to stop.")
-        await run_worker(client, get_settings(), stop)
+        console.print(f"Worker polling {settings.temporal_task_queue}; Ctrl+C to stop.")
+        await run_worker(client, settings, stop, folder_watcher(client, settings))
 
     run(work)
 
@@ -463,17 +563,18 @@ def up(
         None, "--pick", min=1, help="Choose rank N for each video without a window."
     ),
     exit_when_done: bool = typer.Option(
-        False, "--exit-when-done", help="Stop once every started video has finished."
+        False, "--exit-when-done", help="Stop once every video started has finished."
     ),
     with_web: bool = typer.Option(
         False, "--web", help="Serve the web chooser too (WEB_HOST:WEB_PORT)."
     ),
 ) -> None:
-    """One machine, one command: the embedded server if none answers, a worker, and `start`."""
-    from temporal.worker import run_worker
+    """One machine, one command: the embedded server if none answers, a worker, and every video
+    of INPUT_DIR started as it arrives (WATCH_INTERVAL; 0: only those there now)."""
+    from temporal.worker import ensure_search_attributes, run_worker
 
     settings = get_settings()
-    videos = videos_to_start(None)
+    input_videos()  # INPUT_DIR must be a folder
     if select_each and pick is None:
         require_display_or_exit()
     require_known_template()
@@ -491,12 +592,19 @@ def up(
         client = await connect()
         stop = asyncio.Event()
         stop_on_signals(stop)
-        worker_task = asyncio.create_task(run_worker(client, settings, stop))
+        await ensure_search_attributes(client)
+        watcher = FolderWatcher(client, settings, report=print_outcome)
+        await watcher.scan_once()
+        watching = settings.watch_interval_seconds > 0
+        worker_task = asyncio.create_task(
+            run_worker(client, settings, stop, watcher if watching else None)
+        )
         web_task = asyncio.create_task(web_chooser(client, settings, stop)) if with_web else None
         try:
-            ids = await start_all(client, videos, retry_failed=False)
             console.print(f"Web UI: {ui_address(settings)}")
             console.print("Choose thumbnails with: python main_temporal.py pending / select <id>")
+            if watching:
+                console.print(f"Watching {settings.input_dir} for new videos; Ctrl+C to stop.")
             handled: set[str] = set()
             while not stop.is_set():
                 if worker_task.done():  # it failed: its error ends `up`, in the finally
@@ -505,7 +613,9 @@ def up(
                     break
                 if select_each or pick is not None:
                     await choose_when_ready(client, pick, handled)
-                if exit_when_done and await all_closed(client, ids):
+                ids = watcher.workflow_ids
+                settling = watching and watcher.settling
+                if exit_when_done and not settling and await all_closed(client, ids):
                     return await report_results(client, ids)
                 await asyncio.sleep(1)
             return 0

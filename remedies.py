@@ -6,7 +6,7 @@ Temporal activities each name the command that fits where the operator reads the
 
 from __future__ import annotations
 
-from errors import Step, with_remedy
+from errors import QuotaExhaustedError, Step, with_remedy
 
 PREVIEW_TEMPLATES = "`python main.py preview-templates --out DIR` shows them"
 
@@ -24,6 +24,10 @@ def temporal_command_for(step: Step) -> str:
         return PREVIEW_TEMPLATES
     if step is Step.AUTH:
         return "run `python main_temporal.py auth`"
+    if step is Step.SELECT:
+        return (
+            "start the video again with `python main_temporal.py start --retry-failed --rechoose`"
+        )
     return "start the video again with `python main_temporal.py start --retry-failed`"
 
 
@@ -33,3 +37,21 @@ def for_batch(error: BaseException) -> str:
 
 def for_temporal(error: BaseException) -> str:
     return with_remedy(error, temporal_command_for)
+
+
+def for_temporal_hold(error: BaseException, workflow_id: str) -> str:
+    """A problem the workflow waits out instead of failing (a quota, a full disk, a token):
+    the message, then how the video goes on."""
+    message = str(error).rstrip(".")
+    retry = f"`python main_temporal.py retry {workflow_id}`"
+    if isinstance(error, QuotaExhaustedError):
+        return (
+            f"{message}. The video waits for the reset and goes on by itself ({retry} tries "
+            "sooner)."
+        )
+    if getattr(error, "redo", None) is Step.AUTH:
+        return (
+            f"{message}: run `python main_temporal.py auth`, the videos waiting for it go on "
+            f"(or {retry} after fixing it otherwise)."
+        )
+    return f"{message}. Once fixed, {retry} goes on at once; it is also tried again by itself."

@@ -2,18 +2,23 @@
 
 A video's workspace is `WORKSPACE_DIR/<file name with extension>/`, so `a.mov` and `a.mp4` never
 share one. It holds `metadata.json`, `candidates/` and `candidates.json`, `selected.jpg` and
-`selection.json`, `thumbnail.jpg`, `upload.json` (and the private `upload_session.json`).
+`selection.json`, `thumbnail.jpg`, `upload.json` (and the private `upload_session.json`), and
+`source.json`: the fingerprint of the content it was made for (`claim_workspace`).
 """
 
 from __future__ import annotations
 
+import itertools
 import json
+import logging
 import os
 import tempfile
 from pathlib import Path
 from typing import Any
 
 from config import get_settings
+
+log = logging.getLogger(__name__)
 
 METADATA_FILE = "metadata.json"
 CANDIDATES_DIR = "candidates"
@@ -23,6 +28,7 @@ SELECTION_FILE = "selection.json"
 THUMBNAIL_FILE = "thumbnail.jpg"
 UPLOAD_FILE = "upload.json"
 UPLOAD_SESSION_FILE = "upload_session.json"
+SOURCE_FILE = "source.json"
 
 
 def workspace_dir(video_path: Path) -> Path:
@@ -34,6 +40,47 @@ def ensure_workspace(video_path: Path) -> Path:
     directory = workspace_dir(video_path)
     directory.mkdir(parents=True, exist_ok=True)
     return directory
+
+
+def recorded_fingerprint(video_path: Path) -> str | None:
+    """The fingerprint of the content the workspace was made for; None when none is recorded
+    (a workspace of the batch CLI, or of an earlier version)."""
+    path = workspace_dir(video_path) / SOURCE_FILE
+    try:
+        return str(read_json(path)["fingerprint"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def claim_workspace(video_path: Path, fingerprint: str) -> Path:
+    """The video's workspace, for the content `fingerprint`.
+
+    A workspace of other content under the same file name (yesterday's match, or one whose
+    content is unknown but that recorded an upload) is set aside as
+    `<name>.replaced-<its fingerprint>`, never deleted: it may record a published video, and its
+    files must not pass for this content's.
+    """
+    directory = workspace_dir(video_path)
+    recorded = recorded_fingerprint(video_path)
+    if recorded == fingerprint:
+        return directory
+    if directory.is_dir() and (recorded is not None or (directory / UPLOAD_FILE).exists()):
+        aside = _free_name(directory, f".replaced-{(recorded or 'unknown')[:6]}")
+        os.rename(directory, aside)
+        log.warning("%s: the workspace of other content was set aside as %s", directory, aside)
+    directory.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(directory / SOURCE_FILE, {"fingerprint": fingerprint})
+    return directory
+
+
+def _free_name(directory: Path, suffix: str) -> Path:
+    for number in itertools.count(1):
+        candidate = directory.with_name(
+            directory.name + suffix + ("" if number == 1 else f"-{number}")
+        )
+        if not candidate.exists():
+            return candidate
+    raise AssertionError("unreachable")
 
 
 def atomic_write_bytes(path: Path, data: bytes, mode: int | None = None) -> None:

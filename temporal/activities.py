@@ -3,8 +3,15 @@
 Each activity is a sync function run on the worker's thread pool. While it runs, a companion
 thread heartbeats every few seconds (so a dead worker is noticed quickly) with the stage's latest
 progress, and forwards that progress to the workflow as a signal so `get_status` can show it.
-A stage's `PipelineError` (bad input, auth, quota: things a person must fix) becomes a
-non-retryable `ApplicationError` named after the error class; anything else is retried.
+
+Errors become what the workflow needs to decide: a stage's `PipelineError` (bad input) is a
+non-retryable `ApplicationError` named after the error class, which fails the video once; a
+`QuotaExhaustedError` or a `NeedsAttentionError`, and an `OSError` of a full disk, a missing
+permission or a read-only filesystem, are non-retryable too but carry a hold in their details
+(`messages.HOLD_FOR_QUOTA` with the time to try again, or `HOLD_FOR_ATTENTION`), and the workflow
+waits instead of failing; anything else is retried. Every activity first checks that the source
+video (and its workspace) still hold the content its workflow started with.
+
 Cancellation is cooperative: the SDK never raises into a stage at an arbitrary line (a cleanup
 always finishes its move); a stage with progress stops at its next progress call.
 """
@@ -13,97 +20,122 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import errno
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+import zlib
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from datetime import time as clock_time
 from pathlib import Path
 from typing import TypeVar
+from zoneinfo import ZoneInfo
 
 from temporalio import activity
 from temporalio.client import Client
 from temporalio.exceptions import ApplicationError, ApplicationErrorCategory, CancelledError
 
 import cleanup
+import ingest
 import thumbnail_enhancement
 import thumbnail_selector
 import uploader
 import video_prep
-from errors import PipelineError
-from remedies import for_temporal
+from config import get_settings
+from errors import NeedsAttentionError, PipelineError, QuotaExhaustedError
+from remedies import for_temporal, for_temporal_hold
+from temporal.messages import (
+    HOLD_FOR_ATTENTION,
+    HOLD_FOR_QUOTA,
+    PROGRESS_SIGNAL,
+    CandidateInfo,
+    EnhanceRequest,
+    PreparedVideo,
+    ProgressReport,
+    PublishedVideo,
+    RankRequest,
+    SelectRequest,
+)
 from thumbnail_ranking import rank_and_store_top_candidates
+from workspace import claim_workspace, workspace_dir
 
 log = logging.getLogger(__name__)
 
-PROGRESS_SIGNAL = "activity_progress"
 HEARTBEAT_INTERVAL_SECONDS = 5.0
 PROGRESS_SIGNAL_SECONDS = 30.0
+
+# YouTube's daily limits reset at midnight Pacific time; the waiting videos try again a few
+# minutes later, spread over QUOTA_STAGGER so they do not all call at the same second.
+QUOTA_RESET_ZONE = ZoneInfo("America/Los_Angeles")
+QUOTA_RESUME_AFTER_RESET = timedelta(minutes=5)
+QUOTA_STAGGER = timedelta(minutes=25)
+
+# errno -> (what happened, what to do, the ApplicationError type)
+_ATTENTION_ERRNOS = {
+    errno.ENOSPC: ("the disk is full", "free some space there", "DiskFullError"),
+    errno.EDQUOT: ("the disk quota is used up", "free some space there", "DiskFullError"),
+    errno.EACCES: ("permission denied", "let this user write there", "PermissionDeniedError"),
+    errno.EPERM: ("operation not permitted", "let this user write there", "PermissionDeniedError"),
+    errno.EROFS: ("the filesystem is read-only", "mount it read-write", "ReadOnlyError"),
+}
 
 T = TypeVar("T")
 ProgressCallback = Callable[[int, int], None]
 
 
-@dataclass
-class PreparedVideo:
-    video_file: str
-    title: str
-    duration_seconds: float
+def quota_resume_time(now: datetime, key: str) -> datetime:
+    """When a video that hit a YouTube daily limit at `now` tries again: the next midnight
+    Pacific time, plus a few minutes that depend on `key` (its workflow id)."""
+    pacific = now.astimezone(QUOTA_RESET_ZONE)
+    midnight = datetime.combine(
+        pacific.date() + timedelta(days=1), clock_time(0), tzinfo=QUOTA_RESET_ZONE
+    )
+    stagger = zlib.crc32(key.encode()) % int(QUOTA_STAGGER.total_seconds())
+    return (midnight + QUOTA_RESUME_AFTER_RESET + timedelta(seconds=stagger)).astimezone(UTC)
 
 
-@dataclass
-class RankRequest:
-    video_path: str
-    top_n: int
+def attention_for_os_error(error: OSError, places: Sequence[Path]) -> NeedsAttentionError | None:
+    """A full disk, a permission or a read-only filesystem, as a person reads it (the path and
+    the cause); None for other OS errors, which are retried."""
+    known = _ATTENTION_ERRNOS.get(error.errno or 0)
+    if known is None:
+        return None
+    cause, fix, _ = known
+    where = error.filename or " or ".join(str(place) for place in places) or "the disk"
+    return NeedsAttentionError(
+        f"{where}: {cause} ({errno.errorcode[error.errno or 0]}: {error.strerror}); {fix}"
+    )
 
 
-@dataclass
-class CandidateInfo:
-    id: str
-    rank: int
-    score: float
-    timestamp: float
-    file: str
-
-
-@dataclass
-class SelectRequest:
-    video_path: str
-    candidate_id: str
-
-
-@dataclass
-class EnhanceRequest:
-    video_path: str
-    template_name: str
-
-
-@dataclass
-class PublishedVideo:
-    target: str
-    video_id: str | None
-    url: str | None
-
-
-@dataclass
-class ProgressReport:
-    """Progress of the running activity; no secrets, it is visible in the Web UI."""
-
-    activity: str
-    done: int
-    total: int
-
-    @property
-    def percent(self) -> int:
-        return int(100 * self.done / self.total) if self.total else 0
+def _held(
+    error: PipelineError, kind: str, type_name: str, retry_at: str | None
+) -> ApplicationError:
+    redo = str(error.redo) if error.redo else None
+    return ApplicationError(
+        for_temporal_hold(error, activity.info().workflow_id),
+        kind,
+        retry_at,
+        redo,
+        type=type_name,
+        non_retryable=True,
+        category=ApplicationErrorCategory.BENIGN,
+    )
 
 
 @contextmanager
-def user_errors_are_final() -> Iterator[None]:
-    """Turn a person-must-fix error into a non-retryable failure without a stack trace."""
+def stage_errors(places: Sequence[Path]) -> Iterator[None]:
+    """Turn a stage's expected errors into the ApplicationError the workflow acts on, without a
+    stack trace; `places` are the folders the stage writes to, named when a disk error does not
+    say which file it was about."""
     try:
         yield
+    except QuotaExhaustedError as error:
+        retry_at = quota_resume_time(datetime.now(UTC), activity.info().workflow_id)
+        raise _held(error, HOLD_FOR_QUOTA, type(error).__name__, retry_at.isoformat()) from None
+    except NeedsAttentionError as error:
+        raise _held(error, HOLD_FOR_ATTENTION, type(error).__name__, None) from None
     except PipelineError as error:
         raise ApplicationError(
             for_temporal(error),
@@ -111,6 +143,12 @@ def user_errors_are_final() -> Iterator[None]:
             non_retryable=True,
             category=ApplicationErrorCategory.BENIGN,
         ) from None
+    except OSError as error:
+        attention = attention_for_os_error(error, places)
+        if attention is None:
+            raise
+        type_name = _ATTENTION_ERRNOS[error.errno or 0][2]
+        raise _held(attention, HOLD_FOR_ATTENTION, type_name, None) from None
 
 
 class VideoActivities:
@@ -120,7 +158,7 @@ class VideoActivities:
         self._client = client
         self._loop = loop
 
-    def _run(self, work: Callable[[ProgressCallback], T]) -> T:
+    def _run(self, work: Callable[[ProgressCallback], T], places: Sequence[Path]) -> T:
         """Run `work(progress)` while heartbeating and forwarding its latest progress.
 
         A cancellation (seen through the heartbeats) stops the work at its next progress call,
@@ -167,55 +205,79 @@ class VideoActivities:
         beater = threading.Thread(target=beat, name=f"heartbeat-{info.activity_id}", daemon=True)
         beater.start()
         try:
-            with user_errors_are_final():
+            with stage_errors(places):
                 return work(progress)
         finally:
             stop.set()
             beater.join()
 
     @activity.defn(name="prepare_video", no_thread_cancel_exception=True)
-    def prepare_video(self, video_path: str) -> PreparedVideo:
-        metadata = self._run(lambda _: video_prep.prepare_single_video(Path(video_path)))
+    def prepare_video(self, video_path: str, fingerprint: str = "") -> PreparedVideo:
+        video = Path(video_path)
+
+        def prepare(_: ProgressCallback) -> video_prep.MatchMetadata:
+            ingest.require_same_source(video, fingerprint, workspace=False)
+            if fingerprint:
+                claim_workspace(video, fingerprint)
+            return video_prep.prepare_single_video(video)
+
+        metadata = self._run(prepare, [workspace_dir(video)])
         return PreparedVideo(metadata.video_file, metadata.title, metadata.duration_seconds)
 
     @activity.defn(name="rank_thumbnails", no_thread_cancel_exception=True)
     def rank_thumbnails(self, request: RankRequest) -> list[CandidateInfo]:
-        candidates = self._run(
-            lambda progress: rank_and_store_top_candidates(
-                Path(request.video_path), request.top_n, progress=progress
-            )
-        )
+        video = Path(request.video_path)
+
+        def rank(progress: ProgressCallback) -> list:
+            ingest.require_same_source(video, request.fingerprint)
+            return rank_and_store_top_candidates(video, request.top_n, progress=progress)
+
+        candidates = self._run(rank, [workspace_dir(video)])
         return [CandidateInfo(c.id, c.rank, c.score, c.timestamp, c.file) for c in candidates]
 
     @activity.defn(name="select_thumbnail", no_thread_cancel_exception=True)
     def select_thumbnail(self, request: SelectRequest) -> str:
-        selection = self._run(
-            lambda _: thumbnail_selector.record_selection(
-                Path(request.video_path), request.candidate_id
-            )
-        )
-        return selection.candidate_id
+        video = Path(request.video_path)
+
+        def select(_: ProgressCallback) -> thumbnail_selector.Selection:
+            ingest.require_same_source(video, request.fingerprint)
+            return thumbnail_selector.record_selection(video, request.candidate_id)
+
+        return self._run(select, [workspace_dir(video)]).candidate_id
 
     @activity.defn(name="enhance_thumbnail", no_thread_cancel_exception=True)
     def enhance_thumbnail(self, request: EnhanceRequest) -> str:
-        thumbnail = self._run(
-            lambda _: thumbnail_enhancement.render_thumbnail(
-                Path(request.video_path), request.template_name
-            )
-        )
-        return str(thumbnail)
+        video = Path(request.video_path)
+
+        def enhance(_: ProgressCallback) -> Path:
+            ingest.require_same_source(video, request.fingerprint)
+            return thumbnail_enhancement.render_thumbnail(video, request.template_name)
+
+        return str(self._run(enhance, [workspace_dir(video)]))
 
     @activity.defn(name="upload_video", no_thread_cancel_exception=True)
-    def upload_video(self, video_path: str) -> PublishedVideo:
-        record = self._run(
-            lambda progress: uploader.upload_single_video(Path(video_path), progress=progress)
-        )
+    def upload_video(self, video_path: str, fingerprint: str = "") -> PublishedVideo:
+        video = Path(video_path)
+
+        def upload(progress: ProgressCallback) -> uploader.UploadRecord:
+            ingest.require_same_source(video, fingerprint)
+            return uploader.upload_single_video(video, progress=progress)
+
+        places = [workspace_dir(video)]
+        if get_settings().upload_target == "local":
+            places.append(get_settings().publish_dir)
+        record = self._run(upload, places)
         return PublishedVideo(record.target, record.video_id, record.url)
 
     @activity.defn(name="cleanup_video", no_thread_cancel_exception=True)
-    def cleanup_video(self, video_path: str) -> str:
-        result = self._run(lambda _: cleanup.cleanup_single_video(Path(video_path)))
-        return str(result)
+    def cleanup_video(self, video_path: str, fingerprint: str = "") -> str:
+        video = Path(video_path)
+
+        def archive(_: ProgressCallback) -> cleanup.CleanupResult:
+            ingest.require_same_source(video, fingerprint, gone_ok=True)
+            return cleanup.cleanup_single_video(video)
+
+        return str(self._run(archive, [get_settings().completed_dir]))
 
     def all(self) -> list[Callable]:
         return [

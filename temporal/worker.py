@@ -1,4 +1,5 @@
-"""The worker: runs ProcessVideoWorkflow and the stage activities on TEMPORAL_TASK_QUEUE."""
+"""The worker: runs ProcessVideoWorkflow and the stage activities on TEMPORAL_TASK_QUEUE, and
+(with WATCH_INTERVAL > 0) the folder watcher that starts a workflow for each arriving video."""
 
 from __future__ import annotations
 
@@ -22,7 +23,9 @@ from temporalio.worker import Worker
 from config import Settings
 from temporal.activities import VideoActivities
 from temporal.client import OperatorError
-from temporal.workflows import VIDEO_STAGE, ProcessVideoWorkflow
+from temporal.messages import SEARCH_ATTRIBUTES
+from temporal.watcher import FolderWatcher
+from temporal.workflows import ProcessVideoWorkflow
 
 log = logging.getLogger(__name__)
 
@@ -40,31 +43,44 @@ def lower_thread_priority() -> None:
 
 
 async def ensure_search_attributes(client: Client) -> None:
-    """Register `VideoStage`: a workflow upserting an unknown attribute would hang forever."""
-    name = VIDEO_STAGE.name
+    """Register VideoStage, VideoFile and VideoFingerprint: a workflow upserting an unknown
+    attribute would hang forever."""
     listed = await client.operator_service.list_search_attributes(
         ListSearchAttributesRequest(namespace=client.namespace)
     )
-    if name in listed.custom_attributes:
+    missing = [key.name for key in SEARCH_ATTRIBUTES if key.name not in listed.custom_attributes]
+    if not missing:
         return
     try:
         await client.operator_service.add_search_attributes(
             AddSearchAttributesRequest(
                 namespace=client.namespace,
-                search_attributes={name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD},
+                search_attributes=dict.fromkeys(
+                    missing, IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD
+                ),
             )
         )
     except RPCError as error:
+        commands = "; ".join(
+            f"`temporal operator search-attribute create --name {name} --type Keyword`"
+            for name in missing
+        )
         raise OperatorError(
-            f"The search attribute {name} (Keyword) is missing on namespace {client.namespace} "
-            f"and could not be added ({error.message}); add it with `temporal operator "
-            f"search-attribute create --name {name} --type Keyword`."
+            f"The search attribute(s) {', '.join(missing)} (Keyword) are missing on namespace "
+            f"{client.namespace} and could not be added ({error.message}); add them with "
+            f"{commands}."
         ) from None
-    log.info("registered search attribute %s", name)
+    log.info("registered search attributes %s", ", ".join(missing))
 
 
-async def run_worker(client: Client, settings: Settings, stop: asyncio.Event) -> None:
-    """Poll the task queue until `stop` is set, then let running activities finish briefly."""
+async def run_worker(
+    client: Client,
+    settings: Settings,
+    stop: asyncio.Event,
+    watcher: FolderWatcher | None = None,
+) -> None:
+    """Poll the task queue (and run `watcher`, if given) until `stop` is set, then let running
+    activities finish briefly."""
     await ensure_search_attributes(client)
     activities = VideoActivities(client, asyncio.get_running_loop())
     with ThreadPoolExecutor(
@@ -81,4 +97,7 @@ async def run_worker(client: Client, settings: Settings, stop: asyncio.Event) ->
         )
         async with worker:
             log.info("worker polling %s", settings.temporal_task_queue)
-            await stop.wait()
+            if watcher is None:
+                await stop.wait()
+            else:
+                await watcher.run(stop)

@@ -1,57 +1,69 @@
 """ProcessVideoWorkflow: one durable run per match video.
 
-prepare -> rank -> wait for the operator's ThumbnailSelectedSignal -> select -> enhance ->
-upload -> cleanup. Deterministic: everything it needs arrives in its input, from activities or
-from signals. Changes that alter the command sequence must use `workflow.patched`; the histories
-in tests/histories/ are replayed in CI to catch changes that would break running workflows.
+prepare -> rank -> wait for the operator's choice -> select -> enhance -> upload -> cleanup, each
+step from the STEPS table. A step that hits a YouTube daily limit waits on a durable timer until
+the time its activity named (WAITING_FOR_QUOTA); one that needs a person (a full disk, a
+permission, a token, a replaced source) waits ATTENTION_RETRY_INTERVAL (NEEDS_ATTENTION); either
+runs again at once on a `retry_now` signal. Bad input still fails the video once.
+
+Deterministic: everything it needs arrives in its input, from activities, signals or updates.
+Changes that alter the command sequence must use `workflow.patched`; the histories in
+tests/histories/ are replayed in CI to catch changes that would break running workflows.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import timedelta
+from collections.abc import Callable
+from contextlib import suppress
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy, SearchAttributeKey
-from temporalio.exceptions import ApplicationError
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from temporal.activities import (
+    from temporal.activities import VideoActivities
+    from temporal.messages import (
+        AUTOPICK,
+        CHOOSE_THUMBNAIL_UPDATE,
+        CLEANING_UP,
+        COMPLETED,
+        ENHANCING,
+        HOLD_FOR_ATTENTION,
+        HOLD_FOR_QUOTA,
+        MAX_CANDIDATE_ID_CHARS,
+        MAX_VIDEO_PATH_CHARS,
+        MEMO_CHOSEN_CANDIDATE,
+        MEMO_HOLD,
+        MEMO_WAITING_SINCE,
+        NEEDS_ATTENTION,
+        PREPARING,
         PROGRESS_SIGNAL,
-        CandidateInfo,
+        QUOTED_PREFIX_CHARS,
+        RANKING,
+        RETRY_SIGNAL,
+        SELECTING,
+        STATUS_QUERY,
+        THUMBNAIL_SELECTED_SIGNAL,
+        UPLOADING,
+        VIDEO_STAGE,
+        WAITING_FOR_QUOTA,
+        WAITING_FOR_SELECTION,
         EnhanceRequest,
+        Hold,
         PreparedVideo,
+        ProcessVideoInput,
         ProgressReport,
         PublishedVideo,
         RankRequest,
+        RejectedSelection,
         SelectRequest,
-        VideoActivities,
+        ThumbnailSelectedSignal,
+        VideoResult,
+        VideoStatus,
     )
-    from temporal.signals import THUMBNAIL_SELECTED_SIGNAL, ThumbnailSelectedSignal
-
-VIDEO_STAGE = SearchAttributeKey.for_keyword("VideoStage")
-STATUS_QUERY = "get_status"
-
-PREPARING = "PREPARING"
-RANKING = "RANKING"
-WAITING_FOR_SELECTION = "WAITING_FOR_SELECTION"
-SELECTING = "SELECTING"
-ENHANCING = "ENHANCING"
-UPLOADING = "UPLOADING"
-CLEANING_UP = "CLEANING_UP"
-COMPLETED = "COMPLETED"
-
-AUTOPICK = "autopick"
-
-# Progress signals of an activity that already finished arrive late; they are ignored.
-ACTIVITY_OF_STAGE = {
-    PREPARING: "prepare_video",
-    RANKING: "rank_thumbnails",
-    SELECTING: "select_thumbnail",
-    ENHANCING: "enhance_thumbnail",
-    UPLOADING: "upload_video",
-    CLEANING_UP: "cleanup_video",
-}
 
 # A dead worker stops heartbeating: its activity is retried elsewhere after this long.
 HEARTBEAT_TIMEOUT = timedelta(seconds=20)
@@ -67,42 +79,79 @@ UPLOAD_RETRY = RetryPolicy(
     maximum_interval=timedelta(minutes=10),
     maximum_attempts=20,
 )
+# A quota hold whose activity named no time (or a time already past) waits this long.
+QUOTA_FALLBACK_WAIT = timedelta(hours=1)
+MIN_HOLD_WAIT = timedelta(seconds=1)
+
+# Marks the runs that keep their choice in the memo (for `start --retry-failed`).
+CHOICE_IN_MEMO_PATCH = "choice-in-memo"
 
 
-@dataclass
-class ProcessVideoInput:
-    video_path: str
-    top_n: int
-    template_name: str
-    selection_timeout_seconds: float | None = None
-    selection_timeout_action: str = AUTOPICK
+@dataclass(frozen=True)
+class Step:
+    """One activity of the pipeline and how it runs."""
 
-
-@dataclass
-class RejectedSelection:
-    selected_frame: str | None
-    reason: str
-
-
-@dataclass
-class VideoStatus:
     stage: str
-    video_path: str
-    candidates: list[CandidateInfo] = field(default_factory=list)
-    title: str | None = None
-    selected_candidate_id: str | None = None
-    rejected_selection: RejectedSelection | None = None
-    progress: ProgressReport | None = None
-    waiting_since: str | None = None
-    published: PublishedVideo | None = None
+    activity: Callable
+    details: str  # shown in the Web UI while it runs; formatted with the step's values
+    timeout: timedelta
+    retry: RetryPolicy
+    finish_on_cancel: bool = False  # a cancel waits for the activity to stop cleanly
 
 
-@dataclass
-class VideoResult:
-    video_path: str
-    selected_candidate_id: str
-    published: PublishedVideo
-    cleanup: str
+STEPS = {
+    step.stage: step
+    for step in (
+        Step(
+            PREPARING,
+            VideoActivities.prepare_video,
+            "Validating the video and reading its metadata",
+            timedelta(minutes=5),
+            QUICK_RETRY,
+        ),
+        Step(
+            RANKING,
+            VideoActivities.rank_thumbnails,
+            "Finding the best thumbnail candidates",
+            timedelta(hours=1),
+            QUICK_RETRY,
+            finish_on_cancel=True,
+        ),
+        Step(
+            SELECTING,
+            VideoActivities.select_thumbnail,
+            "Storing the chosen thumbnail {choice}",
+            timedelta(minutes=2),
+            QUICK_RETRY,
+        ),
+        Step(
+            ENHANCING,
+            VideoActivities.enhance_thumbnail,
+            "Rendering the branded thumbnail ({template})",
+            timedelta(minutes=5),
+            QUICK_RETRY,
+        ),
+        Step(
+            UPLOADING,
+            VideoActivities.upload_video,
+            "Uploading the video, then its thumbnail, then its privacy",
+            timedelta(hours=24),
+            UPLOAD_RETRY,
+            finish_on_cancel=True,
+        ),
+        Step(
+            CLEANING_UP,
+            VideoActivities.cleanup_video,
+            "Archiving the source video and its workspace",
+            timedelta(hours=2),
+            QUICK_RETRY,
+            finish_on_cancel=True,
+        ),
+    )
+}
+
+# Progress signals of an activity that already finished arrive late; they are ignored.
+ACTIVITY_OF_STAGE = {stage: step.activity.__name__ for stage, step in STEPS.items()}
 
 
 @workflow.defn
@@ -110,79 +159,121 @@ class ProcessVideoWorkflow:
     def __init__(self) -> None:
         self._status = VideoStatus(stage=PREPARING, video_path="")
         self._chosen_id: str | None = None
+        self._retry_requested = False
+        self._attention_retry = timedelta(minutes=10)
 
     @workflow.run
     async def run(self, request: ProcessVideoInput) -> VideoResult:
-        self._status.video_path = request.video_path
-        path = request.video_path
+        self._status.video_path = path = request.video_path
+        self._attention_retry = timedelta(seconds=request.attention_retry_seconds)
+        fingerprint = request.fingerprint
 
-        self._enter(PREPARING, "Validating the video and reading its metadata")
-        prepared: PreparedVideo = await workflow.execute_activity_method(
-            VideoActivities.prepare_video,
-            path,
-            start_to_close_timeout=timedelta(minutes=5),
-            heartbeat_timeout=HEARTBEAT_TIMEOUT,
-            retry_policy=QUICK_RETRY,
-        )
+        prepared: PreparedVideo = await self._run_step(PREPARING, [path, fingerprint])
         self._status.title = prepared.title
-
-        self._enter(RANKING, "Finding the best thumbnail candidates")
-        self._status.candidates = await workflow.execute_activity_method(
-            VideoActivities.rank_thumbnails,
-            RankRequest(path, request.top_n),
-            start_to_close_timeout=timedelta(hours=1),
-            heartbeat_timeout=HEARTBEAT_TIMEOUT,
-            retry_policy=QUICK_RETRY,
-            cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+        self._status.candidates = await self._run_step(
+            RANKING, [RankRequest(path, request.top_n, fingerprint)]
         )
 
-        chosen = await self._wait_for_selection(request)
-
-        self._enter(SELECTING, f"Storing the chosen thumbnail {chosen}")
-        await workflow.execute_activity_method(
-            VideoActivities.select_thumbnail,
-            SelectRequest(path, chosen),
-            start_to_close_timeout=timedelta(minutes=2),
-            heartbeat_timeout=HEARTBEAT_TIMEOUT,
-            retry_policy=QUICK_RETRY,
+        chosen = await self._choice(request)
+        await self._run_step(SELECTING, [SelectRequest(path, chosen, fingerprint)], choice=chosen)
+        await self._run_step(
+            ENHANCING,
+            [EnhanceRequest(path, request.template_name, fingerprint)],
+            template=request.template_name,
         )
-
-        self._enter(ENHANCING, f"Rendering the branded thumbnail ({request.template_name})")
-        await workflow.execute_activity_method(
-            VideoActivities.enhance_thumbnail,
-            EnhanceRequest(path, request.template_name),
-            start_to_close_timeout=timedelta(minutes=5),
-            heartbeat_timeout=HEARTBEAT_TIMEOUT,
-            retry_policy=QUICK_RETRY,
-        )
-
-        self._enter(UPLOADING, "Uploading the video, then its thumbnail, then its privacy")
-        published: PublishedVideo = await workflow.execute_activity_method(
-            VideoActivities.upload_video,
-            path,
-            start_to_close_timeout=timedelta(hours=24),
-            heartbeat_timeout=HEARTBEAT_TIMEOUT,
-            retry_policy=UPLOAD_RETRY,
-            cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-        )
+        published: PublishedVideo = await self._run_step(UPLOADING, [path, fingerprint])
         self._status.published = published
-
-        self._enter(CLEANING_UP, "Archiving the source video and its workspace")
-        cleaned: str = await workflow.execute_activity_method(
-            VideoActivities.cleanup_video,
-            path,
-            start_to_close_timeout=timedelta(hours=2),
-            heartbeat_timeout=HEARTBEAT_TIMEOUT,
-            retry_policy=QUICK_RETRY,
-            cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-        )
+        cleaned: str = await self._run_step(CLEANING_UP, [path, fingerprint])
 
         self._enter(COMPLETED, f"Published: {published.url or published.video_id}")
         return VideoResult(path, chosen, published, cleaned)
 
-    async def _wait_for_selection(self, request: ProcessVideoInput) -> str:
+    # -- steps and holds ------------------------------------------------------------------------
+
+    async def _run_step(self, stage: str, args: list[Any], **values: str) -> Any:
+        """Run the step's activity; wait out a quota or a problem a person fixes, then run it
+        again. Bad input and exhausted retries fail the video."""
+        step = STEPS[stage]
+        cancellation = (
+            workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED
+            if step.finish_on_cancel
+            else workflow.ActivityCancellationType.TRY_CANCEL
+        )
+        while True:
+            self._enter(stage, step.details.format(**values))
+            try:
+                return await workflow.execute_activity_method(
+                    step.activity,
+                    args=args,
+                    start_to_close_timeout=step.timeout,
+                    heartbeat_timeout=HEARTBEAT_TIMEOUT,
+                    retry_policy=step.retry,
+                    cancellation_type=cancellation,
+                )
+            except ActivityError as error:
+                hold = self._hold_for(error, stage)
+                if hold is None:
+                    raise
+                await self._wait_out(hold)
+
+    def _hold_for(self, error: ActivityError, stage: str) -> Hold | None:
+        """The hold an activity asked for in its error's details, or None (a failure)."""
+        cause = error.cause
+        if not isinstance(cause, ApplicationError) or not cause.details:
+            return None
+        kind, retry_at, redo = [*cause.details, None, None][:3]
+        now = workflow.now()
+        if kind == HOLD_FOR_QUOTA:
+            named = _parse_time(retry_at)
+            wake = named if named and named > now else now + QUOTA_FALLBACK_WAIT
+            held = WAITING_FOR_QUOTA
+        elif kind == HOLD_FOR_ATTENTION:
+            wake = now + self._attention_retry
+            held = NEEDS_ATTENTION
+        else:
+            return None
+        wake = max(wake, now + MIN_HOLD_WAIT)
+        reason = cause.message
+        return Hold(held, stage, reason, redo, now.isoformat(), wake.isoformat())
+
+    async def _wait_out(self, hold: Hold) -> None:
+        """Show the hold (stage, status, memo) and wait until its time or a `retry_now`."""
+        self._status.hold = hold
+        self._retry_requested = False
+        self._enter(hold.stage, hold.reason)
+        workflow.upsert_memo({MEMO_HOLD: asdict(hold)})
+        wake = datetime.fromisoformat(hold.retry_at)
+        with suppress(TimeoutError):  # the time came: run the step again
+            await workflow.wait_condition(
+                lambda: self._retry_requested, timeout=wake - workflow.now()
+            )
+        self._status.hold = None
+        workflow.upsert_memo({MEMO_HOLD: None})
+
+    @workflow.signal(name=RETRY_SIGNAL)
+    def retry_now(self, *_: Any) -> None:
+        """A held step runs again now; ignored by a workflow that is not waiting."""
+        if self._status.hold is not None:
+            self._retry_requested = True
+
+    # -- the choice -----------------------------------------------------------------------------
+
+    async def _choice(self, request: ProcessVideoInput) -> str:
+        ids = [candidate.id for candidate in self._status.candidates]
+        if request.previous_choice is not None and request.previous_choice in ids:
+            self._chosen_id = request.previous_choice
+            self._status.choice_reused = True
+        else:
+            await self._wait_for_selection(request)
+        assert self._chosen_id is not None
+        self._status.selected_candidate_id = self._chosen_id
+        if workflow.patched(CHOICE_IN_MEMO_PATCH):
+            workflow.upsert_memo({MEMO_CHOSEN_CANDIDATE: self._chosen_id})
+        return self._chosen_id
+
+    async def _wait_for_selection(self, request: ProcessVideoInput) -> None:
         self._status.waiting_since = workflow.now().isoformat()
-        workflow.upsert_memo({"waiting_since": self._status.waiting_since})
+        workflow.upsert_memo({MEMO_WAITING_SINCE: self._status.waiting_since})
         self._enter(
             WAITING_FOR_SELECTION,
             "Waiting for the operator to choose a thumbnail: run "
@@ -204,9 +295,57 @@ class ProcessVideoWorkflow:
                     non_retryable=True,
                 ) from None
             self._chosen_id = self._status.candidates[0].id
-        assert self._chosen_id is not None
-        self._status.selected_candidate_id = self._chosen_id
+
+    @workflow.signal(name=THUMBNAIL_SELECTED_SIGNAL)
+    def thumbnail_selected(self, *payloads: Any) -> None:
+        """The Web UI's choice: `{"selected_frame": "<id>"}`, or `{}` for the top-ranked.
+
+        Any payload is accepted here and checked by hand: a handler the SDK could not call
+        (another number or type of arguments) would fail every workflow task from then on.
+        """
+        if self._chosen_id is not None:
+            return  # the choice is taken; later signals change nothing
+        choice, reason = _read_choice(payloads)
+        if choice is None:
+            self._status.rejected_selection = RejectedSelection(None, reason or "")
+            return
+        reason = self._rejection_reason(choice)
+        if reason:
+            frame = choice.selected_frame
+            self._status.rejected_selection = RejectedSelection(
+                frame[:QUOTED_PREFIX_CHARS] if frame else None, reason
+            )
+            return
+        self._chosen_id = choice.selected_frame or self._status.candidates[0].id
+
+    @workflow.update(name=CHOOSE_THUMBNAIL_UPDATE)
+    def choose_thumbnail(self, choice: ThumbnailSelectedSignal) -> str:
+        """The CLI's choice; refused by the validator before anything is recorded."""
+        self._chosen_id = choice.selected_frame or self._status.candidates[0].id
         return self._chosen_id
+
+    @choose_thumbnail.validator
+    def _validate_choice(self, choice: ThumbnailSelectedSignal) -> None:
+        if self._chosen_id is not None:
+            raise ValueError(f"{self._chosen_id} was already chosen")
+        reason = _shape_problem(choice) or self._rejection_reason(choice)
+        if reason:
+            raise ValueError(reason)
+
+    def _rejection_reason(self, choice: ThumbnailSelectedSignal) -> str | None:
+        if self._status.stage != WAITING_FOR_SELECTION:
+            return f"the video is not waiting for a choice (stage {self._status.stage})"
+        if choice.video_path and choice.video_path != self._status.video_path:
+            return f"the choice is for {_quote(choice.video_path)}, not {self._status.video_path}"
+        ids = [candidate.id for candidate in self._status.candidates]
+        if choice.selected_frame is not None and choice.selected_frame not in ids:
+            return (
+                f"{_quote(choice.selected_frame)} is not one of this video's candidates "
+                f"({', '.join(ids)})"
+            )
+        return None
+
+    # -- status ---------------------------------------------------------------------------------
 
     def _enter(self, stage: str, details: str) -> None:
         self._status.stage = stage
@@ -214,34 +353,64 @@ class ProcessVideoWorkflow:
         workflow.upsert_search_attributes([VIDEO_STAGE.value_set(stage)])
         workflow.set_current_details(details)
 
-    @workflow.signal(name=THUMBNAIL_SELECTED_SIGNAL)
-    def thumbnail_selected(self, signal: ThumbnailSelectedSignal) -> None:
-        if self._chosen_id is not None:
-            return  # the choice is taken; later signals change nothing
-        reason = self._rejection_reason(signal)
-        if reason:
-            self._status.rejected_selection = RejectedSelection(signal.selected_frame, reason)
-            return
-        self._chosen_id = signal.selected_frame or self._status.candidates[0].id
-
-    def _rejection_reason(self, signal: ThumbnailSelectedSignal) -> str | None:
-        if self._status.stage != WAITING_FOR_SELECTION:
-            return f"the video is not waiting for a choice yet (stage {self._status.stage})"
-        if signal.video_path and signal.video_path != self._status.video_path:
-            return f"the signal is for {signal.video_path}, not {self._status.video_path}"
-        ids = [candidate.id for candidate in self._status.candidates]
-        if signal.selected_frame is not None and signal.selected_frame not in ids:
-            return (
-                f"{signal.selected_frame!r} is not one of this video's candidates "
-                f"({', '.join(ids)})"
-            )
-        return None
-
     @workflow.signal(name=PROGRESS_SIGNAL)
-    def activity_progress(self, report: ProgressReport) -> None:
-        if report.activity == ACTIVITY_OF_STAGE.get(self._status.stage):
+    def activity_progress(self, *payloads: Any) -> None:
+        report = _read_progress(payloads)
+        if report is not None and report.activity == ACTIVITY_OF_STAGE.get(self._status.stage):
             self._status.progress = report
 
     @workflow.query(name=STATUS_QUERY)
     def get_status(self) -> VideoStatus:
         return self._status
+
+
+def _parse_time(text: Any) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text) if isinstance(text, str) else None
+    except ValueError:
+        return None
+
+
+def _quote(text: str) -> str:
+    """`text` in quotes, cut to a short prefix: a reason never repeats a flood."""
+    if len(text) <= QUOTED_PREFIX_CHARS:
+        return repr(text)
+    return f"{text[:QUOTED_PREFIX_CHARS]!r}... ({len(text)} characters)"
+
+
+def _read_choice(payloads: tuple[Any, ...]) -> tuple[ThumbnailSelectedSignal | None, str | None]:
+    """The choice a signal carries, or why it cannot be one."""
+    expected = 'expected one JSON object such as {"selected_frame": "<candidate id>"} or {}'
+    if len(payloads) != 1 or not isinstance(payloads[0], dict):
+        got = ", ".join(type(payload).__name__ for payload in payloads) or "nothing"
+        return None, f"{expected}, got {got}"
+    data = payloads[0]
+    unknown = sorted(str(key) for key in data if key not in ("video_path", "selected_frame"))
+    if unknown:
+        return None, f"{expected}; unknown field(s) {_quote(', '.join(unknown))}"
+    video_path, frame = data.get("video_path", ""), data.get("selected_frame")
+    if not isinstance(video_path, str) or not (frame is None or isinstance(frame, str)):
+        return None, f"{expected}; selected_frame and video_path must be text"
+    choice = ThumbnailSelectedSignal(video_path, frame)
+    problem = _shape_problem(choice)
+    return (None, problem) if problem else (choice, None)
+
+
+def _shape_problem(choice: ThumbnailSelectedSignal) -> str | None:
+    if choice.selected_frame is not None and len(choice.selected_frame) > MAX_CANDIDATE_ID_CHARS:
+        return f"{_quote(choice.selected_frame)} is too long to be a candidate id"
+    if len(choice.video_path) > MAX_VIDEO_PATH_CHARS:
+        return f"{_quote(choice.video_path)} is too long to be a video path"
+    return None
+
+
+def _read_progress(payloads: tuple[Any, ...]) -> ProgressReport | None:
+    if len(payloads) != 1 or not isinstance(payloads[0], dict):
+        return None
+    data = payloads[0]
+    activity, done, total = data.get("activity"), data.get("done"), data.get("total")
+    if not isinstance(activity, str) or not all(
+        isinstance(n, int) and not isinstance(n, bool) for n in (done, total)
+    ):
+        return None
+    return ProgressReport(activity, done, total)

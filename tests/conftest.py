@@ -1,7 +1,12 @@
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import suppress
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -15,7 +20,8 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """Point every directory setting into tmp_path and reload settings; yields tmp_path.
 
     Tests change more settings with `monkeypatch.setenv(...)` followed by
-    `config.get_settings.cache_clear()`.
+    `config.get_settings.cache_clear()`. Files start as soon as they are there, and no worker
+    watches INPUT_DIR, unless a test sets INGEST_SETTLE and WATCH_INTERVAL.
     """
     monkeypatch.chdir(tmp_path)
     for name, sub in {
@@ -26,6 +32,8 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
         "TEMPORAL_DATA_DIR": "temporal-data",
     }.items():
         monkeypatch.setenv(name, str(tmp_path / sub))
+    monkeypatch.setenv("INGEST_SETTLE", "0")
+    monkeypatch.setenv("WATCH_INTERVAL", "0")
     (tmp_path / "videos").mkdir()
     monkeypatch.delenv("APP_ENV", raising=False)
     config.get_settings.cache_clear()
@@ -42,13 +50,14 @@ def clip_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
     # imported here: the stage tests need not load the Temporal layer
-    from temporal.dev_server import temporal_binary
-    from temporal.workflows import VIDEO_STAGE
+    from temporal.dev_server import dynamic_config_args, temporal_binary
+    from temporal.messages import SEARCH_ATTRIBUTES
 
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(temporal_binary()),
-        search_attributes=[VIDEO_STAGE],
+        search_attributes=SEARCH_ATTRIBUTES,
         dev_server_log_level="error",
+        dev_server_extra_args=dynamic_config_args(),  # the embedded server's payload limit
     )
     yield env
     await env.shutdown()
@@ -66,3 +75,44 @@ def pipeline_env(env: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., No
 
     setenv()
     return setenv
+
+
+@dataclass
+class SmallDisk:
+    """A small tmpfs mounted for one test: a disk that fills up for real."""
+
+    path: Path
+
+    def fill(self) -> None:
+        """Take all the space left with a filler file."""
+        with (self.path / "filler.bin").open("wb", buffering=0) as handle, suppress(OSError):
+            while True:
+                handle.write(b"\0" * 65536)
+
+    def free(self) -> None:
+        (self.path / "filler.bin").unlink(missing_ok=True)
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Callable[[str, int], SmallDisk]]:
+    """Mount a small tmpfs at tmp_path/<name>; needs root (CI runs as root) and Linux."""
+    mounted: list[Path] = []
+
+    def mount(name: str, size_kib: int) -> SmallDisk:
+        if not sys.platform.startswith("linux") or os.geteuid() != 0:
+            pytest.skip(reason="mounting a small tmpfs (a disk that fills up) needs Linux and root")
+        point = tmp_path / name
+        point.mkdir()
+        done = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={size_kib}k", "tmpfs", str(point)],
+            capture_output=True,
+            text=True,
+        )
+        if done.returncode != 0:
+            pytest.skip(reason=f"cannot mount a tmpfs here: {done.stderr.strip()}")
+        mounted.append(point)
+        return SmallDisk(point)
+
+    yield mount
+    for point in mounted:
+        subprocess.run(["umount", "--lazy", str(point)], check=False)

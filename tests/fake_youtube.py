@@ -312,6 +312,11 @@ class FakeYouTube:
         pause = self.paused_calls[call] = Pause()
         return pause
 
+    def stop_failing(self, call: str) -> None:
+        """Switch off the error injected for `call` (a quota that was reset, say)."""
+        with self.lock:
+            self.errors.pop(call, None)
+
     def expire_access_tokens(self) -> None:
         """Every access token issued so far gets 401; a refresh still works."""
         with self.lock:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import shutil
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -13,24 +13,36 @@ from temporalio.client import Client, WorkflowHandle
 import config
 from sample_clips import Segment, encode_clip
 from temporal.client import query_status
+from temporal.messages import VideoStatus
+from temporal.watcher import FolderWatcher
 from temporal.worker import run_worker
-from temporal.workflows import VideoStatus
 
 MATCH_SEGMENTS = (Segment("black", 0.5), Segment("rally", 3.0), Segment("empty", 1.5))
 
 
-def match_clip(cache: Path) -> Path:
-    """One short real match clip, encoded once per session."""
-    clip = cache / "match.mp4"
+def match_clip(cache: Path, suffix: str = ".mp4") -> Path:
+    """One short real match clip (MP4, or Matroska with ".mkv"), encoded once per session."""
+    clip = cache / f"match{suffix}"
     if not clip.exists():
         encode_clip(clip, MATCH_SEGMENTS, size=(640, 360), gop_seconds=0.5)
     return clip
 
 
+def recording(cache: Path, suffix: str = ".mp4") -> bytes:
+    """The cached clip's bytes plus a few unique ones its container ignores (an MP4 `free` box,
+    a Matroska Void element): another recording, as far as fingerprints go."""
+    marker = uuid.uuid4().bytes
+    if suffix == ".mkv":
+        padding = b"\xec" + bytes([0x80 | len(marker)]) + marker
+    else:
+        padding = (8 + len(marker)).to_bytes(4, "big") + b"free" + marker
+    return match_clip(cache, suffix).read_bytes() + padding
+
+
 def add_video(cache: Path, input_dir: Path, name: str) -> Path:
-    """Copy the cached clip into INPUT_DIR under a café-convention name."""
+    """A new recording of the cached clip in INPUT_DIR under a café-convention name."""
     target = input_dir / name
-    shutil.copyfile(match_clip(cache), target)
+    target.write_bytes(recording(cache, target.suffix.lower()))
     return target
 
 
@@ -64,9 +76,12 @@ async def history_json(client: Client, workflow_id: str) -> str:
 
 
 @asynccontextmanager
-async def running_worker(client: Client) -> AsyncIterator[None]:
+async def running_worker(
+    client: Client, watcher: FolderWatcher | None = None
+) -> AsyncIterator[None]:
+    """A worker (and `watcher`, if given) in this test's event loop."""
     stop = asyncio.Event()
-    task = asyncio.create_task(run_worker(client, config.get_settings(), stop))
+    task = asyncio.create_task(run_worker(client, config.get_settings(), stop, watcher))
     try:
         yield
     finally:

@@ -4,6 +4,7 @@ never overwriting, and finishes the job when run again after a crash."""
 from __future__ import annotations
 
 import dataclasses
+import errno
 import os
 import shutil
 import subprocess
@@ -300,3 +301,24 @@ def test_main_upload_then_cleanup(env, clip_cache):
     assert "not published yet" in cleaned.stdout and "ms_HuyvsViet.mp4" in cleaned.stdout
     assert (env / "completed" / ready.name).is_file() and not ready.exists()
     assert not_enhanced.is_file()
+
+
+def test_a_full_disk_across_filesystems_leaves_no_partial_copy_and_goes_on_once_freed(
+    env, monkeypatch, published, small_disk
+):
+    disk = small_disk("completed-disk", 8 * 1024)  # room for the video, once the filler goes
+    completed = disk.path / "completed"
+    completed.mkdir()
+    set_env(monkeypatch, COMPLETED_DIR=str(completed))
+    video_sha = file_sha256(published)
+    disk.fill()
+
+    with pytest.raises(OSError) as full:
+        cleanup.cleanup_single_video(published)
+
+    assert full.value.errno == errno.ENOSPC
+    assert list(completed.iterdir()) == []  # no hidden .partial left taking the space
+    assert file_sha256(published) == video_sha and workspace_dir(published).is_dir()
+    disk.free()
+    result = cleanup.cleanup_single_video(published)
+    assert file_sha256(Path(result.archived_video)) == video_sha and not published.exists()

@@ -118,8 +118,16 @@ def test_docker_compose_matches_the_embedded_server(env):
     service = compose["services"]["temporal"]
     command = service["command"]
     embedded = server_command(config.get_settings(), DEFAULT_ADDRESS)
-    attribute = embedded[embedded.index("--search-attribute") + 1]
-    assert command[command.index("--search-attribute") + 1] == attribute == "VideoStage=Keyword"
+
+    def values_of(option: str, words: list[str]) -> list[str]:
+        return [words[at + 1] for at, word in enumerate(words) if word == option]
+
+    attributes = values_of("--search-attribute", command)
+    assert attributes == values_of("--search-attribute", embedded)
+    assert attributes == ["VideoStage=Keyword", "VideoFile=Keyword", "VideoFingerprint=Keyword"]
+    limits = values_of("--dynamic-config-value", command)
+    assert limits == values_of("--dynamic-config-value", embedded)
+    assert "limit.blobSize.error=65536" in limits
     grpc_port = split_address(DEFAULT_ADDRESS)[1]
     ui_port = config.get_settings().temporal_ui_port
     assert f"{grpc_port}:{grpc_port}" in service["ports"]
@@ -154,6 +162,40 @@ def test_server_serves_and_stops_cleanly_with_its_dev_server(env, stop_signal):
     assert (env / "temporal-data" / "temporal.db").is_file()
     with pytest.raises(ConnectionRefusedError), socket.create_connection(("127.0.0.1", port)):
         pass  # the dev server went with it
+
+
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="the parent-death signal is Linux's (prctl)"
+)
+def test_a_killed_server_takes_its_dev_server_with_it(env):
+    address = f"localhost:{free_port()}"
+
+    def serve() -> subprocess.Popen:
+        process = subprocess.Popen(
+            [sys.executable, str(ROOT / "main_temporal.py"), "server"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env={**os.environ, "TEMPORAL_ADDRESS": address, "TEMPORAL_UI_PORT": str(free_port())},
+        )
+        assert f"Temporal at {address}" in process.stdout.readline()
+        return process
+
+    killed = serve()
+    killed.kill()  # SIGKILL: no handler runs, no cleanup
+    killed.wait()
+
+    def port_closed() -> bool:
+        try:
+            socket.create_connection(("127.0.0.1", int(address.rsplit(":", 1)[1])), 1).close()
+        except OSError:
+            return True
+        return False
+
+    wait_until(port_closed, timeout=30)
+    again = serve()  # the next `server` starts: nothing was left holding the port
+    again.send_signal(signal.SIGTERM)
+    assert again.wait(timeout=30) == 0
 
 
 async def test_start_with_an_invalid_youtube_token_starts_nothing(

@@ -21,15 +21,17 @@ from temporalio.worker import Replayer
 
 import config
 from temporal import client as temporal_client
-from temporal.worker import ensure_search_attributes
-from temporal.workflows import (
+from temporal.messages import (
     COMPLETED,
+    SEARCH_ATTRIBUTES,
     UPLOADING,
     VIDEO_STAGE,
     WAITING_FOR_SELECTION,
-    ProcessVideoWorkflow,
+    ProcessVideoInput,
     VideoStatus,
 )
+from temporal.worker import ensure_search_attributes
+from temporal.workflows import ProcessVideoWorkflow
 from tests.fake_youtube import FakeYouTube
 from tests.temporal_support import (
     add_video,
@@ -42,6 +44,10 @@ from tests.temporal_support import (
 from tests.upload_support import CHUNK_BYTES, upload_clip, use_youtube
 
 HISTORIES = Path(__file__).parent / "histories"
+# Recorded histories are named after the workflow version that made them. A version that changes
+# the command sequence (behind workflow.patched) records under a new prefix: the older files stay,
+# and keep proving that workflows started by the older code still run on this one.
+HISTORY_VERSION = "v2"
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -49,7 +55,8 @@ async def record_history(client: Client, workflow_id: str, name: str) -> None:
     """With RECORD_HISTORIES=1, export this run's history for the replay test."""
     if os.environ.get("RECORD_HISTORIES"):
         HISTORIES.mkdir(exist_ok=True)
-        (HISTORIES / f"{name}.json").write_text(await history_json(client, workflow_id))
+        path = HISTORIES / f"{HISTORY_VERSION}-{name}.json"
+        path.write_text(await history_json(client, workflow_id))
 
 
 def typed_handle(client: Client, workflow_id: str):
@@ -84,8 +91,10 @@ async def test_video_runs_from_start_to_completed_with_a_signalled_choice(
         status = await wait_for_stage(handle, WAITING_FOR_SELECTION)
         assert len(status.candidates) == config.get_settings().top_ranked_candidates_num
         second, third = status.candidates[1:3]
-        # what the Web UI shows: the video's name, and the command to run
-        assert await (await handle.describe()).static_summary() == video.name
+        # what the Web UI shows: the match, and the command to run
+        tournament = video.stem.rsplit("_", 1)[1]
+        summary = await (await handle.describe()).static_summary()
+        assert summary == f"An/Binh vs Chi/Dung · {tournament}"
         metadata = await handle.query("__temporal_workflow_metadata", result_type=WorkflowMetadata)
         assert f"python main_temporal.py select {outcome.workflow_id}" in metadata.current_details
 
@@ -284,7 +293,7 @@ async def test_a_killed_worker_is_replaced_and_its_upload_resumes_where_it_stopp
     assert max(attempts) == 2  # the upload, once on each worker
 
 
-async def test_the_worker_registers_video_stage_on_a_server_without_it():
+async def test_the_worker_registers_its_search_attributes_on_a_server_without_them():
     from temporal.dev_server import temporal_binary
 
     bare = await WorkflowEnvironment.start_local(
@@ -296,9 +305,8 @@ async def test_the_worker_registers_video_stage_on_a_server_without_it():
         listed = await bare.client.operator_service.list_search_attributes(
             ListSearchAttributesRequest(namespace=bare.client.namespace)
         )
-        assert listed.custom_attributes[VIDEO_STAGE.name] == (
-            IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD
-        )
+        for key in SEARCH_ATTRIBUTES:
+            assert listed.custom_attributes[key.name] == IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD
     finally:
         await bare.shutdown()
 
@@ -316,6 +324,34 @@ async def test_choice_survives_a_worker_restart(temporal_env, pipeline_env, clip
     async with running_worker(client):
         result = await result_of(handle)
     assert result.selected_candidate_id == status.candidates[2].id
+
+
+async def test_a_video_started_by_an_earlier_version_runs_on_and_is_not_started_again(
+    temporal_env, pipeline_env, clip_cache, env
+):
+    pipeline_env(CLEANUP_MODE="keep")  # the file stays in INPUT_DIR once done
+    client = temporal_env.client
+    settings = config.get_settings()
+    video = add_video(clip_cache, env / "videos", unique_name()).resolve()
+    earlier = temporal_client.earlier_workflow_id_for(video)
+    # as the earlier version started it: its id from name and size, no fingerprint in its input
+    request = ProcessVideoInput(
+        str(video), settings.top_ranked_candidates_num, settings.thumbnail_template
+    )
+    await client.start_workflow(
+        ProcessVideoWorkflow.run, request, id=earlier, task_queue=settings.temporal_task_queue
+    )
+    async with running_worker(client):
+        handle = typed_handle(client, earlier)
+        status = await wait_for_stage(handle, WAITING_FOR_SELECTION)
+        again = await start(client, video)
+        await temporal_client.choose(client, earlier, str(video), status.candidates[0].id)
+        await result_of(handle)
+        after = await start(client, video)
+
+    assert not again.started and again.workflow_id == earlier
+    assert "started by an earlier version" in again.message
+    assert not after.started and "already done (by an earlier version)" in after.message
 
 
 async def test_bad_video_fails_once_with_a_clear_reason(temporal_env, pipeline_env, env):
