@@ -23,7 +23,7 @@ from config import PRIVACY_STATUSES, get_settings
 from errors import PipelineError, Step
 from workspace import METADATA_FILE, atomic_write_json, ensure_workspace, read_json, workspace_dir
 from youtube.schedule import publish_at_problem
-from youtube.text import clean_metadata_text
+from youtube.text import clean_metadata_text, clean_text, fill_template, hashtags
 
 log = logging.getLogger(__name__)
 
@@ -351,15 +351,6 @@ def _teams_separator(teams: str) -> int:
 # -- YouTube metadata ---------------------------------------------------------------------------
 
 
-def _ascii_fold(text: str) -> str:
-    text = text.replace("Đ", "D").replace("đ", "d")
-    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-
-
-def _hashtag(text: str) -> str:
-    return "#" + re.sub(r"[^a-z0-9]", "", _ascii_fold(text).lower())
-
-
 def _clean(text: str) -> str:
     """YouTube rejects `<` and `>` in titles and descriptions."""
     return text.replace("<", "‹").replace(">", "›")
@@ -467,22 +458,26 @@ def _cut_teams(first: str, second: str, dated: str) -> str:
     return f"{first} vs {second}{dated}"
 
 
-def build_hashtags(match_type: str, tournament: str) -> list[str]:
-    hashtags = ["#badminton", _hashtag(MATCH_TYPES[match_type]), _hashtag(tournament)]
-    # a tournament of symbols only gives a bare "#", one named "Badminton" a second #badminton
-    return [tag for tag in dict.fromkeys(hashtags) if tag != "#"]
+def template_values(
+    match_type_name: str, team1: list[str], team2: list[str], tournament: str, date: str
+) -> dict[str, str]:
+    """What each placeholder of DESCRIPTION_TEMPLATE and YOUTUBE_PLAYLIST stands for."""
+    values = {
+        "teams": matchup(team1, team2),
+        "team1": "/".join(team1),
+        "team2": "/".join(team2),
+        "players": ", ".join([*team1, *team2]),
+        "match_type": match_type_name,
+        "tournament": tournament,
+        "date": date,
+        "hashtags": hashtags(tournament),
+    }
+    return {name: clean_text(value) for name, value in values.items()}
 
 
-def build_description(
-    match_type: str, team1: list[str], team2: list[str], tournament: str, date: str
-) -> str:
-    text = (
-        f"{MATCH_TYPES[match_type]}: {matchup(team1, team2)} at {tournament}, "
-        f"recorded on {date} at the café.\n\n"
-        f"{' / '.join(team1)} against {' / '.join(team2)}.\n\n"
-        + " ".join(build_hashtags(match_type, tournament))
-    )
-    return fit_description(text)
+def build_description(values: dict[str, str]) -> str:
+    """DESCRIPTION_TEMPLATE filled with the match's `template_values`."""
+    return fit_description(fill_template(get_settings().description_template, values))
 
 
 def fit_description(text: str) -> str:
@@ -662,7 +657,9 @@ def describe_match(video_path: Path, info: VideoInfo) -> MatchMetadata:
     date = recording_date(values["recorded_at"])
     args = (values["team1"], values["team2"], values["tournament"])
     values["title"] = build_title(*args, date)
-    values["description"] = build_description(values["match_type"], *args, date)
+    values["description"] = build_description(
+        template_values(values["match_type_name"], *args, date)
+    )
     values["tags"] = build_tags(values["match_type"], *args)
     if "title" in overrides:
         values["title"] = _shorten(_clean(str(overrides["title"])), TITLE_MAX_CHARS)

@@ -231,7 +231,7 @@ def test_prepare_writes_youtube_ready_metadata(env: Path, dated_clip: Path) -> N
     assert metadata.category_id == "17"
     assert metadata.privacy_status == "private"
     hashtags = re.findall(r"#\S+", metadata.description)
-    assert hashtags == ["#badminton", "#mensdoubles", "#cafegame"]
+    assert hashtags == ["#cafebadminton", "#badminton", "#cafegame"]
     assert "Nho/Vinh vs Khanh/Leo" in metadata.description
     assert set(metadata.tags) >= {"badminton", "Men's Doubles", "Cafe Game", "Nho", "Vinh"}
     assert {"Khanh", "Leo"} <= set(metadata.tags)
@@ -249,8 +249,8 @@ def test_vietnamese_tournament_gets_a_plain_hashtag_and_keeps_its_letters(
 
     assert metadata.title == "Trâm/Vy vs Lan/Mai | Giải Hà Nội (25 Dec 2024)"
     assert re.findall(r"#\S+", metadata.description) == [
+        "#cafebadminton",
         "#badminton",
-        "#womensdoubles",
         "#giaihanoi",
     ]
     assert "Giải Hà Nội" in metadata.tags
@@ -284,9 +284,9 @@ def test_a_sidecar_name_is_shown_as_written(env: Path, dated_clip: Path) -> None
 @pytest.mark.parametrize(
     ("tournament", "hashtags"),
     [
-        ("***", ["#badminton", "#menssingles"]),
-        ("Badminton", ["#badminton", "#menssingles"]),
-        ("Cúp Đông 2024!", ["#badminton", "#menssingles", "#cupdong2024"]),
+        ("***", ["#cafebadminton", "#badminton"]),
+        ("Badminton", ["#cafebadminton", "#badminton"]),
+        ("Cúp Đông 2024!", ["#cafebadminton", "#badminton", "#cupdong2024"]),
     ],
 )
 def test_hashtags_are_never_bare_or_repeated(
@@ -359,7 +359,7 @@ def test_the_date_is_the_recordings_in_the_cafe_time_zone(
 
     assert metadata.recorded_at == AT_6_30_IN_VIETNAM
     assert metadata.title.endswith("(25 Dec 2024)")
-    assert "recorded on 25 Dec 2024" in metadata.description
+    assert "recorded at the café on 25 Dec 2024" in metadata.description
 
 
 def test_a_cafe_in_another_time_zone_gets_its_own_day(
@@ -433,7 +433,7 @@ def test_sidecar_overrides_fields_and_the_texts_follow(env: Path, dated_clip: Pa
     assert metadata.title == "Nho/Vinh vs Khánh/Lê Văn Long | Hè Cup (2 Jan 2025)"
     assert (metadata.match_type, metadata.match_type_name) == ("xd", "Mixed Doubles")
     assert metadata.privacy_status == "public"
-    assert re.findall(r"#\S+", metadata.description) == ["#badminton", "#mixeddoubles", "#hecup"]
+    assert re.findall(r"#\S+", metadata.description) == ["#cafebadminton", "#badminton", "#hecup"]
     assert {"Khánh", "Lê Văn Long", "Hè Cup", "Mixed Doubles"} <= set(metadata.tags)
     assert load_metadata(video) == metadata
 

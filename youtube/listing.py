@@ -1,7 +1,7 @@
 """What YouTube gets for a video: its prepared metadata with the settings applied.
 
-The description is `DESCRIPTION_TEMPLATE` filled (unless the sidecar gave one), the playlist is
-`YOUTUBE_PLAYLIST` filled, the language `VIDEO_LANGUAGE`, the recording date the match's day in
+The description is the prepared one (`DESCRIPTION_TEMPLATE` filled by prepare, or the sidecar's),
+the playlist is `YOUTUBE_PLAYLIST` filled, the language `VIDEO_LANGUAGE`, the recording date the match's day in
 the café's time zone. Every text is cleaned (`text.clean_text`), whatever prepared it. The local
 target writes the same beside its copy.
 """
@@ -13,17 +13,10 @@ from datetime import datetime
 from typing import Any
 
 from config import get_settings
-from video_prep import (
-    MatchMetadata,
-    build_description,
-    fit_description,
-    fit_tags,
-    matchup,
-    recording_date,
-)
+from video_prep import MatchMetadata, fit_description, fit_tags, recording_date, template_values
 from youtube.playlists import TITLE_MAX_CHARS as PLAYLIST_TITLE_MAX_CHARS
 from youtube.schedule import publish_time
-from youtube.text import clean_text, fill_template, hashtags
+from youtube.text import clean_text, fill_template
 
 
 @dataclass(frozen=True)
@@ -91,31 +84,16 @@ class Listing:
         }
 
 
-def template_values(metadata: MatchMetadata) -> dict[str, str]:
-    """What each placeholder of the description and playlist templates stands for."""
-    team1, team2 = metadata.team1, metadata.team2
-    values = {
-        "teams": matchup(team1, team2),
-        "team1": "/".join(team1),
-        "team2": "/".join(team2),
-        "players": ", ".join([*team1, *team2]),
-        "match_type": metadata.match_type_name,
-        "tournament": metadata.tournament,
-        "date": recording_date(metadata.recorded_at),
-        "hashtags": hashtags(metadata.tournament),
-    }
-    return {name: clean_text(value) for name, value in values.items()}
-
-
 def build_listing(metadata: MatchMetadata) -> Listing:
     settings = get_settings()
-    values = template_values(metadata)
+    teams = (metadata.team1, metadata.team2, metadata.tournament)
+    values = template_values(metadata.match_type_name, *teams, recording_date(metadata.recorded_at))
     playlist = clean_text(fill_template(settings.youtube_playlist, values))
     recorded = datetime.fromisoformat(metadata.recorded_at).astimezone(settings.cafe_timezone)
     schedule = settings.publish_at if metadata.publish_at is None else metadata.publish_at
     return Listing(
         title=clean_text(metadata.title),
-        description=_description(metadata, values, settings.description_template),
+        description=fit_description(clean_text(metadata.description, multiline=True).strip()),
         tags=fit_tags([clean_text(tag) for tag in metadata.tags]),
         category_id=metadata.category_id,
         language=settings.video_language,
@@ -125,19 +103,3 @@ def build_listing(metadata: MatchMetadata) -> Listing:
         playlist=playlist[:PLAYLIST_TITLE_MAX_CHARS].rstrip() or None,
         schedule=schedule or None,
     )
-
-
-def _description(metadata: MatchMetadata, values: dict[str, str], template: str) -> str:
-    """The template filled, unless the sidecar gave the video a description of its own."""
-    if metadata.description == _prepared_description(metadata):
-        text = fill_template(template, values)
-    else:
-        text = metadata.description
-    return fit_description(clean_text(text, multiline=True).strip())
-
-
-def _prepared_description(metadata: MatchMetadata) -> str:
-    """The description prepare writes when no sidecar gives one."""
-    date = recording_date(metadata.recorded_at)
-    teams = (metadata.team1, metadata.team2, metadata.tournament)
-    return clean_text(build_description(metadata.match_type, *teams, date), multiline=True)
