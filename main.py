@@ -188,9 +188,10 @@ def upload_action() -> StageAction:
 
     def action(video: Path, report: Callable[[int, int], None]) -> str:
         record = upload_single_video(video, progress=report)
+        when = f", public at {record.publish_at}" if record.publish_at else ""
         if record.target == "local":
-            return f"published to {record.published_path}"
-        return f"{record.url} ({record.privacy_status})"
+            return f"published to {record.published_path}{when}"
+        return f"{record.url} ({record.privacy_status}{when})"
 
     return action
 

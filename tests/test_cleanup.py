@@ -292,9 +292,10 @@ def test_main_upload_then_cleanup(env, clip_cache):
     not_enhanced = add_ready_video(clip_cache, env, "ms_HuyvsViet.mp4")
     (workspace_dir(not_enhanced) / "thumbnail.jpg").unlink()
 
-    uploaded = run_main(env, "upload")
+    uploaded = run_main(env, "upload", PUBLISH_AT="23:59")
     assert uploaded.returncode == 0, uploaded.stdout + uploaded.stderr
     assert "published to" in uploaded.stdout and "without a thumbnail" in uploaded.stdout
+    assert "public at" in uploaded.stdout and ":59:00" in uploaded.stdout
 
     cleaned = run_main(env, "cleanup")
     assert cleaned.returncode == 0, cleaned.stdout + cleaned.stderr
