@@ -1,9 +1,9 @@
 """What YouTube gets for a video: its prepared metadata with the settings applied.
 
-The description is the prepared one (`DESCRIPTION_TEMPLATE` filled by prepare, or the sidecar's),
-the playlist is `YOUTUBE_PLAYLIST` filled, the language `VIDEO_LANGUAGE`, the recording date the match's day in
-the café's time zone. Every text is cleaned (`text.clean_text`), whatever prepared it. The local
-target writes the same beside its copy.
+The description is the prepared one (`DESCRIPTION_TEMPLATE` filled by prepare, or the
+sidecar's), the playlist is `YOUTUBE_PLAYLIST` filled, the language `VIDEO_LANGUAGE`, the
+recording date the match's day in the café's time zone. Every text is cleaned
+(`text.clean_text`), whatever prepared it. The local target writes the same beside its copy.
 """
 
 from __future__ import annotations
