@@ -10,6 +10,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -31,7 +32,7 @@ from tests.web_support import (
 )
 from web.auth import SignInThrottle, UnsafeAddressError, is_loopback, require_safe_address
 from web.redact import Redactor
-from web.source import RecentVideo
+from web.source import Hold, RecentVideo
 
 needs_browser = pytest.mark.skipif(bool(browser_missing()), reason=browser_missing() or "")
 PASSWORD = "shuttlecock-42"
@@ -45,9 +46,26 @@ def recent_videos() -> list[RecentVideo]:
             "md_CvsD.mp4",
             "NEEDS_ATTENTION",
             "RUNNING",
-            attention=(
-                "The YouTube token in /home/owner/secrets/token.json was revoked "
-                "(ya29.a0AfB_secret)"
+            hold=Hold(
+                needs_attention=True,
+                step="UPLOADING",
+                reason=(
+                    "The YouTube token in /home/owner/secrets/token.json was revoked "
+                    "(ya29.a0AfB_secret)"
+                ),
+                resumes_at=datetime(2025, 1, 10, 9, 30, tzinfo=UTC),
+            ),
+        ),
+        RecentVideo(
+            "video-quota",
+            "md_GvsH.mp4",
+            "WAITING_FOR_QUOTA",
+            "RUNNING",
+            hold=Hold(
+                needs_attention=False,
+                step="UPLOADING",
+                reason="md_GvsH.mp4: the YouTube daily API quota is used up (quotaExceeded)",
+                resumes_at=datetime(2025, 1, 11, 8, 12, tzinfo=UTC),
             ),
         ),
         RecentVideo(
@@ -179,12 +197,21 @@ def test_names_and_reasons_show_as_text_without_paths_or_tokens(tmp_path):
 
 
 @needs_browser
-def test_retry_only_where_attention_is_needed_and_its_refusal_shows():
+def test_retry_only_for_held_videos_and_its_refusal_shows():
     source = FixedVideoSource([], recent_videos())
     with served(source) as url, phone_browser() as driver:
         driver.get(url + "/")
         retry_rows = driver.find_elements(By.XPATH, "//li[.//form[@action='/retry']]")
-        assert [row.get_attribute("data-workflow-id") for row in retry_rows] == ["video-token"]
+        assert [row.get_attribute("data-workflow-id") for row in retry_rows] == [
+            "video-token",
+            "video-quota",
+        ]
+        quota = retry_rows[1].find_element(By.CSS_SELECTOR, ".quota").text
+        assert quota == (
+            "Waiting for YouTube's daily limit: UPLOADING goes on by itself at 11 Jan 08:12."
+        )
+        resumes = retry_rows[0].find_element(By.CSS_SELECTOR, ".resumes").text
+        assert resumes == "UPLOADING is tried again by itself at 10 Jan 09:30."
         progress = driver.find_element(By.CSS_SELECTOR, "li[data-workflow-id='video-up'] progress")
         assert progress.get_attribute("value") == "42"
         link = driver.find_element(By.CSS_SELECTOR, "li[data-workflow-id='video-done'] a")
@@ -193,8 +220,13 @@ def test_retry_only_where_attention_is_needed_and_its_refusal_shows():
         click_and_load(
             driver, retry_rows[0].find_element(By.CSS_SELECTOR, "form[action='/retry'] button")
         )
+        flash = wait_for(driver, lambda d: d.find_element(By.CSS_SELECTOR, "#flash.ok"))
+        assert flash.text == "video-token: its step runs again now."
+        assert source.retried == ["video-token"]
+        again = "li[data-workflow-id='video-token'] form[action='/retry'] button"
+        click_and_load(driver, driver.find_element(By.CSS_SELECTOR, again))
         flash = wait_for(driver, lambda d: d.find_element(By.CSS_SELECTOR, "#flash.error"))
-        assert flash.text == "Retry is not available here."
+        assert flash.text == "video-token is not waiting for a retry."
 
         cancel = driver.find_element(
             By.CSS_SELECTOR, "li[data-workflow-id='video-up'] form[action='/cancel'] button"
