@@ -12,6 +12,7 @@ from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureEr
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Replayer
 
+import config
 from notify import WaitingGroup
 from temporal import client as temporal_client
 from temporal.messages import NEEDS_ATTENTION, WAITING_FOR_SELECTION
@@ -38,6 +39,7 @@ from tests.temporal_support import (
 from tests.test_temporal_holds import wait_for_a_new_hold
 from tests.test_temporal_workflow import start, typed_handle, unique_name
 from tests.upload_support import use_youtube
+from web.temporal_source import TemporalVideoSource
 
 WEB = "http://cafe-pc.local:8280/"
 HISTORIES = Path(__file__).parent / "histories" / "notifier"
@@ -134,12 +136,17 @@ async def test_attention_once_per_problem_and_failures_each_their_own_message(
             handle = typed_handle(client, workflow_id)
             held = await wait_for_stage(handle, NEEDS_ATTENTION)
             await wait_for_a_new_hold(handle, held.hold.since)  # the same problem, tried again
+            source = TemporalVideoSource(client, config.get_settings())
+            shown = {video.workflow_id: video for video in await source.recent(20)}
             youtube.stop_failing("thumbnails.set")  # the channel was verified
             result = await result_of(handle)
             with pytest.raises(WorkflowFailureError) as failure:
                 await result_of(typed_handle(client, broken_id))
             await received(hook, 4)
 
+    hold = shown[workflow_id].hold  # the chooser shows the same problem, with a Retry button
+    assert hold.needs_attention and hold.step == "UPLOADING"
+    assert "YouTube refused the custom thumbnail" in hold.reason
     warnings = hook.of_type("warning")
     assert [m["title"] for m in warnings] == [f"Needs attention: {held.title}"]
     assert "YouTube refused the custom thumbnail" in warnings[0]["message"]

@@ -5,6 +5,7 @@ workflows: tests/test_web_temporal.py."""
 from __future__ import annotations
 
 import dataclasses
+import io
 import threading
 import time
 import urllib.error
@@ -14,6 +15,7 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from PIL import Image
 from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.common.by import By
 
@@ -123,7 +125,15 @@ def test_phone_sees_waiting_videos_refreshes_without_reload_and_chooses():
         first_tiles = videos[0].find_elements(By.CSS_SELECTOR, "img")
         assert len(first_tiles) == 6
         wait_for(driver, lambda d: all(natural_width(d, image) > 0 for image in first_tiles))
-        assert natural_width(driver, first_tiles[0]) == 480  # shrunk from 1280x720 for a tile
+        # one image for the video's six candidates, 480x270 each, and each tile shows its own
+        assert {image.get_attribute("src") for image in first_tiles} == {
+            first_tiles[0].get_attribute("src")
+        }
+        assert natural_width(driver, first_tiles[0]) == 6 * 480
+        for slot, image in enumerate(first_tiles):
+            frame = image.find_element(By.XPATH, "..")
+            assert abs(frame.rect["x"] - image.rect["x"] - slot * frame.rect["width"]) < 1.5
+            assert abs(image.rect["height"] - frame.rect["height"]) < 1.5
         assert no_horizontal_scrolling(driver)
 
         # a video that starts waiting shows up without a reload of the page
@@ -344,6 +354,21 @@ def test_previews_are_made_ahead_for_every_waiting_video():
         source.waiting_list = [*source.waiting_list, *waiting_videos(4)[3:]]
         wanted |= {(v.workflow_id, c.id) for v in source.waiting_list for c in v.candidates}
         wait_until(lambda: set(source.images) == wanted)
+
+
+def test_a_sheet_is_the_named_candidates_side_by_side_and_at_most_nine():
+    source = FixedVideoSource(waiting_videos(1), [])
+    video = source.waiting_list[0]
+    query = [("w", video.workflow_id), *(("c", c.id) for c in video.candidates[:3])]
+    with served(source) as url:
+        with urllib.request.urlopen(f"{url}/sheet?{urllib.parse.urlencode(query)}") as answer:
+            sheet = Image.open(io.BytesIO(answer.read()))
+        assert sheet.size == (3 * 480, 270)
+        for ids in ([], [f"c{n}" for n in range(10)]):
+            query = [("w", video.workflow_id), *(("c", id_) for id_ in ids)]
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(f"{url}/sheet?{urllib.parse.urlencode(query)}", timeout=10)
+            assert refused.value.code == 400
 
 
 def test_wrong_passwords_wait_twice_as_long_each_time():
