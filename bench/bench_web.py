@@ -279,7 +279,7 @@ def report(cold: dict, results: dict[str, list[dict]], waiting_seconds: float, v
         every = results[f"{name} all previews"][0]
         screen = results[f"{name} first screen"][0]
         print(
-            f"size ({name}): HTML {every['html'] / 1024:.0f} KiB (gzip); {every['images']} "
+            f"size ({name}): HTML {every['html'] / 1024:.0f} KiB as sent; {every['images']} "
             f"images, {every['image_bytes'] / 1024:.0f} KiB in all; the first screen shows "
             f"{screen['waited']} previews"
         )
