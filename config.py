@@ -72,6 +72,7 @@ class Settings:
     watch_interval_seconds: float
     ingest_settle_seconds: float
     attention_retry_seconds: float
+    notify_waiting_interval_seconds: float
 
 
 def parse_duration(text: str) -> float | None:
@@ -269,6 +270,7 @@ _SPEC: dict[str, tuple[str, str, Callable[[str], Any]]] = {
     "watch_interval_seconds": ("WATCH_INTERVAL", "10", _seconds),
     "ingest_settle_seconds": ("INGEST_SETTLE", "30", _seconds),
     "attention_retry_seconds": ("ATTENTION_RETRY_INTERVAL", "10m", _required_duration),
+    "notify_waiting_interval_seconds": ("NOTIFY_WAITING_INTERVAL", "1m", _required_duration),
 }
 # never echoed in an error message: they hold passwords and tokens
 _SECRET_VARIABLES = frozenset({"WEB_PASSWORD", "NOTIFY_URLS"})

@@ -169,6 +169,7 @@ class VideoStatus:
     published: PublishedVideo | None = None
     hold: Hold | None = None
     choice_reused: bool = False  # the choice of a failed run was taken again
+    chosen_by_timeout: bool = False  # SELECTION_TIMEOUT passed and the top candidate was taken
 
 
 @dataclass

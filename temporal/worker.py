@@ -1,5 +1,6 @@
-"""The worker: runs ProcessVideoWorkflow and the stage activities on TEMPORAL_TASK_QUEUE, and
-(with WATCH_INTERVAL > 0) the folder watcher that starts a workflow for each arriving video."""
+"""The worker: runs ProcessVideoWorkflow, the stage activities and the notifier
+(temporal/notifier.py) on TEMPORAL_TASK_QUEUE, and (with WATCH_INTERVAL > 0) the folder watcher
+that starts a workflow for each arriving video."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from config import Settings
 from temporal.activities import VideoActivities
 from temporal.client import OperatorError
 from temporal.messages import SEARCH_ATTRIBUTES
+from temporal.notifier import NotifierActivities, NotifierWorkflow
 from temporal.watcher import FolderWatcher
 from temporal.workflows import ProcessVideoWorkflow
 
@@ -89,8 +91,8 @@ async def run_worker(
         worker = Worker(
             client,
             task_queue=settings.temporal_task_queue,
-            workflows=[ProcessVideoWorkflow],
-            activities=activities.all(),
+            workflows=[ProcessVideoWorkflow, NotifierWorkflow],
+            activities=activities.all() + NotifierActivities(client).all(),
             activity_executor=executor,
             max_concurrent_activities=settings.max_concurrent_activities,
             graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,

@@ -21,9 +21,15 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import (
+    ActivityError,
+    ApplicationError,
+    FailureError,
+    is_cancelled_exception,
+)
 
 with workflow.unsafe.imports_passed_through():
+    from temporal import notifier
     from temporal.activities import VideoActivities
     from temporal.messages import (
         AUTOPICK,
@@ -161,9 +167,18 @@ class ProcessVideoWorkflow:
         self._chosen_id: str | None = None
         self._retry_requested = False
         self._attention_retry = timedelta(minutes=10)
+        self._told_attention: tuple[str, str] | None = None  # (step, reason) last notified
 
     @workflow.run
     async def run(self, request: ProcessVideoInput) -> VideoResult:
+        try:
+            return await self._process(request)
+        except FailureError as error:
+            if not is_cancelled_exception(error):
+                await notifier.tell(self._status, notifier.FAILED, notifier.failure_reason(error))
+            raise
+
+    async def _process(self, request: ProcessVideoInput) -> VideoResult:
         self._status.video_path = path = request.video_path
         self._attention_retry = timedelta(seconds=request.attention_retry_seconds)
         fingerprint = request.fingerprint
@@ -183,6 +198,7 @@ class ProcessVideoWorkflow:
         )
         published: PublishedVideo = await self._run_step(UPLOADING, [path, fingerprint])
         self._status.published = published
+        await notifier.tell(self._status, notifier.PUBLISHED, published.url or published.video_id)
         cleaned: str = await self._run_step(CLEANING_UP, [path, fingerprint])
 
         self._enter(COMPLETED, f"Published: {published.url or published.video_id}")
@@ -242,6 +258,9 @@ class ProcessVideoWorkflow:
         self._retry_requested = False
         self._enter(hold.stage, hold.reason)
         workflow.upsert_memo({MEMO_HOLD: asdict(hold)})
+        if hold.stage == NEEDS_ATTENTION and self._told_attention != (hold.step, hold.reason):
+            self._told_attention = (hold.step, hold.reason)  # once per problem, not per retry
+            await notifier.tell(self._status, notifier.ATTENTION, hold.reason)
         wake = datetime.fromisoformat(hold.retry_at)
         with suppress(TimeoutError):  # the time came: run the step again
             await workflow.wait_condition(
@@ -267,6 +286,8 @@ class ProcessVideoWorkflow:
             await self._wait_for_selection(request)
         assert self._chosen_id is not None
         self._status.selected_candidate_id = self._chosen_id
+        if not self._status.choice_reused:
+            await notifier.tell(self._status, notifier.CHOSEN)
         if workflow.patched(CHOICE_IN_MEMO_PATCH):
             workflow.upsert_memo({MEMO_CHOSEN_CANDIDATE: self._chosen_id})
         return self._chosen_id
@@ -279,6 +300,7 @@ class ProcessVideoWorkflow:
             "Waiting for the operator to choose a thumbnail: run "
             f"`python main_temporal.py select {workflow.info().workflow_id}`",
         )
+        await notifier.tell(self._status, notifier.WAITING)
         timeout = request.selection_timeout_seconds
         try:
             await workflow.wait_condition(
@@ -295,6 +317,7 @@ class ProcessVideoWorkflow:
                     non_retryable=True,
                 ) from None
             self._chosen_id = self._status.candidates[0].id
+            self._status.chosen_by_timeout = True
 
     @workflow.signal(name=THUMBNAIL_SELECTED_SIGNAL)
     def thumbnail_selected(self, *payloads: Any) -> None:

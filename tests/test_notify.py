@@ -2,57 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import logging
-import socket
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 import config
 import notify
 from notify import WaitingGroup, WaitingNotice
+from tests.notify_support import closed_port, endpoint
 
 WEB = "http://cafe-pc.local:8280/"
-
-
-@contextmanager
-def endpoint(fail_first: int = 0) -> Iterator[tuple[str, list[dict]]]:
-    """A local HTTP endpoint recording each JSON notification; the first `fail_first` requests
-    get a 500. Yields its json:// URL (with a token in its path) and the received messages."""
-    received: list[dict] = []
-    failures = [fail_first]
-
-    class Hook(BaseHTTPRequestHandler):
-        def do_POST(self):
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            if failures[0] > 0:
-                failures[0] -= 1
-                self.send_response(500)
-            else:
-                received.append(body)
-                self.send_response(200)
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"json://127.0.0.1:{server.server_port}/hook-secret-token", received
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]  # nothing listens there once it is closed
 
 
 def notice(n: int) -> WaitingNotice:
@@ -73,10 +32,10 @@ def test_several_waiting_videos_make_one_message_with_the_web_link():
     assert batch == [notice(2), notice(3)]
     assert group.seconds_until_due(now=1060.0) is None  # nothing left to send
 
-    with endpoint() as (url, received):
-        assert notify.send(notify.waiting_message(batch, WEB), [url]) is True
-    assert len(received) == 1
-    message = received[0]
+    with endpoint() as hook:
+        assert notify.send(notify.waiting_message(batch, WEB), [hook.url]) is True
+    assert len(hook.received) == 1
+    message = hook.received[0]
     assert message["title"] == "2 videos are waiting for a thumbnail choice"
     assert message["message"].splitlines() == [
         "- Player2 vs Other2 (md_Player2vsOther2.mp4)",
@@ -101,15 +60,15 @@ def test_one_message_per_failure_attention_and_publication():
         ),
         notify.published_message("md_EvsF.mp4", "E vs F", "https://youtu.be/abc123"),
     ]
-    with endpoint() as (url, received):
+    with endpoint() as hook:
         for message in messages:
-            assert notify.send(message, [url]) is True
-    assert [(m["type"], m["title"]) for m in received] == [
+            assert notify.send(message, [hook.url]) is True
+    assert [(m["type"], m["title"]) for m in hook.received] == [
         ("failure", "Failed: A vs B"),
         ("warning", "Needs attention: C vs D"),
         ("success", "Published: E vs F"),
     ]
-    failed, attention, published = (m["message"] for m in received)
+    failed, attention, published = (m["message"] for m in hook.received)
     assert failed == "md_AvsB.mp4: md_AvsB.mp4 is not a video: …/md_AvsB.mp4 has no video stream"
     assert "ya29" not in attention and "[hidden]" in attention and WEB in attention
     assert published == "md_EvsF.mp4 is published: https://youtu.be/abc123"
@@ -118,15 +77,15 @@ def test_one_message_per_failure_attention_and_publication():
 def test_a_passing_failure_is_retried_and_a_down_endpoint_only_logged(caplog):
     message = notify.published_message("md_EvsF.mp4", "E vs F", "https://youtu.be/abc123")
     pauses: list[float] = []
-    with endpoint(fail_first=1) as (url, received):
-        assert notify.send(message, [url], pause=pauses.append) is True
-    assert len(received) == 1 and pauses == [1.0]
+    with endpoint(fail_first=1) as hook:
+        assert notify.send(message, [hook.url], pause=pauses.append) is True
+    assert len(hook.received) == 1 and hook.requests == 2 and pauses == [1.0]
 
     pauses.clear()
     down = f"json://127.0.0.1:{closed_port()}/down-secret-token"
-    with caplog.at_level(logging.WARNING), endpoint() as (url, received):
-        assert notify.send(message, [down, url], pause=pauses.append) is False
-    assert len(received) == 1  # the service that works still got it, once
+    with caplog.at_level(logging.WARNING), endpoint() as hook:
+        assert notify.send(message, [down, hook.url], pause=pauses.append) is False
+    assert len(hook.received) == 1  # the service that works still got it, once
     assert pauses == [1.0, 2.0]  # three attempts, three seconds of pauses in all
     assert "JSON (NOTIFY_URLS #1): could not send 'Published: E vs F' after 3 attempts" in (
         caplog.text

@@ -47,7 +47,7 @@ HISTORIES = Path(__file__).parent / "histories"
 # Recorded histories are named after the workflow version that made them. A version that changes
 # the command sequence (behind workflow.patched) records under a new prefix: the older files stay,
 # and keep proving that workflows started by the older code still run on this one.
-HISTORY_VERSION = "v2"
+HISTORY_VERSION = "v3"
 REPO = Path(__file__).resolve().parents[1]
 
 

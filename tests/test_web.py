@@ -5,14 +5,17 @@ workflows: tests/test_web_temporal.py."""
 from __future__ import annotations
 
 import dataclasses
+import io
 import threading
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from PIL import Image
 from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.common.by import By
 
@@ -31,7 +34,7 @@ from tests.web_support import (
 )
 from web.auth import SignInThrottle, UnsafeAddressError, is_loopback, require_safe_address
 from web.redact import Redactor
-from web.source import RecentVideo
+from web.source import Hold, RecentVideo
 
 needs_browser = pytest.mark.skipif(bool(browser_missing()), reason=browser_missing() or "")
 PASSWORD = "shuttlecock-42"
@@ -45,9 +48,26 @@ def recent_videos() -> list[RecentVideo]:
             "md_CvsD.mp4",
             "NEEDS_ATTENTION",
             "RUNNING",
-            attention=(
-                "The YouTube token in /home/owner/secrets/token.json was revoked "
-                "(ya29.a0AfB_secret)"
+            hold=Hold(
+                needs_attention=True,
+                step="UPLOADING",
+                reason=(
+                    "The YouTube token in /home/owner/secrets/token.json was revoked "
+                    "(ya29.a0AfB_secret)"
+                ),
+                resumes_at=datetime(2025, 1, 10, 9, 30, tzinfo=UTC),
+            ),
+        ),
+        RecentVideo(
+            "video-quota",
+            "md_GvsH.mp4",
+            "WAITING_FOR_QUOTA",
+            "RUNNING",
+            hold=Hold(
+                needs_attention=False,
+                step="UPLOADING",
+                reason="md_GvsH.mp4: the YouTube daily API quota is used up (quotaExceeded)",
+                resumes_at=datetime(2025, 1, 11, 8, 12, tzinfo=UTC),
             ),
         ),
         RecentVideo(
@@ -105,7 +125,15 @@ def test_phone_sees_waiting_videos_refreshes_without_reload_and_chooses():
         first_tiles = videos[0].find_elements(By.CSS_SELECTOR, "img")
         assert len(first_tiles) == 6
         wait_for(driver, lambda d: all(natural_width(d, image) > 0 for image in first_tiles))
-        assert natural_width(driver, first_tiles[0]) == 480  # shrunk from 1280x720 for a tile
+        # one image for the video's six candidates, 480x270 each, and each tile shows its own
+        assert {image.get_attribute("src") for image in first_tiles} == {
+            first_tiles[0].get_attribute("src")
+        }
+        assert natural_width(driver, first_tiles[0]) == 6 * 480
+        for slot, image in enumerate(first_tiles):
+            frame = image.find_element(By.XPATH, "..")
+            assert abs(frame.rect["x"] - image.rect["x"] - slot * frame.rect["width"]) < 1.5
+            assert abs(image.rect["height"] - frame.rect["height"]) < 1.5
         assert no_horizontal_scrolling(driver)
 
         # a video that starts waiting shows up without a reload of the page
@@ -179,12 +207,21 @@ def test_names_and_reasons_show_as_text_without_paths_or_tokens(tmp_path):
 
 
 @needs_browser
-def test_retry_only_where_attention_is_needed_and_its_refusal_shows():
+def test_retry_only_for_held_videos_and_its_refusal_shows():
     source = FixedVideoSource([], recent_videos())
     with served(source) as url, phone_browser() as driver:
         driver.get(url + "/")
         retry_rows = driver.find_elements(By.XPATH, "//li[.//form[@action='/retry']]")
-        assert [row.get_attribute("data-workflow-id") for row in retry_rows] == ["video-token"]
+        assert [row.get_attribute("data-workflow-id") for row in retry_rows] == [
+            "video-token",
+            "video-quota",
+        ]
+        quota = retry_rows[1].find_element(By.CSS_SELECTOR, ".quota").text
+        assert quota == (
+            "Waiting for YouTube's daily limit: UPLOADING goes on by itself at 11 Jan 08:12."
+        )
+        resumes = retry_rows[0].find_element(By.CSS_SELECTOR, ".resumes").text
+        assert resumes == "UPLOADING is tried again by itself at 10 Jan 09:30."
         progress = driver.find_element(By.CSS_SELECTOR, "li[data-workflow-id='video-up'] progress")
         assert progress.get_attribute("value") == "42"
         link = driver.find_element(By.CSS_SELECTOR, "li[data-workflow-id='video-done'] a")
@@ -193,8 +230,13 @@ def test_retry_only_where_attention_is_needed_and_its_refusal_shows():
         click_and_load(
             driver, retry_rows[0].find_element(By.CSS_SELECTOR, "form[action='/retry'] button")
         )
+        flash = wait_for(driver, lambda d: d.find_element(By.CSS_SELECTOR, "#flash.ok"))
+        assert flash.text == "video-token: its step runs again now."
+        assert source.retried == ["video-token"]
+        again = "li[data-workflow-id='video-token'] form[action='/retry'] button"
+        click_and_load(driver, driver.find_element(By.CSS_SELECTOR, again))
         flash = wait_for(driver, lambda d: d.find_element(By.CSS_SELECTOR, "#flash.error"))
-        assert flash.text == "Retry is not available here."
+        assert flash.text == "video-token is not waiting for a retry."
 
         cancel = driver.find_element(
             By.CSS_SELECTOR, "li[data-workflow-id='video-up'] form[action='/cancel'] button"
@@ -312,6 +354,21 @@ def test_previews_are_made_ahead_for_every_waiting_video():
         source.waiting_list = [*source.waiting_list, *waiting_videos(4)[3:]]
         wanted |= {(v.workflow_id, c.id) for v in source.waiting_list for c in v.candidates}
         wait_until(lambda: set(source.images) == wanted)
+
+
+def test_a_sheet_is_the_named_candidates_side_by_side_and_at_most_nine():
+    source = FixedVideoSource(waiting_videos(1), [])
+    video = source.waiting_list[0]
+    query = [("w", video.workflow_id), *(("c", c.id) for c in video.candidates[:3])]
+    with served(source) as url:
+        with urllib.request.urlopen(f"{url}/sheet?{urllib.parse.urlencode(query)}") as answer:
+            sheet = Image.open(io.BytesIO(answer.read()))
+        assert sheet.size == (3 * 480, 270)
+        for ids in ([], [f"c{n}" for n in range(10)]):
+            query = [("w", video.workflow_id), *(("c", id_) for id_ in ids)]
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(f"{url}/sheet?{urllib.parse.urlencode(query)}", timeout=10)
+            assert refused.value.code == 400
 
 
 def test_wrong_passwords_wait_twice_as_long_each_time():

@@ -14,18 +14,22 @@ import urllib.error
 import urllib.request
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from selenium.webdriver.common.by import By
 from temporalio.client import Client, WorkflowExecutionStatus
 
 import config
-from temporal.workflows import WAITING_FOR_SELECTION
+from temporal.messages import WAITING_FOR_QUOTA, WAITING_FOR_SELECTION, VideoStatus
+from tests.fake_youtube import QUOTA_MESSAGE, FakeYouTube
 from tests.temporal_support import add_video, result_of, running_worker, wait_for_stage, wait_until
 from tests.test_temporal_cli import cli, free_port, printed
 from tests.test_temporal_workflow import start, typed_handle, unique_name
 from tests.test_web import alert_fired, post
+from tests.upload_support import use_youtube
 from tests.web_support import (
     SCRIPT_NAME,
     browser_missing,
@@ -37,7 +41,7 @@ from tests.web_support import (
 )
 from web.app import create_app
 from web.server import chooser_options, listening_socket, serve
-from web.source import ActionUnavailableError, ChoiceStatus, SourceError
+from web.source import ChoiceStatus, SourceError
 from web.temporal_source import TemporalVideoSource
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -157,6 +161,60 @@ def assert_no_path_outside(text: str, cafe: Path) -> None:
         assert any(path.startswith(folder) for folder in folders), path
 
 
+@pytest.mark.skipif(bool(browser_missing()), reason=browser_missing() or "")
+async def test_a_held_video_shows_retry_on_a_phone_and_retry_moves_it_on(
+    temporal_env, pipeline_env, clip_cache, env, monkeypatch
+):
+    client = temporal_env.client
+    with FakeYouTube() as youtube:
+        use_youtube(env, monkeypatch, youtube)
+        pipeline_env(SELECTION_TIMEOUT="1s", CAFE_TIMEZONE="Asia/Ho_Chi_Minh")
+        youtube.fail("videos.insert", 403, "quotaExceeded", QUOTA_MESSAGE, times=None)
+        video = add_video(clip_cache, env / "videos", unique_name())
+        source = TemporalVideoSource(client, config.get_settings())
+        async with running_worker(client):
+            workflow_id = (await start(client, video)).workflow_id
+            handle = typed_handle(client, workflow_id)
+            held = await wait_for_stage(handle, WAITING_FOR_QUOTA)
+            late = await source.choose(workflow_id, held.candidates[1].id)
+            async with chooser(client) as url:
+                await asyncio.to_thread(retry_on_a_phone, url, workflow_id, held, youtube)
+                result = await result_of(handle)
+        assert late.status == ChoiceStatus.ALREADY_TAKEN
+        assert late.taken_candidate_id == held.candidates[0].id
+        assert "(the selection timeout's pick)" in late.message
+        assert result.selected_candidate_id == held.candidates[0].id
+        assert list(youtube.videos) == [result.published.video_id]
+
+
+def retry_on_a_phone(url: str, workflow_id: str, held: VideoStatus, youtube: FakeYouTube) -> None:
+    row_selector = f"li[data-workflow-id='{workflow_id}']"
+    resumes = datetime.fromisoformat(held.hold.retry_at).astimezone(ZoneInfo("Asia/Ho_Chi_Minh"))
+    with phone_browser() as driver:
+        driver.get(url + "/")
+        row = driver.find_element(By.CSS_SELECTOR, row_selector)
+        quota = row.find_element(By.CSS_SELECTOR, ".quota").text
+        assert quota.startswith("Waiting for YouTube's daily limit: UPLOADING goes on by itself")
+        assert quota.endswith(f"{resumes:%H:%M}."), quota
+        assert "quotaExceeded" in row.find_element(By.CSS_SELECTOR, ".reason").text
+        assert no_horizontal_scrolling(driver)
+        driver.execute_script("arguments[0].scrollIntoView()", row)
+        screenshot(driver, "web-phone-held.png")
+
+        youtube.stop_failing("videos.insert")  # midnight in California
+        click_and_load(driver, row.find_element(By.CSS_SELECTOR, "form[action='/retry'] button"))
+        flash = driver.find_element(By.CSS_SELECTOR, "#flash.ok")
+        assert flash.text == f"{workflow_id} was WAITING_FOR_QUOTA: its step runs again now."
+
+        def published(d) -> bool:  # the page refreshes itself
+            links = d.find_elements(By.CSS_SELECTOR, f"{row_selector} .published a")
+            return bool(links) and links[0].get_attribute("href").startswith("https://")
+
+        wait_for(driver, published, timeout=60)
+        assert not driver.find_elements(By.CSS_SELECTOR, f"{row_selector} form[action='/retry']")
+        screenshot(driver, "web-phone-retried.png")
+
+
 async def test_choices_refused_or_taken_by_the_timeout_say_so(
     temporal_env, pipeline_env, clip_cache, env
 ):
@@ -175,7 +233,10 @@ async def test_choices_refused_or_taken_by_the_timeout_say_so(
         late = await source.choose(timed_id, timed_status.candidates[2].id)
         assert late.status == ChoiceStatus.ALREADY_TAKEN
         assert late.taken_candidate_id == timed_status.candidates[0].id
-        assert f"had already taken rank 1 ({timed_status.candidates[0].id})" in late.message
+        assert late.message == (
+            f"{timed.name} had already taken rank 1 ({timed_status.candidates[0].id}) (the "
+            f"selection timeout's pick); {timed_status.candidates[2].id} was not used."
+        )
 
         foreign = await source.choose(waiting_id, timed_status.candidates[0].id)
         assert foreign.status == ChoiceStatus.REFUSED
@@ -191,12 +252,9 @@ async def test_choices_refused_or_taken_by_the_timeout_say_so(
         recent = {video.workflow_id: video for video in await source.recent(20)}
         link = recent[timed_id].published_link
         assert link and link.startswith((env / "published").resolve().as_uri())
-        assert (
-            recent[waiting_id].stage == WAITING_FOR_SELECTION
-            and recent[waiting_id].attention is None
-        )
+        assert recent[waiting_id].stage == WAITING_FOR_SELECTION and recent[waiting_id].hold is None
 
-        with pytest.raises(ActionUnavailableError, match="Retry is not available"):
+        with pytest.raises(SourceError, match="is not waiting for a retry"):
             await source.retry(waiting_id)
         outcome = await source.cancel(waiting_id)
         assert outcome.message.startswith(f"Cancellation requested for {waiting_id}")

@@ -18,7 +18,6 @@ from web.redact import Redactor
 from web.server import listening_socket, serve
 from web.source import (
     ActionOutcome,
-    ActionUnavailableError,
     Candidate,
     ChoiceOutcome,
     ChoiceStatus,
@@ -69,6 +68,7 @@ class FixedVideoSource:
     refusal: str | None = None  # when set, every choice is refused with this reason
     chosen: list[tuple[str, str]] = field(default_factory=list)
     cancelled: list[str] = field(default_factory=list)
+    retried: list[str] = field(default_factory=list)
 
     async def waiting(self) -> list[WaitingVideo]:
         return list(self.waiting_list)
@@ -90,7 +90,10 @@ class FixedVideoSource:
         return self.recent_list[:limit]
 
     async def retry(self, workflow_id: str) -> ActionOutcome:
-        raise ActionUnavailableError("Retry is not available here.")
+        if workflow_id in self.retried:
+            raise SourceError(f"{workflow_id} is not waiting for a retry.")
+        self.retried.append(workflow_id)  # it runs again: the next retry is refused
+        return ActionOutcome(f"{workflow_id}: its step runs again now.")
 
     async def cancel(self, workflow_id: str) -> ActionOutcome:
         if workflow_id not in {v.workflow_id for v in self.recent_list}:

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import jinja2
 from starlette.applications import Starlette
@@ -38,7 +38,7 @@ from web.auth import (
     is_same_origin_post,
     password_matches,
 )
-from web.previews import SIZES, Previews
+from web.previews import TILE, Previews
 from web.redact import Redactor
 from web.source import ChoiceStatus, SourceError, VideoSource, WaitingVideo
 
@@ -49,6 +49,7 @@ SESSION_DAYS = 30
 REFRESH_SECONDS = 5
 RECENT_LIMIT = 20
 WARM_SECONDS = 10  # how often the chooser looks for newly waiting videos to make previews for
+MAX_SHEET_TILES = 9  # TOP_RANKED_CANDIDATES_NUM's largest value
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
         "default-src 'none'; img-src 'self'; style-src 'self'; script-src 'self'; "
@@ -98,6 +99,7 @@ def create_app(source: VideoSource, options: ChooserOptions) -> Starlette:
             Route("/live", chooser.live),
             Route("/candidate", chooser.candidate),
             Route("/preview", chooser.preview),
+            Route("/sheet", chooser.sheet),
             Route("/choose", chooser.choose, methods=["POST"]),
             Route("/retry", chooser.retry, methods=["POST"]),
             Route("/cancel", chooser.cancel, methods=["POST"]),
@@ -181,16 +183,19 @@ class _Chooser:
         environment.filters["clock"] = lambda moment: _clock(moment, options.timezone)
         environment.filters["position"] = _position
         environment.filters["web_link"] = _web_link
+        environment.filters["sheet_url"] = _sheet_url
+        environment.globals["tile"] = TILE
         self._templates = Jinja2Templates(env=environment)
 
     async def keep_previews_warm(self) -> None:
-        """Make the tile previews of each newly waiting video before anyone asks for them: a
-        phone opening the page after a notification gets them at once."""
+        """Make the sheet of each newly waiting video before anyone asks for it: a phone
+        opening the page after a notification gets them at once."""
         while True:
             try:
                 for video in await self._source.waiting():
-                    for candidate in video.candidates:
-                        await self._previews.get(video.workflow_id, candidate.id, "small")
+                    if video.candidates:
+                        ids = [candidate.id for candidate in video.candidates]
+                        await self._previews.sheet(video.workflow_id, ids)
             except SourceError as error:
                 log.debug("previews not warmed: %s", error)
             except Exception:  # a helper's bug must not stop the chooser: the page makes them too
@@ -253,20 +258,19 @@ class _Chooser:
         )
 
     async def preview(self, request: Request) -> Response:
-        size = request.query_params.get("size", "small")
-        if size not in SIZES:
-            return PlainTextResponse("Unknown size.", status_code=400)
-        try:
-            image = await self._previews.get(
-                request.query_params.get("w", ""), request.query_params.get("c", ""), size
-            )
-        except SourceError:
-            image = None
-        if image is None:
-            return PlainTextResponse("No preview.", status_code=404)
-        return Response(
-            image, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=3600"}
+        """One candidate, large."""
+        workflow_id, candidate_id = (
+            request.query_params.get("w", ""),
+            request.query_params.get("c", ""),
         )
+        return await _image(self._previews.large(workflow_id, candidate_id))
+
+    async def sheet(self, request: Request) -> Response:
+        """A video's candidates side by side, TILE each, for the list (cropped by the page)."""
+        candidate_ids = request.query_params.getlist("c")
+        if not 0 < len(candidate_ids) <= MAX_SHEET_TILES:
+            return PlainTextResponse("Name one to nine candidates.", status_code=400)
+        return await _image(self._previews.sheet(request.query_params.get("w", ""), candidate_ids))
 
     async def _checked_form(self, request: Request):
         form = await request.form()
@@ -343,6 +347,24 @@ class _Chooser:
             return self._refused_cross_site()
         request.session.clear()
         return RedirectResponse("/signin", status_code=303)
+
+
+async def _image(making) -> Response:
+    try:
+        image = await making
+    except SourceError:
+        image = None
+    if image is None:
+        return PlainTextResponse("No preview.", status_code=404)
+    return Response(
+        image, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=3600"}
+    )
+
+
+def _sheet_url(video: WaitingVideo) -> str:
+    """The address of the video's sheet: its candidates' tiles, best first."""
+    pairs = [("w", video.workflow_id), *(("c", candidate.id) for candidate in video.candidates)]
+    return "/sheet?" + urlencode(pairs)
 
 
 def _find(videos: list[WaitingVideo], workflow_id: str) -> WaitingVideo | None:

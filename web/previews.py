@@ -1,7 +1,12 @@
-"""Candidate images sized for the page: a tile in the list, or large for the confirmation.
+"""Candidate images sized for the page: one sheet of tiles per video for the list, or one
+candidate large for the confirmation.
 
-A candidate is up to 1920 pixels wide; a phone's tile needs a tenth of that. Each size is made
-once (JPEG draft decoding reads the image at a fraction of its size) and kept in memory.
+A candidate is up to 1920 pixels wide; a phone's tile needs a quarter of that. The list shows a
+video's candidates from one image, its sheet: the tiles side by side, each TILE in size, which the
+page crops with CSS. A page of 50 waiting videos then loads 50 images instead of 300 (in Chromium
+the same 300 tiles took about five times longer to load as separate images than as 50 sheets).
+Each image is made once (JPEG draft decoding reads a candidate at a fraction of its size) and
+kept in memory.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ import asyncio
 import io
 import logging
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Sequence
 
 from PIL import Image, ImageOps
 
@@ -17,58 +23,110 @@ from web.source import VideoSource
 
 log = logging.getLogger(__name__)
 
-SIZES = {"small": (480, 270), "large": (1280, 720)}
+TILE = (480, 270)
+LARGE = (1280, 720)
 QUALITY = 80
 MAX_CACHED_BYTES = 64 * 1024 * 1024
 
 
-def resize_jpeg(data: bytes, box: tuple[int, int]) -> bytes:
-    """The JPEG (or any image Pillow reads) shrunk to fit `box`, as a JPEG."""
+def _fitted(data: bytes, box: tuple[int, int]) -> Image.Image:
     with Image.open(io.BytesIO(data)) as image:
         image.draft("RGB", box)
         image = ImageOps.exif_transpose(image).convert("RGB")
-        image.thumbnail(box, Image.Resampling.LANCZOS)
-        output = io.BytesIO()
-        image.save(output, "JPEG", quality=QUALITY, optimize=True)
-        return output.getvalue()
+    image.thumbnail(box, Image.Resampling.LANCZOS)
+    return image
+
+
+def _jpeg(image: Image.Image) -> bytes:
+    output = io.BytesIO()
+    image.save(output, "JPEG", quality=QUALITY, optimize=True)
+    return output.getvalue()
+
+
+def resize_jpeg(data: bytes, box: tuple[int, int]) -> bytes:
+    """The JPEG (or any image Pillow reads) shrunk to fit `box`, as a JPEG."""
+    return _jpeg(_fitted(data, box))
+
+
+def sheet_jpeg(originals: Sequence[bytes | None]) -> bytes:
+    """The images side by side, each shrunk into its TILE-sized slot (centred); a missing or
+    unreadable one leaves its slot dark."""
+    width, height = TILE
+    sheet = Image.new("RGB", (width * len(originals), height), (17, 24, 39))
+    for slot, data in enumerate(originals):
+        if data is None:
+            continue
+        try:
+            tile = _fitted(data, TILE)
+        except (OSError, Image.DecompressionBombError) as error:
+            log.warning("a candidate is not a readable image (%s)", error)
+            continue
+        sheet.paste(tile, (slot * width + (width - tile.width) // 2, (height - tile.height) // 2))
+    return _jpeg(sheet)
 
 
 class Previews:
-    """Resized candidate previews, the least recently used dropped past MAX_CACHED_BYTES."""
+    """Sheets and large previews, the least recently used dropped past MAX_CACHED_BYTES."""
 
     def __init__(self, source: VideoSource, max_bytes: int = MAX_CACHED_BYTES):
         self._source = source
         self._max_bytes = max_bytes
-        self._cache: OrderedDict[tuple[str, str, str], bytes] = OrderedDict()
+        self._cache: OrderedDict[tuple[str, ...], bytes] = OrderedDict()
         self._size = 0
-        self._making: dict[tuple[str, str, str], asyncio.Future[bytes | None]] = {}
+        self._making: dict[tuple[str, ...], asyncio.Future[bytes | None]] = {}
 
-    async def get(self, workflow_id: str, candidate_id: str, size: str) -> bytes | None:
-        key = (workflow_id, candidate_id, size)
+    async def large(self, workflow_id: str, candidate_id: str) -> bytes | None:
+        return await self._cached(
+            ("large", workflow_id, candidate_id), lambda: self._large(workflow_id, candidate_id)
+        )
+
+    async def sheet(self, workflow_id: str, candidate_ids: Sequence[str]) -> bytes | None:
+        """The tiles of `candidate_ids`, in that order; None when none has an image."""
+        return await self._cached(
+            ("sheet", workflow_id, *candidate_ids), lambda: self._sheet(workflow_id, candidate_ids)
+        )
+
+    async def _cached(
+        self, key: tuple[str, ...], make: Callable[[], Awaitable[bytes | None]]
+    ) -> bytes | None:
         if key in self._cache:
             self._cache.move_to_end(key)
             return self._cache[key]
         making = self._making.get(key)
         if making is None:  # else the page and the warm-up asked at once: made once
-            making = self._making[key] = asyncio.ensure_future(self._make(key))
+            making = self._making[key] = asyncio.ensure_future(self._keep(key, make))
             making.add_done_callback(lambda _: self._making.pop(key, None))
         return await asyncio.shield(making)
 
-    async def _make(self, key: tuple[str, str, str]) -> bytes | None:
-        workflow_id, candidate_id, size = key
+    async def _keep(
+        self, key: tuple[str, ...], make: Callable[[], Awaitable[bytes | None]]
+    ) -> bytes | None:
+        made = await make()
+        if made is None:
+            return None
+        self._cache[key] = made
+        self._size += len(made)
+        while self._size > self._max_bytes:
+            _, dropped = self._cache.popitem(last=False)
+            self._size -= len(dropped)
+        return made
+
+    async def _large(self, workflow_id: str, candidate_id: str) -> bytes | None:
         original = await self._source.preview(workflow_id, candidate_id)
         if original is None:
             return None
         try:
-            resized = await asyncio.to_thread(resize_jpeg, original, SIZES[size])
+            return await asyncio.to_thread(resize_jpeg, original, LARGE)
         except (OSError, Image.DecompressionBombError) as error:
             log.warning(
                 "%s: candidate %s is not a readable image (%s)", workflow_id, candidate_id, error
             )
             return None
-        self._cache[key] = resized
-        self._size += len(resized)
-        while self._size > self._max_bytes:
-            _, dropped = self._cache.popitem(last=False)
-            self._size -= len(dropped)
-        return resized
+
+    async def _sheet(self, workflow_id: str, candidate_ids: Sequence[str]) -> bytes | None:
+        originals = await asyncio.gather(
+            *(self._source.preview(workflow_id, candidate_id) for candidate_id in candidate_ids)
+        )
+        if all(original is None for original in originals):
+            return None
+        return await asyncio.to_thread(sheet_jpeg, originals)

@@ -18,10 +18,6 @@ class SourceError(Exception):
     workflow, an unknown id...)."""
 
 
-class ActionUnavailableError(SourceError):
-    """The source cannot do this action (yet); the message says so and what to do instead."""
-
-
 @dataclass(frozen=True)
 class Candidate:
     id: str
@@ -54,6 +50,16 @@ class ChoiceOutcome:
 
 
 @dataclass(frozen=True)
+class Hold:
+    """A step that waits instead of failing; `retry` runs it again now."""
+
+    needs_attention: bool  # a person must fix something; False: YouTube's daily limit
+    step: str  # the stage whose step runs again, e.g. UPLOADING
+    reason: str  # what is wrong, and how it goes on
+    resumes_at: datetime | None  # when the step runs again by itself
+
+
+@dataclass(frozen=True)
 class RecentVideo:
     workflow_id: str
     video_file: str
@@ -61,7 +67,7 @@ class RecentVideo:
     execution_status: str  # RUNNING, COMPLETED, FAILED, CANCELED, TERMINATED, TIMED_OUT
     started_at: datetime | None = None
     progress_percent: int | None = None  # of the running stage, when it reports progress
-    attention: str | None = None  # what a person must fix before `retry`; None: nothing
+    hold: Hold | None = None  # a step waiting for a person or the quota; None: not held
     failure: str | None = None  # why the workflow failed
     published_link: str | None = None  # where the published video is
 
@@ -89,7 +95,7 @@ class VideoSource(Protocol):
         ...
 
     async def retry(self, workflow_id: str) -> ActionOutcome:
-        """Go on with a video that needed attention, once the person fixed the cause."""
+        """Run a held step again now: a person fixed the cause, or the quota may be back."""
         ...
 
     async def cancel(self, workflow_id: str) -> ActionOutcome:

@@ -11,7 +11,7 @@ import asyncio
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from temporalio.client import Client, WorkflowFailureError
@@ -19,14 +19,21 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from config import Settings
 from temporal import client as temporal_client
-from temporal.client import NoWorkerError, OperatorError, WorkflowEndedError
-from temporal.workflows import WAITING_FOR_SELECTION, ProcessVideoWorkflow, VideoStatus
+from temporal import messages
+from temporal.client import (
+    ChoiceRejectedError,
+    NoWorkerError,
+    OperatorError,
+    WorkflowEndedError,
+)
+from temporal.messages import NEEDS_ATTENTION, WAITING_FOR_SELECTION, VideoStatus
+from temporal.workflows import ProcessVideoWorkflow
 from web.source import (
     ActionOutcome,
-    ActionUnavailableError,
     Candidate,
     ChoiceOutcome,
     ChoiceStatus,
+    Hold,
     RecentVideo,
     SourceError,
     WaitingVideo,
@@ -35,7 +42,6 @@ from web.source import (
 log = logging.getLogger(__name__)
 
 QUERY_SECONDS = 3
-CHOICE_WAIT_SECONDS = 10
 
 
 @contextmanager
@@ -130,40 +136,17 @@ class TemporalVideoSource:
             raise WorkflowEndedError(workflow_id, detail.execution_status, "nothing to choose")
         if status is None:
             raise NoWorkerError(workflow_id)
-        if status.stage != WAITING_FOR_SELECTION:
-            if status.selected_candidate_id is None:
-                return ChoiceOutcome(
-                    ChoiceStatus.REFUSED,
-                    f"The video is not waiting for a choice yet (stage {status.stage}).",
-                )
-            if status.selected_candidate_id != candidate_id:
-                return _taken(status, candidate_id)
-            return _accepted(status, candidate_id)
-        ids = [c.id for c in status.candidates]
-        if candidate_id not in ids:
-            return ChoiceOutcome(
-                ChoiceStatus.REFUSED,
-                f"{candidate_id!r} is not one of this video's candidates ({', '.join(ids)}).",
-            )
-        before = status.rejected_selection
-        await temporal_client.send_selection(
-            self._client, workflow_id, status.video_path, candidate_id
-        )
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + CHOICE_WAIT_SECONDS
-        while loop.time() < deadline:
+        try:
+            await temporal_client.choose(self._client, workflow_id, status.video_path, candidate_id)
+        except ChoiceRejectedError as refusal:
+            # refused before anything was recorded: taken meanwhile, or not a choice it takes
             status = await temporal_client.get_status(self._client, workflow_id)
-            if status.stage != WAITING_FOR_SELECTION:
-                if status.selected_candidate_id != candidate_id:
-                    return _taken(status, candidate_id)
-                return _accepted(status, candidate_id)
-            if status.rejected_selection not in (None, before):
-                return ChoiceOutcome(ChoiceStatus.REFUSED, status.rejected_selection.reason)
-            await asyncio.sleep(0.25)
-        raise SourceError(
-            f"Sent {candidate_id}; the workflow has not moved on within {CHOICE_WAIT_SECONDS} s "
-            "(is a worker running? `python main_temporal.py worker`)."
-        )
+            taken = status.selected_candidate_id
+            if taken is None:
+                return ChoiceOutcome(ChoiceStatus.REFUSED, str(refusal))
+            if taken != candidate_id:
+                return _taken(status, candidate_id)
+        return _accepted(status, candidate_id)
 
     async def recent(self, limit: int) -> list[RecentVideo]:
         with _as_source_errors():
@@ -184,6 +167,7 @@ class TemporalVideoSource:
                 execution_status=s.execution_status,
                 started_at=s.started_at,
                 progress_percent=s.progress_percent,
+                hold=_hold(s.hold),
                 failure=s.failure,
                 published_link=next(completed) if s.execution_status == "COMPLETED" else None,
             )
@@ -201,10 +185,9 @@ class TemporalVideoSource:
         return self._published[workflow_id]
 
     async def retry(self, workflow_id: str) -> ActionOutcome:
-        raise ActionUnavailableError(
-            "Retry is not available with this version of the workflow: a failed video starts "
-            "again with `python main_temporal.py start --retry-failed`."
-        )
+        with _as_source_errors():
+            stage = await temporal_client.retry(self._client, workflow_id)
+        return ActionOutcome(f"{workflow_id} was {stage}: its step runs again now.")
 
     async def cancel(self, workflow_id: str) -> ActionOutcome:
         with _as_source_errors():
@@ -215,21 +198,32 @@ class TemporalVideoSource:
         )
 
 
+def _hold(hold: messages.Hold | None) -> Hold | None:
+    if hold is None:
+        return None
+    return Hold(
+        needs_attention=hold.stage == NEEDS_ATTENTION,
+        step=hold.step,
+        reason=hold.reason,
+        resumes_at=datetime.fromisoformat(hold.retry_at),
+    )
+
+
 def _accepted(status: VideoStatus, candidate_id: str) -> ChoiceOutcome:
     return ChoiceOutcome(
         ChoiceStatus.ACCEPTED,
-        f"Chose {_describe(status, candidate_id)} for {Path(status.video_path).name}: "
-        f"now {status.stage}.",
+        f"Chose {_describe(status, candidate_id)} for {Path(status.video_path).name}.",
         candidate_id,
     )
 
 
 def _taken(status: VideoStatus, candidate_id: str) -> ChoiceOutcome:
     taken = status.selected_candidate_id or ""
+    by = "the selection timeout's pick" if status.chosen_by_timeout else "an earlier choice"
     return ChoiceOutcome(
         ChoiceStatus.ALREADY_TAKEN,
-        f"{Path(status.video_path).name} had already taken {_describe(status, taken)} "
-        f"(the selection timeout's pick, or an earlier choice); {candidate_id} was not used.",
+        f"{Path(status.video_path).name} had already taken {_describe(status, taken)} ({by}); "
+        f"{candidate_id} was not used.",
         taken,
     )
 
