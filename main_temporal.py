@@ -452,7 +452,8 @@ def print_recent(summaries: list[temporal_client.WorkflowSummary]) -> None:
         column.no_wrap = True
     for row in rows:
         table.add_row(*row)
-    if Measurement.get(console, console.options, table).maximum <= console.width:
+    wanted = Measurement.get(console, console.options.update_width(10_000), table).maximum
+    if wanted <= console.width:
         console.print(table)
     else:
         for number, video, host, stage, age, workflow_id in rows:

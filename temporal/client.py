@@ -168,6 +168,14 @@ def summary_for(video_path: Path) -> str:
         return video_path.name
 
 
+def details_for(video_path: Path, host: str, shared_queue: str) -> str:
+    """The Web UI's fixed details of the video (Markdown): the file and the host it runs on."""
+    return (
+        f"`{video_path.name}`, on host `{host}`: its steps run on the worker of that name "
+        f"(task queue `{host_task_queue(shared_queue, host)}`)."
+    )
+
+
 @dataclass
 class StartOutcome:
     video: str
@@ -231,6 +239,7 @@ async def start_video(
                 ]
             ),
             static_summary=summary_for(video_path),
+            static_details=details_for(video_path, host, settings.temporal_task_queue),
             memo={MEMO_VIDEO_FILE: video_path.name, MEMO_HOST: host},
         )
     except WorkflowAlreadyStartedError:
