@@ -8,6 +8,7 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from temporalio.testing import WorkflowEnvironment
 
@@ -38,12 +39,17 @@ async def server_with_ui() -> AsyncIterator[tuple[WorkflowEnvironment, int]]:
 
 
 def metadata_texts(driver) -> list[str]:
-    """The Markdown panes of the User Metadata tab (each rendered in a frame of its own)."""
+    """The Markdown panes of the User Metadata tab (each rendered in a frame of its own); none
+    while the page redraws them."""
     texts = []
-    for frame in driver.find_elements(By.TAG_NAME, "iframe"):
-        driver.switch_to.frame(frame)
-        texts.append(driver.find_element(By.TAG_NAME, "body").text)
+    try:
+        for frame in driver.find_elements(By.TAG_NAME, "iframe"):
+            driver.switch_to.frame(frame)
+            texts.append(driver.find_element(By.TAG_NAME, "body").text)
+            driver.switch_to.default_content()
+    except WebDriverException:  # a frame replaced as we read it
         driver.switch_to.default_content()
+        return []
     return texts
 
 
