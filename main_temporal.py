@@ -312,17 +312,15 @@ def pick_candidate(request: temporal_client.ChoiceRequest, pick: int | None) -> 
     return choose(candidates, request.video_file)
 
 
-async def choose_one(client: Client, workflow_id: str, pick: int | None) -> bool:
-    """Open the chooser (or pick rank `pick`) for one waiting video and send the choice;
-    False when the person cancelled."""
+async def choose_one(client: Client, workflow_id: str, pick: int | None) -> None:
+    """Open the chooser (or pick rank `pick`) for one waiting video and send the choice."""
     request = await temporal_client.choice_request(client, workflow_id)
     chosen = pick_candidate(request, pick)
     if chosen is None:
         console.print(f"Cancelled: nothing was chosen for {request.video_file}; it keeps waiting.")
-        return False
+        return
     taken = await temporal_client.choose(client, workflow_id, request.video_path, chosen)
     console.print(chosen_line(request.rank_of(taken), taken, request.video_file), style="green")
-    return True
 
 
 async def choose_each(client: Client, pick: int | None) -> int:

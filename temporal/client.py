@@ -398,9 +398,8 @@ async def list_waiting(client: Client) -> list[WaitingVideo]:
                 execution.task_queue,
             )
         )
-    return sorted(
-        waiting, key=lambda video: video.waiting_since or datetime.max.replace(tzinfo=UTC)
-    )
+    latest = datetime.max.replace(tzinfo=UTC)
+    return sorted(waiting, key=lambda video: (video.waiting_since or latest, video.workflow_id))
 
 
 @dataclass
