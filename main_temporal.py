@@ -147,7 +147,7 @@ async def start_videos(
         host = await temporal_client.host_state(
             client, settings.temporal_task_queue, settings.worker_name
         )
-        if not host.running:
+        if host.running is False:
             console.print(
                 f"No worker named {host.name} is running: these videos wait until `python "
                 "main_temporal.py worker` (or `up`) runs on this machine.",
@@ -206,7 +206,7 @@ def host_text(host: str, state: temporal_client.HostState | None) -> str:
     """`cafe-pc`, `cafe-pc (down)`; `-` for a video any worker runs (started before hosts)."""
     if not host:
         return "-"
-    return f"{host} (down)" if state is not None and not state.running else host
+    return f"{host} (down)" if state is not None and state.running is False else host
 
 
 def host_down_line(state: temporal_client.HostState) -> str:
@@ -373,7 +373,7 @@ def print_detail(detail: temporal_client.VideoDetail) -> None:
     console.print(f"  stage: {detail.stage}")
     if detail.host:
         console.print(f"  host: {detail.host}")
-    if detail.host_state is not None and not detail.host_state.running:
+    if detail.host_state is not None and detail.host_state.running is False:
         console.print(f"  {host_down_line(detail.host_state)}", style="yellow")
     if status is None:
         console.print(
@@ -416,7 +416,7 @@ def print_status(status: VideoStatus) -> None:
 
 
 def problem_of(summary: temporal_client.WorkflowSummary, zone: tzinfo) -> str:
-    if summary.host_state is not None and not summary.host_state.running:
+    if summary.host_state is not None and summary.host_state.running is False:
         return host_down_line(summary.host_state)
     if summary.hold:
         return f"{hold_line(summary.hold, zone)}: {summary.hold.reason}"

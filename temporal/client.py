@@ -320,21 +320,27 @@ class HostState:
     """Whether the worker a video's activities wait for is there."""
 
     name: str  # its WORKER_NAME
-    running: bool  # a worker of that name polls the video's queue now
+    running: bool | None  # a worker of that name polls the video's queue now; None: unknown
     last_seen: datetime | None  # its latest poll the server remembers (about 5 minutes)
 
 
 async def host_state(client: Client, shared_queue: str, host: str) -> HostState:
     """From the pollers of the host's queue; a worker that said it stopped (on a server with
-    worker heartbeats) is known at once, one that was killed once its last poll is old."""
+    worker heartbeats) is known at once, one that was killed once its last poll is old. Unknown
+    where the server does not tell (a namespace role without that permission)."""
     queue = host_task_queue(shared_queue, host)
-    described = await client.workflow_service.describe_task_queue(
-        DescribeTaskQueueRequest(
-            namespace=client.namespace,
-            task_queue=TaskQueue(name=queue),
-            task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
+    try:
+        described = await client.workflow_service.describe_task_queue(
+            DescribeTaskQueueRequest(
+                namespace=client.namespace,
+                task_queue=TaskQueue(name=queue),
+                task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
+            )
         )
-    )
+    except RPCError as error:
+        if error.status in (RPCStatusCode.PERMISSION_DENIED, RPCStatusCode.UNIMPLEMENTED):
+            return HostState(host, None, None)
+        raise
     polls = [poller.last_access_time.ToDatetime(tzinfo=UTC) for poller in described.pollers]
     last_seen = max(polls, default=None)
     running = last_seen is not None and datetime.now(UTC) - last_seen <= FRESH_POLL

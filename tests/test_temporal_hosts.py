@@ -77,7 +77,7 @@ async def test_each_video_runs_on_its_host_and_a_host_that_is_down_holds_only_it
             await wait_until(lambda: all_waiting(client, ids[a.name] + ids[b.name]), 180)
             await b_worker.stop()  # the machine is shut down properly
         down = await temporal_client.host_state(client, shared, b.name)
-        assert not down.running and down.last_seen is not None
+        assert down.running is False and down.last_seen is not None
 
         # every choice is made now, with host-b down: its videos wait, the others finish
         await asyncio.gather(*(choose_top(client, id_) for id_ in ids[a.name] + ids[b.name]))
