@@ -16,7 +16,7 @@ import os
 import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import AsyncExitStack
+from contextlib import ExitStack
 from datetime import timedelta
 
 from temporalio.api.enums.v1 import IndexedValueType
@@ -95,35 +95,37 @@ async def run_worker(
     logging.getLogger(SDK_WORKER_LOGGER).setLevel(logging.WARNING)
     activities = VideoActivities(client, asyncio.get_running_loop())
     own_queue = host_task_queue(settings.temporal_task_queue, settings.worker_name)
-    async with AsyncExitStack() as workers:
-        for queue, workflows in (
-            (settings.temporal_task_queue, [ProcessVideoWorkflow]),
-            (own_queue, []),
-        ):
-            executor = workers.enter_context(
-                ThreadPoolExecutor(
-                    max_workers=settings.max_concurrent_activities,
-                    initializer=lower_thread_priority,
-                )
-            )
-            worker = Worker(
+    with ExitStack() as executors:
+        workers = [
+            Worker(
                 client,
                 task_queue=queue,
                 workflows=workflows,
                 activities=activities.all(),
-                activity_executor=executor,
+                activity_executor=executors.enter_context(
+                    ThreadPoolExecutor(
+                        max_workers=settings.max_concurrent_activities,
+                        initializer=lower_thread_priority,
+                    )
+                ),
                 max_concurrent_activities=settings.max_concurrent_activities,
                 graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
                 identity=f"{os.getpid()}@{settings.worker_name}",
             )
-            await workers.enter_async_context(worker)
+            for queue, workflows in (
+                (settings.temporal_task_queue, [ProcessVideoWorkflow]),
+                (own_queue, []),
+            )
+        ]
+        running = [asyncio.create_task(worker.run()) for worker in workers]
         log.info(
             "worker %s polling %s and %s",
             settings.worker_name,
             settings.temporal_task_queue,
             own_queue,
         )
-        if watcher is None:
-            await stop.wait()
-        else:
-            await watcher.run(stop)
+        try:
+            await (stop.wait() if watcher is None else watcher.run(stop))
+        finally:  # both at once: each gives its running activities GRACEFUL_SHUTDOWN
+            await asyncio.gather(*(worker.shutdown() for worker in workers))
+            await asyncio.gather(*running)
