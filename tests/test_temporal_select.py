@@ -17,6 +17,7 @@ from tests.test_temporal_workflow import start, typed_handle
 
 VIETNAMESE = "ms_Nguyễn Đức HuyvsTrâm_Sân Cầu Lông.mp4"
 OTHERS = ("md_NhozVinhvsKhanhzLeo.mp4", "md_NhozVinhvsKhanhzLeo_Final.mp4")
+CANCELLED = "xd_KhanhzVyvsZezTram.mp4"
 
 
 async def waiting_ids(client) -> list[str]:
@@ -28,7 +29,8 @@ async def test_select_status_and_cancel_take_a_number_a_file_name_or_an_id_prefi
 ):
     client = temporal_env.client
     address = client.service_client.config.target_host
-    videos = [add_video(clip_cache, env / "videos", name) for name in (VIETNAMESE, *OTHERS)]
+    names = (VIETNAMESE, *OTHERS, CANCELLED)
+    videos = [add_video(clip_cache, env / "videos", name) for name in names]
     async with running_worker(client):
         ids = [(await start(client, video)).workflow_id for video in videos]
         await wait_until(lambda: _all_waiting(client, ids), 120)
@@ -59,6 +61,11 @@ async def test_select_status_and_cancel_take_a_number_a_file_name_or_an_id_prefi
         assert by_prefix.returncode == 0, by_prefix.stdout + by_prefix.stderr
         assert f"Rank 1 chosen for {OTHERS[1]}" in by_prefix.stdout
 
+        # the same start now matches one video waiting and one on its way: select means the first
+        preferred = await cli_async("select", "md-nhoz", "--pick", "1", address=address)
+        assert preferred.returncode == 0, preferred.stdout + preferred.stderr
+        assert f"Rank 1 chosen for {OTHERS[0]}: rendering and publishing" in preferred.stdout
+
         too_far = await cli_async("select", "7", address=address)
         assert too_far.returncode == 1
         assert "No video number 7: `python main_temporal.py pending` numbers the 1" in (
@@ -67,11 +74,12 @@ async def test_select_status_and_cancel_take_a_number_a_file_name_or_an_id_prefi
         unknown = await cli_async("cancel", "ws_Nobody.mp4", address=address)
         assert unknown.returncode == 1 and "No video matches 'ws_Nobody.mp4'" in unknown.stdout
 
-        cancelled = await cli_async("cancel", OTHERS[0].upper(), address=address)
-        assert cancelled.returncode == 0 and ids[1] in cancelled.stdout
-        results = [await result_of(typed_handle(client, id_)) for id_ in (ids[0], ids[2])]
+        cancelled = await cli_async("cancel", CANCELLED.upper(), address=address)
+        assert cancelled.returncode == 0 and ids[3] in cancelled.stdout
+        results = [await result_of(typed_handle(client, id_)) for id_ in ids[:3]]
     assert [r.selected_candidate_id for r in results] == [
         offered[0].candidates[1].id,
+        offered[1].candidates[0].id,
         offered[2].candidates[0].id,
     ]
 
