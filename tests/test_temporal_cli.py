@@ -169,6 +169,19 @@ def test_server_serves_and_stops_cleanly_with_its_dev_server(env, stop_signal):
 @pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="the parent-death signal is Linux's (prctl)"
 )
+def dev_servers_on(database: Path) -> list[int]:
+    """The processes running a dev server on `database` (from /proc: Linux)."""
+    running = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            words = cmdline.read_bytes().split(b"\0")
+        except OSError:  # it ended meanwhile
+            continue
+        if str(database).encode() in words and any(w.endswith(b"temporal") for w in words):
+            running.append(int(cmdline.parent.name))
+    return running
+
+
 def test_a_killed_server_takes_its_dev_server_with_it(env):
     address = f"localhost:{free_port()}"
 
@@ -184,18 +197,13 @@ def test_a_killed_server_takes_its_dev_server_with_it(env):
         return process
 
     killed = serve()
+    database = env / "temporal-data" / "temporal.db"
+    assert dev_servers_on(database)
     killed.kill()  # SIGKILL: no handler runs, no cleanup
     killed.wait()
 
-    def port_closed() -> bool:
-        try:
-            socket.create_connection(("127.0.0.1", int(address.rsplit(":", 1)[1])), 1).close()
-        except OSError:
-            return True
-        return False
-
-    wait_until(port_closed, timeout=30)
-    again = serve()  # the next `server` starts: nothing was left holding the port
+    wait_until(lambda: not dev_servers_on(database), timeout=30)
+    again = serve()  # the next `server` starts: nothing was left holding the port or database
     again.send_signal(signal.SIGTERM)
     assert again.wait(timeout=30) == 0
 

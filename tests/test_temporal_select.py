@@ -25,9 +25,9 @@ async def waiting_ids(client) -> list[str]:
 
 
 async def test_select_status_and_cancel_take_a_number_a_file_name_or_an_id_prefix(
-    temporal_env, pipeline_env, clip_cache, env
+    own_temporal_env, pipeline_env, clip_cache, env
 ):
-    client = temporal_env.client
+    client = own_temporal_env.client  # numbers and walks cover every waiting video: only these
     address = client.service_client.config.target_host
     names = (VIETNAMESE, *OTHERS, CANCELLED)
     videos = [add_video(clip_cache, env / "videos", name) for name in names]
@@ -89,9 +89,9 @@ async def _all_waiting(client, ids: list[str]) -> bool:
 
 
 async def test_select_without_a_video_walks_through_every_waiting_one(
-    temporal_env, pipeline_env, clip_cache, env
+    own_temporal_env, pipeline_env, clip_cache, env
 ):
-    client = temporal_env.client
+    client = own_temporal_env.client  # numbers and walks cover every waiting video: only these
     address = client.service_client.config.target_host
     videos = [add_video(clip_cache, env / "videos", name) for name in (VIETNAMESE, *OTHERS)]
     async with running_worker(client):
@@ -125,9 +125,9 @@ async def status_at(address: str, columns: int) -> str:
 
 
 async def test_status_never_cuts_an_id_across_lines_on_a_narrow_terminal(
-    temporal_env, pipeline_env, clip_cache, env
+    own_temporal_env, pipeline_env, clip_cache, env
 ):
-    client = temporal_env.client
+    client = own_temporal_env.client  # numbers and walks cover every waiting video: only these
     address = client.service_client.config.target_host
     long_name = "xd_NguyễnVănThànhzPhạmThịHồngNhungvsLêHoàngPhúczVy_Giải Mùa Xuân.mp4"
     video = add_video(clip_cache, env / "videos", long_name)

@@ -43,9 +43,9 @@ VIDEOS = ("md_NhozVinhvsKhanhzLeo_Laptop.mp4", "ms_Nguyễn Đức HuyvsTrâm_La
 
 
 async def test_select_on_a_machine_without_the_workspace_shows_the_previews_and_chooses(
-    temporal_env, pipeline_env, clip_cache, env: Path
+    own_temporal_env, pipeline_env, clip_cache, env: Path
 ) -> None:
-    client = temporal_env.client
+    client = own_temporal_env.client  # `select` alone walks every waiting video: only these
     laptop = env / "laptop"  # nothing of the worker's folders exists here
     videos = [add_video(clip_cache, env / "videos", name) for name in VIDEOS]
     with xvfb(SCREEN) as display:
@@ -57,9 +57,7 @@ async def test_select_on_a_machine_without_the_workspace_shows_the_previews_and_
                 return {video.workflow_id for video in waiting} >= set(ids)
 
             await wait_until(both_waiting, 120)
-            first, second = [
-                video.workflow_id for video in await temporal_client.list_waiting(client)
-            ]
+            first, second = [v.workflow_id for v in await temporal_client.list_waiting(client)]
             offered = await temporal_client.choice_request(client, first)
             previews = [c.preview for c in offered.candidates]
             assert all(previews) and all(len(p) <= 40_000 for p in previews)

@@ -13,8 +13,8 @@ from selenium.webdriver.common.by import By
 from temporalio.testing import WorkflowEnvironment
 
 import config
-from temporal.dev_server import dynamic_config_args, temporal_binary
-from temporal.messages import SEARCH_ATTRIBUTES, WAITING_FOR_SELECTION
+from temporal.messages import WAITING_FOR_SELECTION
+from tests.conftest import start_dev_server
 from tests.temporal_support import add_video, running_worker, wait_for_stage
 from tests.test_temporal_cli import free_port
 from tests.test_temporal_workflow import start
@@ -26,14 +26,7 @@ pytestmark = pytest.mark.skipif(bool(browser_missing()), reason=browser_missing(
 @pytest.fixture
 async def server_with_ui() -> AsyncIterator[tuple[WorkflowEnvironment, int]]:
     port = free_port()
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=str(temporal_binary()),
-        search_attributes=SEARCH_ATTRIBUTES,
-        dev_server_log_level="error",
-        dev_server_extra_args=dynamic_config_args(),
-        ui=True,
-        ui_port=port,
-    )
+    env = await start_dev_server(ui=True, ui_port=port)
     yield env, port
     await env.shutdown()
 
