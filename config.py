@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
@@ -73,6 +74,7 @@ class Settings:
     ingest_settle_seconds: float
     attention_retry_seconds: float
     notify_waiting_interval_seconds: float
+    worker_name: str
 
 
 def parse_duration(text: str) -> float | None:
@@ -210,6 +212,17 @@ def _optional_password(text: str) -> str | None:
     return text
 
 
+def _worker_name(text: str) -> str:
+    """A name for this machine's worker (and its task queue); empty: the host name."""
+    name = text.strip() or socket.gethostname()
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}", name):
+        raise ValueError(
+            "expected a name of letters, digits, '.', '_' or '-' (at most 63), e.g. cafe-pc "
+            "(empty: this machine's host name)"
+        )
+    return name
+
+
 def _notify_urls(text: str) -> tuple[str, ...]:
     """Apprise URLs separated by spaces or new lines; each must name a service Apprise knows."""
     urls = tuple(text.split())
@@ -271,6 +284,7 @@ _SPEC: dict[str, tuple[str, str, Callable[[str], Any]]] = {
     "ingest_settle_seconds": ("INGEST_SETTLE", "30", _seconds),
     "attention_retry_seconds": ("ATTENTION_RETRY_INTERVAL", "10m", _required_duration),
     "notify_waiting_interval_seconds": ("NOTIFY_WAITING_INTERVAL", "1m", _required_duration),
+    "worker_name": ("WORKER_NAME", "", _worker_name),
 }
 # never echoed in an error message: they hold passwords and tokens
 _SECRET_VARIABLES = frozenset({"WEB_PASSWORD", "NOTIFY_URLS"})

@@ -3,10 +3,13 @@
 python main_temporal.py up            server + worker + every video as it arrives, on one machine
 python main_temporal.py start         queue every video in INPUT_DIR that has settled
 python main_temporal.py pending       videos waiting for a thumbnail choice, a person or the quota
-python main_temporal.py select ID     open the chooser; the choice is sent to the workflow
-python main_temporal.py status [ID]   recent videos, or one in detail
+python main_temporal.py select [N]    open the chooser (for each waiting video in turn); the choice
+                                      is sent to the workflow
+python main_temporal.py status [N]    recent videos, or one in detail
 python main_temporal.py web           the web chooser, for a phone or any browser
-python main_temporal.py retry ID      run a waiting step again now (--all: every one)
+python main_temporal.py retry NAME    run a waiting step again now (--all: every one)
+
+A video is named by the number `pending` prints, its file name or the start of its workflow id.
 """
 
 from __future__ import annotations
@@ -16,18 +19,19 @@ import json
 import logging
 import os
 import signal
-import subprocess
 import sys
 from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
 from dataclasses import asdict
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import TypeVar
 
 import typer
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
-from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.client import Client
 from temporalio.service import RPCError
 
 # thumbnail_selector (OpenCV) before anything importing PyAV: see its _check_opencv_libraries
@@ -48,19 +52,21 @@ from config import Settings, get_settings
 from errors import PipelineError, Step
 from remedies import for_temporal
 from temporal import client as temporal_client
-from temporal.client import NoWorkerError, OperatorError, WorkflowEndedError
+from temporal import feed
+from temporal.client import OperatorError
 from temporal.dev_server import (
     TemporalBinaryMissingError,
+    embedded_server,
     is_serving,
     server_log,
-    start_server,
-    wait_until_serving,
 )
+from temporal.feed import VideoEvent
 from temporal.messages import (
     WAITING_FOR_QUOTA,
     WAITING_FOR_SELECTION,
     Hold,
     VideoStatus,
+    host_task_queue,
 )
 from temporal.watcher import FolderWatcher, IngestOutcome, ingest_file
 
@@ -87,6 +93,8 @@ def run(work: Callable[[], Awaitable[T]]) -> T:
         raise fail(str(error)) from None
     except RPCError as error:  # the server refused: a missing namespace, a permission...
         raise fail(f"Temporal refused the request: {error.message}") from None
+    except KeyboardInterrupt:  # Ctrl+C where no handler of ours runs (a chooser window)
+        raise fail("Stopped; nothing more was sent.", 130) from None
 
 
 async def connect() -> Client:
@@ -118,13 +126,16 @@ async def start_videos(
     client: Client, videos: list[Path], retry_failed: bool = False, rechoose: bool = False
 ) -> list[IngestOutcome]:
     """Start a workflow for each video that has settled and passes its checks; print what
-    happened to each."""
+    happened to each. They run on this machine's worker (WORKER_NAME)."""
     settings = get_settings()
     outcomes = []
     for video in videos:
         if not video.is_file():
             outcome = IngestOutcome(
-                str(video), "skipped: no such file; check the path", refused=True
+                str(video),
+                f"skipped: no such file on this machine ({settings.worker_name}); check the "
+                "path, or run `start` on the machine that holds it",
+                refused=True,
             )
         elif waiting := ingest.still_being_copied(video, settings.ingest_settle_seconds):
             outcome = IngestOutcome(video.name, f"skipped: {waiting}")
@@ -132,6 +143,16 @@ async def start_videos(
             outcome = await ingest_file(client, video, settings, retry_failed, rechoose)
         print_outcome(outcome)
         outcomes.append(outcome)
+    if any(outcome.started for outcome in outcomes):
+        host = await temporal_client.host_state(
+            client, settings.temporal_task_queue, settings.worker_name
+        )
+        if host.running is False:
+            console.print(
+                f"No worker named {host.name} is running: these videos wait until `python "
+                "main_temporal.py worker` (or `up`) runs on this machine.",
+                style="yellow",
+            )
     return outcomes
 
 
@@ -145,7 +166,8 @@ def start(
         False, "--rechoose", help="With --retry-failed: ask for the thumbnail choice again."
     ),
 ) -> None:
-    """Queue a durable workflow for every settled, well-named video; never twice for one video."""
+    """Queue a durable workflow for every settled, well-named video; never twice for one video.
+    Its steps run on this machine's worker, where the file is."""
     videos = videos_to_start(paths)
     require_known_template()
     require_upload_auth("Nothing was started.", for_temporal)
@@ -165,9 +187,9 @@ def format_wait(since: datetime | None) -> str:
     return f"{hours}h {minutes:02d}m" if hours else f"{minutes}m"
 
 
-def local_time(iso: str, zone: tzinfo) -> str:
+def local_time(iso: str | datetime, zone: tzinfo) -> str:
     """`Fri 26 Dec 15:12 (Asia/Ho_Chi_Minh)`: a time as the café reads it (CAFE_TIMEZONE)."""
-    moment = datetime.fromisoformat(iso).astimezone(zone)
+    moment = (datetime.fromisoformat(iso) if isinstance(iso, str) else iso).astimezone(zone)
     name = getattr(zone, "key", None) or moment.tzname()
     return f"{moment:%a %d %b %H:%M} ({name})"
 
@@ -180,29 +202,64 @@ def hold_line(hold: Hold, zone: tzinfo) -> str:
     return f"needs attention: {hold.step} is tried again at {when}"
 
 
+def host_text(host: str, state: temporal_client.HostState | None) -> str:
+    """`cafe-pc`, `cafe-pc (down)`; `-` for a video any worker runs (started before hosts)."""
+    if not host:
+        return "-"
+    return f"{host} (down)" if state is not None and state.running is False else host
+
+
+def host_down_line(state: temporal_client.HostState) -> str:
+    """What a video whose host is down waits for."""
+    since = ""
+    if state.last_seen is not None:
+        since = f" since {local_time(state.last_seen, get_settings().cafe_timezone)}"
+    return (
+        f"waits for worker {state.name}: no worker of that name runs{since}; its steps go on "
+        f"once `python main_temporal.py worker` runs again on {state.name}"
+    )
+
+
+PENDING_HINT = (
+    "Choose with: python main_temporal.py select <number, file name or id>; "
+    "without one: each in turn"
+)
+
+
 @app.command()
 def pending(as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
-    """List the videos waiting for a thumbnail choice, then those waiting for a person or for
-    YouTube's quota."""
+    """List the videos waiting for a thumbnail choice (numbered for `select`), then those
+    waiting for a person or for YouTube's quota."""
 
-    async def work() -> tuple[list[temporal_client.WaitingVideo], list[temporal_client.HeldVideo]]:
+    async def work() -> tuple[
+        list[temporal_client.WaitingVideo],
+        list[temporal_client.HeldVideo],
+        dict[tuple[str, str], temporal_client.HostState],
+    ]:
         client = await connect()
-        return await temporal_client.list_waiting(client), await temporal_client.list_held(client)
+        waiting = await temporal_client.list_waiting(client)
+        held = await temporal_client.list_held(client)
+        hosts = [(video.task_queue, video.host) for video in [*waiting, *held]]
+        return waiting, held, await temporal_client.host_states(client, hosts)
 
-    waiting, held = run(work)
+    waiting, held, hosts = run(work)
     if as_json:
         rows = [
             {
+                "number": number,
                 "workflow_id": video.workflow_id,
                 "video": video.video_file,
+                "host": video.host,
                 "stage": WAITING_FOR_SELECTION,
                 "waiting_since": video.waiting_since.isoformat() if video.waiting_since else None,
             }
-            for video in waiting
+            for number, video in enumerate(waiting, 1)
         ] + [
             {
+                "number": None,
                 "workflow_id": video.workflow_id,
                 "video": video.video_file,
+                "host": video.host,
                 "stage": video.hold.stage,
                 "waiting_since": video.hold.since,
                 "retry_at": video.hold.retry_at,
@@ -215,81 +272,117 @@ def pending(as_json: bool = typer.Option(False, "--json", help="Machine-readable
     if not waiting:
         console.print("No video is waiting for a thumbnail choice.")
     else:
-        console.print("Pending thumbnail selections:")
+        console.print("Waiting for a thumbnail choice:")
         for number, video in enumerate(waiting, 1):
+            host = host_text(video.host, hosts.get((video.task_queue, video.host)))
             console.print(
-                f"  {number}. workflow_id: {video.workflow_id} | video: {video.video_file} | "
-                f"waiting {format_wait(video.waiting_since)}",
+                f"  {number}. {video.video_file} | host: {host} | waiting "
+                f"{format_wait(video.waiting_since)} | {video.workflow_id}",
                 highlight=False,
             )
-        console.print("Choose with: python main_temporal.py select <workflow_id>")
+        console.print(PENDING_HINT)
     if held:
         zone = get_settings().cafe_timezone
         console.print("Waiting for a person or for YouTube's quota:")
         for video in held:
+            host = host_text(video.host, hosts.get((video.task_queue, video.host)))
             console.print(
-                f"  workflow_id: {video.workflow_id} | video: {video.video_file} | "
-                f"{hold_line(video.hold, zone)}\n    {video.hold.reason}",
+                f"  {video.video_file} | host: {host} | {hold_line(video.hold, zone)} | "
+                f"{video.workflow_id}\n    {video.hold.reason}",
                 highlight=False,
             )
 
 
-def choose_candidate(status: VideoStatus, pick: int | None) -> str | None:
+def chosen_line(rank: int | None, candidate_id: str | None, video_file: str) -> str:
+    which = f"Rank {rank}" if rank is not None else (candidate_id or "A thumbnail")
+    return f"{which} chosen for {video_file}: rendering and publishing"
+
+
+def pick_candidate(request: temporal_client.ChoiceRequest, pick: int | None) -> str | None:
+    """Rank `pick`, else the one chosen in the window (None: cancelled); the window shows the
+    previews that came through Temporal, or the candidates' files on the video's own host."""
     from thumbnail_selector import SelectableCandidate, choose, pick_by_rank
 
-    candidates = [
-        SelectableCandidate(c.id, c.rank, c.score, c.timestamp, Path(c.file))
-        for c in status.candidates
-    ]
     if pick is not None:
-        return pick_by_rank(candidates, pick)
-    return choose(candidates, Path(status.video_path).name)
+        return pick_by_rank(request.candidates, pick)
+    candidates = [
+        SelectableCandidate(c.id, c.rank, c.score, c.timestamp, c.preview or Path(c.file))
+        for c in request.candidates
+    ]
+    return choose(candidates, request.video_file)
 
 
-async def select_for(client: Client, workflow_id: str, pick: int | None) -> None:
-    detail = await temporal_client.describe_video(client, workflow_id)
-    if detail.execution_status != "RUNNING":
-        raise WorkflowEndedError(workflow_id, detail.execution_status, "nothing to choose")
-    if detail.status is None:
-        raise NoWorkerError(workflow_id)
-    status = detail.status
-    if status.stage != WAITING_FOR_SELECTION:
-        raise fail(f"{workflow_id} is not waiting for a selection (stage {status.stage}).")
-    chosen = choose_candidate(status, pick)
+async def choose_one(client: Client, workflow_id: str, pick: int | None) -> None:
+    """Open the chooser (or pick rank `pick`) for one waiting video and send the choice."""
+    request = await temporal_client.choice_request(client, workflow_id)
+    chosen = pick_candidate(request, pick)
     if chosen is None:
-        console.print("Cancelled: nothing was chosen; the video keeps waiting.")
+        console.print(f"Cancelled: nothing was chosen for {request.video_file}; it keeps waiting.")
         return
-    taken = await temporal_client.choose(client, workflow_id, status.video_path, chosen)
-    console.print(f"Chose {taken} for {Path(status.video_path).name}.")
+    taken = await temporal_client.choose(client, workflow_id, request.video_path, chosen)
+    console.print(chosen_line(request.rank_of(taken), taken, request.video_file), style="green")
+
+
+async def choose_each(client: Client, pick: int | None) -> int:
+    """Every video waiting now, oldest first; a problem with one is printed and the next comes.
+    Returns how many could not be chosen for."""
+    waiting = await temporal_client.list_waiting(client)
+    if not waiting:
+        console.print("No video is waiting for a thumbnail choice.")
+    problems = 0
+    for number, video in enumerate(waiting, 1):
+        console.print(f"{number}/{len(waiting)}: {video.video_file}", highlight=False)
+        try:
+            await choose_one(client, video.workflow_id, pick)
+        except (OperatorError, PipelineError) as error:
+            problems += 1
+            message = for_temporal(error) if isinstance(error, PipelineError) else str(error)
+            console.print(message, style="red")
+    return problems
 
 
 @app.command()
 def select(
-    workflow_id: str = typer.Argument(..., help="From `pending`."),
+    video: str = typer.Argument(
+        None,
+        help="The number `pending` prints, a file name or the start of a workflow id; "
+        "none: every waiting video in turn.",
+    ),
     pick: int = typer.Option(None, "--pick", min=1, help="Choose rank N without a window."),
 ) -> None:
-    """Open the chooser for a waiting video and signal the choice to its workflow."""
+    """Open the chooser for a waiting video (or each in turn) and send the choice to its
+    workflow; works on any machine that reaches Temporal."""
 
-    async def work() -> None:
-        await select_for(await connect(), workflow_id, pick)
+    async def work() -> int:
+        client = await connect()
+        if video is None:
+            return await choose_each(client, pick)
+        workflow_id = await temporal_client.resolve(client, video, temporal_client.WANTS_WAITING)
+        await choose_one(client, workflow_id, pick)
+        return 0
 
-    run(work)
+    if run(work):
+        raise typer.Exit(1)
 
 
 def print_detail(detail: temporal_client.VideoDetail) -> None:
     status = detail.status
+    name = detail.video_file or (Path(status.video_path).name if status else "")
+    title = Text(name, style="bold") + " " if name else Text("")
+    console.print(title + f"({detail.workflow_id}): {detail.execution_status}")
+    console.print(f"  stage: {detail.stage}")
+    if detail.host:
+        console.print(f"  host: {detail.host}")
+    if detail.host_state is not None and detail.host_state.running is False:
+        console.print(f"  {host_down_line(detail.host_state)}", style="yellow")
     if status is None:
-        name = Text(detail.video_file, style="bold") + " " if detail.video_file else Text("")
-        console.print(name + f"({detail.workflow_id}): {detail.execution_status}")
         console.print(
-            f"  stage: {detail.stage} (no worker answered: start one with `python "
-            "main_temporal.py worker` for the candidates and progress)"
+            "  (no worker answered: start one with `python main_temporal.py worker` for the "
+            "candidates and progress)"
         )
     else:
-        name = Text(Path(status.video_path).name, style="bold")
-        console.print(name + f" ({detail.workflow_id}): {detail.execution_status}")
         print_status(status)
-    hold = (status.hold if status else None) or detail.hold
+    hold = (status.hold if status and detail.execution_status == "RUNNING" else None) or detail.hold
     if hold:
         console.print(f"  {hold_line(hold, get_settings().cafe_timezone)}", style="yellow")
         console.print(f"  {hold.reason}", style="yellow")
@@ -298,7 +391,6 @@ def print_detail(detail: temporal_client.VideoDetail) -> None:
 
 
 def print_status(status: VideoStatus) -> None:
-    console.print(f"  stage: {status.stage}")
     if status.title:
         console.print(f"  title: {status.title}")
     if status.progress:
@@ -324,52 +416,75 @@ def print_status(status: VideoStatus) -> None:
 
 
 def problem_of(summary: temporal_client.WorkflowSummary, zone: tzinfo) -> str:
+    if summary.host_state is not None and summary.host_state.running is False:
+        return host_down_line(summary.host_state)
     if summary.hold:
         return f"{hold_line(summary.hold, zone)}: {summary.hold.reason}"
     return summary.failure or ""
 
 
 def print_recent(summaries: list[temporal_client.WorkflowSummary]) -> None:
+    """A table when the terminal is wide enough for it, else a block per video; either way a
+    workflow id stays whole on its line, to be copied."""
     if not summaries:
         console.print("No workflows yet: `python main_temporal.py start` queues the videos.")
         return
     zone = get_settings().cafe_timezone
-    table = Table("video", "stage", "status", "age", "workflow id", "problem")
-    for column in table.columns:  # the id is copied into `select`: never cut it short
-        column.overflow = "fold"
+    rows = []
     for summary in summaries:
         stage = summary.stage
         if summary.progress_percent is not None:
             stage = f"{stage} {summary.progress_percent}%"
-        age = format_wait(summary.started_at) if summary.started_at else "-"
-        table.add_row(
-            summary.video_file,
-            stage,
-            summary.execution_status,
-            age,
-            summary.workflow_id,
-            problem_of(summary, zone),
+        rows.append(
+            (
+                str(summary.number or ""),
+                summary.video_file,
+                host_text(summary.host, summary.host_state),
+                stage,
+                format_wait(summary.started_at) if summary.started_at else "-",
+                summary.workflow_id,
+            )
         )
-    console.print(table)
+    table = Table("#", "video", "host", "stage", "age", "workflow id")
+    for column in table.columns:
+        column.no_wrap = True
+    for row in rows:
+        table.add_row(*row)
+    wanted = Measurement.get(console, console.options.update_width(10_000), table).maximum
+    if wanted <= console.width:
+        console.print(table)
+    else:
+        for number, video, host, stage, age, workflow_id in rows:
+            mark = f"{number}. " if number else ""
+            console.print(f"{mark}{video}: {stage}, {age}, host {host}", highlight=False)
+            console.print(f"  {workflow_id}", highlight=False)
+    problems = [(s.workflow_id, problem_of(s, zone)) for s in summaries]
+    for workflow_id, problem in problems:
+        if problem:
+            console.print(f"{workflow_id}: {problem}", highlight=False, style="yellow")
 
 
 @app.command()
 def status(
-    workflow_id: str = typer.Argument(None, help="One workflow in detail."),
+    video: str = typer.Argument(
+        None, help="One video in detail: a number from `pending`, a file name or an id."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
-    """The recent videos and their stage, or one workflow in detail."""
+    """The recent videos, their host and stage, or one video in detail."""
 
     async def one() -> temporal_client.VideoDetail:
-        return await temporal_client.describe_video(await connect(), workflow_id)
+        client = await connect()
+        workflow_id = await temporal_client.resolve(client, video)
+        return await temporal_client.describe_video(client, workflow_id)
 
     async def recent() -> list[temporal_client.WorkflowSummary]:
         return await temporal_client.recent_workflows(await connect())
 
-    if workflow_id:
+    if video:
         detail = run(one)
         if as_json:
-            print(json.dumps(asdict(detail), indent=2, ensure_ascii=False))
+            print(json.dumps(asdict(detail), indent=2, ensure_ascii=False, default=str))
         else:
             print_detail(detail)
         return
@@ -379,39 +494,47 @@ def status(
             {**asdict(s), "started_at": s.started_at.isoformat() if s.started_at else None}
             for s in summaries
         ]
-        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        print(json.dumps(rows, indent=2, ensure_ascii=False, default=str))
     else:
         print_recent(summaries)
 
 
 @app.command()
-def cancel(workflow_id: str = typer.Argument(..., help="The workflow to stop.")) -> None:
+def cancel(
+    video: str = typer.Argument(..., help="A number from `pending`, a file name or an id."),
+) -> None:
     """Cancel a video's workflow: it stops at its next step; the source video stays in place."""
 
-    async def work() -> None:
-        await temporal_client.cancel(await connect(), workflow_id)
+    async def work() -> str:
+        client = await connect()
+        workflow_id = await temporal_client.resolve(client, video)
+        await temporal_client.cancel(client, workflow_id)
+        return workflow_id
 
-    run(work)
-    console.print(f"Cancellation requested for {workflow_id}.")
+    console.print(f"Cancellation requested for {run(work)}.")
 
 
 @app.command()
 def retry(
-    workflow_id: str = typer.Argument(None, help="A video waiting for a person or the quota."),
+    video: str = typer.Argument(
+        None, help="A video waiting for a person or the quota: a file name or an id."
+    ),
     every: bool = typer.Option(False, "--all", help="Every video waiting for a retry."),
 ) -> None:
     """Run a waiting step again now (NEEDS_ATTENTION once fixed, or WAITING_FOR_QUOTA)."""
-    if bool(workflow_id) == every:
-        raise fail("Name one workflow (`python main_temporal.py pending` lists them) or --all.")
+    if bool(video) == every:
+        raise fail("Name one video (`python main_temporal.py pending` lists them) or --all.")
 
     async def one() -> None:
-        stage = await temporal_client.retry(await connect(), workflow_id)
+        client = await connect()
+        workflow_id = await temporal_client.resolve(client, video, temporal_client.WANTS_HELD)
+        stage = await temporal_client.retry(client, workflow_id)
         console.print(f"{workflow_id}: was {stage}; its step runs again now.")
 
     async def all_held() -> None:
         retried = await temporal_client.retry_held(await connect())
-        for video in retried:
-            console.print(f"{video.workflow_id}: was {video.hold.stage}; its step runs again now.")
+        for held in retried:
+            console.print(f"{held.workflow_id}: was {held.hold.stage}; its step runs again now.")
         if not retried:
             console.print("No video is waiting for a retry.")
 
@@ -458,9 +581,18 @@ def folder_watcher(client: Client, settings: Settings) -> FolderWatcher | None:
     return FolderWatcher(client, settings)
 
 
+def polling_line(settings: Settings) -> str:
+    own = host_task_queue(settings.temporal_task_queue, settings.worker_name)
+    return (
+        f"Worker {settings.worker_name} polling {settings.temporal_task_queue} and {own}; "
+        "Ctrl+C to stop."
+    )
+
+
 @app.command()
 def worker() -> None:
-    """Run a worker (and the INPUT_DIR watcher, unless WATCH_INTERVAL=0) until Ctrl+C or
+    """Run this machine's worker (WORKER_NAME): workflows of any machine, and the steps of the
+    videos started here; and the INPUT_DIR watcher, unless WATCH_INTERVAL=0. Until Ctrl+C or
     SIGTERM (running activities get a few seconds to finish)."""
     from temporal.worker import run_worker
 
@@ -469,7 +601,7 @@ def worker() -> None:
         settings = get_settings()
         stop = asyncio.Event()
         stop_on_signals(stop)
-        console.print(f"Worker polling {settings.temporal_task_queue}; Ctrl+C to stop.")
+        console.print(polling_line(settings))
         await run_worker(client, settings, stop, folder_watcher(client, settings))
 
     run(work)
@@ -497,16 +629,12 @@ def server() -> None:
             )
         stop = asyncio.Event()
         stop_on_signals(stop)  # SIGTERM too (systemd, pkill): the server must not be orphaned
-        process = start_server(settings, address)
-        try:
-            await wait_until_serving(address, process, server_log(settings))
+        async with embedded_server(settings, address) as process:
             console.print(f"Temporal at {address}; Web UI at {ui_address(settings)}")
             console.print(f"Its log: {server_log(settings)}. Ctrl+C to stop.")
             exited = asyncio.create_task(asyncio.to_thread(process.wait))
             stopping = asyncio.create_task(stop.wait())
             await asyncio.wait([exited, stopping], return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            stop_process(process)
         if not stop.is_set():
             raise fail(f"The Temporal dev server exited with code {process.returncode}.")
         console.print("Temporal server stopped.")
@@ -514,43 +642,40 @@ def server() -> None:
     run(work)
 
 
-def stop_process(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
+def event_line(event: VideoEvent) -> tuple[str, str]:
+    """What `up` prints when something happens to a video, and its colour."""
+    zone = get_settings().cafe_timezone
+    if event.kind == feed.WAITING:
+        return f"waiting for your choice: select {event.number} ({event.video_file})", "cyan"
+    if event.kind == feed.CHOSEN:
+        return chosen_line(event.rank, event.candidate_id, event.video_file), "green"
+    if event.kind == feed.HELD and event.hold is not None:
+        return f"{event.video_file}: {hold_line(event.hold, zone)}: {event.hold.reason}", "yellow"
+    if event.kind == feed.PUBLISHED:
+        return f"published {event.video_file}: {event.detail}", "green"
+    if event.kind == feed.FAILED:
+        return f"{event.video_file} failed: {event.detail}", "red"
+    return f"{event.video_file}: {event.detail.lower()}", "yellow"
 
 
-async def choose_when_ready(client: Client, pick: int | None, handled: set[str]) -> None:
-    """Open the chooser (or pick headless) for each video as it starts waiting."""
-    for video in await temporal_client.list_waiting(client):
-        if video.workflow_id in handled:
-            continue
-        handled.add(video.workflow_id)
-        if pick is not None:
-            await select_for(client, video.workflow_id, pick)
-        else:
-            chooser = await asyncio.create_subprocess_exec(
-                sys.executable, __file__, "select", video.workflow_id
-            )
-            await chooser.wait()
+def still_wait_line(count: int) -> str:
+    if not count:
+        return "No video is in progress."
+    videos = "1 video still waits" if count == 1 else f"{count} videos still wait"
+    return f"{videos}; run `up` again to go on"
 
 
-async def report_results(client: Client, workflow_ids: list[str]) -> int:
-    """One line per finished video; returns how many did not complete."""
+def print_outcomes(outcomes: list[temporal_client.VideoOutcome]) -> int:
+    """One line per video `up` started; returns how many did not complete."""
     failures = 0
-    for workflow_id in workflow_ids:
-        handle = client.get_workflow_handle(workflow_id)
-        description = await handle.describe()
-        if description.status == WorkflowExecutionStatus.COMPLETED:
-            console.print(f"{workflow_id}: completed", style="green")
+    for outcome in outcomes:
+        name = f"{outcome.video_file} ({outcome.workflow_id})"
+        if outcome.execution_status == "COMPLETED":
+            console.print(f"{name}: completed", style="green")
             continue
         failures += 1
-        reason = await temporal_client.failure_reason(handle)
-        name = description.status.name if description.status else "closed"
-        console.print(f"{workflow_id}: {name} {reason}", style="red")
+        reason = f" {outcome.failure}" if outcome.failure else ""
+        console.print(f"{name}: {outcome.execution_status}{reason}", style="red")
     return failures
 
 
@@ -570,7 +695,8 @@ def up(
     ),
 ) -> None:
     """One machine, one command: the embedded server if none answers, a worker, and every video
-    of INPUT_DIR started as it arrives (WATCH_INTERVAL; 0: only those there now)."""
+    of INPUT_DIR started as it arrives (WATCH_INTERVAL; 0: only those there now). It says when a
+    video waits for you, needs attention, fails or is published."""
     from temporal.worker import ensure_search_attributes, run_worker
 
     settings = get_settings()
@@ -584,52 +710,77 @@ def up(
     address = temporal_client.connect_config()["target_host"]
 
     async def work() -> int:
-        server_process = None
-        if not await is_serving(temporal_client.connect_config()):
-            server_process = start_server(settings, address)
-            await wait_until_serving(address, server_process, server_log(settings))
-            console.print(f"Embedded Temporal server at {address}")
-        client = await connect()
-        stop = asyncio.Event()
-        stop_on_signals(stop)
-        await ensure_search_attributes(client)
-        watcher = FolderWatcher(client, settings, report=print_outcome)
-        await watcher.scan_once()
-        watching = settings.watch_interval_seconds > 0
-        worker_task = asyncio.create_task(
-            run_worker(client, settings, stop, watcher if watching else None)
-        )
-        web_task = asyncio.create_task(web_chooser(client, settings, stop)) if with_web else None
-        try:
-            console.print(f"Web UI: {ui_address(settings)}")
-            console.print("Choose thumbnails with: python main_temporal.py pending / select <id>")
-            if watching:
-                console.print(f"Watching {settings.input_dir} for new videos; Ctrl+C to stop.")
-            handled: set[str] = set()
-            while not stop.is_set():
-                if worker_task.done():  # it failed: its error ends `up`, in the finally
-                    break
-                if web_task and web_task.done():
-                    break
-                if select_each or pick is not None:
-                    await choose_when_ready(client, pick, handled)
-                ids = watcher.workflow_ids
-                settling = watching and watcher.settling
-                if exit_when_done and not settling and await all_closed(client, ids):
-                    return await report_results(client, ids)
-                await asyncio.sleep(1)
+        async with AsyncExitStack() as server:
+            if not await is_serving(temporal_client.connect_config()):
+                await server.enter_async_context(embedded_server(settings, address))
+                console.print(f"Embedded Temporal server at {address}")
+            client = await connect()
+            stop = asyncio.Event()
+            stop_on_signals(stop)
+            await ensure_search_attributes(client)
+            watcher = FolderWatcher(client, settings, report=print_outcome)
+            await watcher.scan_once()
+            watching = settings.watch_interval_seconds > 0
+            worker_task = asyncio.create_task(
+                run_worker(client, settings, stop, watcher if watching else None)
+            )
+            web_task = (
+                asyncio.create_task(web_chooser(client, settings, stop)) if with_web else None
+            )
+            chosen_here: set[str] = set()
+
+            async def report(event: VideoEvent) -> None:
+                if event.kind == feed.CHOSEN and event.workflow_id in chosen_here:
+                    return  # the chooser said it already
+                line, style = event_line(event)
+                console.print(line, style=style, highlight=False)
+                if event.kind == feed.WAITING and (select_each or pick is not None):
+                    chosen_here.add(event.workflow_id)
+                    await choose_while_up(client, event.workflow_id, pick)
+
+            async def until() -> bool:
+                if worker_task.done() or (web_task is not None and web_task.done()):
+                    return True  # it failed: its error ends `up`, below
+                if not exit_when_done or (watching and watcher.settling):
+                    return False
+                return await temporal_client.all_done(client, watcher.workflow_ids)
+
+            try:
+                console.print(f"Web UI: {ui_address(settings)}")
+                console.print(polling_line(settings))
+                if watching:
+                    console.print(f"Watching {settings.input_dir} for new videos.")
+                done = await feed.follow(feed.VideoFeed(client), report, stop, until)
+            finally:
+                stop.set()
+                await worker_task
+                if web_task:
+                    await web_task
+            if done and exit_when_done:
+                outcomes = await temporal_client.outcomes(client, watcher.workflow_ids)
+                return print_outcomes(outcomes)
+            console.print(still_wait_line(await temporal_client.count_in_progress(client)))
             return 0
-        finally:
-            stop.set()
-            await worker_task
-            if web_task:
-                await web_task
-            if server_process:
-                stop_process(server_process)
 
     failures = run(work)
     if failures:
         raise typer.Exit(1)
+
+
+async def choose_while_up(client: Client, workflow_id: str, pick: int | None) -> None:
+    """`up --pick N` chooses here; `up --select` opens the chooser in a process of its own, so
+    that the window never holds up the worker."""
+    try:
+        if pick is not None:
+            await choose_one(client, workflow_id, pick)
+            return
+        chooser = await asyncio.create_subprocess_exec(
+            sys.executable, __file__, "select", workflow_id
+        )
+        await chooser.wait()
+    except (OperatorError, PipelineError) as error:
+        message = for_temporal(error) if isinstance(error, PipelineError) else str(error)
+        console.print(message, style="red")
 
 
 def require_safe_web(settings: Settings) -> None:
@@ -661,13 +812,6 @@ def web() -> None:
         await web_chooser(client, settings, stop)
 
     run(work)
-
-
-async def all_closed(client: Client, workflow_ids: list[str]) -> bool:
-    for workflow_id in workflow_ids:
-        if (await client.get_workflow_handle(workflow_id).describe()).close_time is None:
-            return False
-    return True
 
 
 def main() -> None:

@@ -53,12 +53,13 @@ from temporal.messages import (
     CandidateInfo,
     EnhanceRequest,
     PreparedVideo,
+    PreviewRequest,
     ProgressReport,
     PublishedVideo,
     RankRequest,
     SelectRequest,
 )
-from thumbnail_ranking import rank_and_store_top_candidates
+from thumbnail_ranking import preview_jpeg, rank_and_store_top_candidates
 from workspace import claim_workspace, workspace_dir
 
 log = logging.getLogger(__name__)
@@ -235,6 +236,18 @@ class VideoActivities:
         candidates = self._run(rank, [workspace_dir(video)])
         return [CandidateInfo(c.id, c.rank, c.score, c.timestamp, c.file) for c in candidates]
 
+    @activity.defn(name="make_preview", no_thread_cancel_exception=True)
+    def make_preview(self, request: PreviewRequest) -> bytes:
+        """The candidate's JPEG preview (at most 40 KB): returned alone, the bytes are stored
+        as they are, not as JSON."""
+        video = Path(request.video_path)
+
+        def preview(_: ProgressCallback) -> bytes:
+            ingest.require_same_source(video, request.fingerprint)
+            return preview_jpeg(Path(request.file))
+
+        return self._run(preview, [workspace_dir(video)])
+
     @activity.defn(name="select_thumbnail", no_thread_cancel_exception=True)
     def select_thumbnail(self, request: SelectRequest) -> str:
         video = Path(request.video_path)
@@ -283,6 +296,7 @@ class VideoActivities:
         return [
             self.prepare_video,
             self.rank_thumbnails,
+            self.make_preview,
             self.select_thumbnail,
             self.enhance_thumbnail,
             self.upload_video,

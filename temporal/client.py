@@ -1,5 +1,6 @@
-"""Talking to Temporal from the operator's side: connect, start, list, describe, choose, retry,
-cancel. The CLI, the folder watcher and the tests go through these functions.
+"""Talking to Temporal from the operator's side: connect, start, list, find, describe, choose,
+retry, cancel, and how videos ended. The CLI, the folder watcher and the tests go through these
+functions; they print nothing.
 
 The connection uses Temporal's standard environment configuration (`TEMPORAL_ADDRESS`,
 `TEMPORAL_NAMESPACE`, `TEMPORAL_API_KEY`, `TEMPORAL_TLS*`, `TEMPORAL_PROFILE` and the profile
@@ -8,18 +9,29 @@ file), so a self-hosted cluster or Temporal Cloud works by setting the usual var
 A video's workflow id comes from its content: `{slug of the file stem}-{6 hex of its
 fingerprint}` (`md-nhozvinhvskhanhzleo-3f9a2c`), so the same recording never gets two workflows
 and a rematch under yesterday's name is a new video.
+
+A video runs its activities on the worker that started it (its host, `WORKER_NAME`): each
+listing carries the host, and `host_states` says whether a worker of that name polls its queue
+now. People name a video as `pending` numbers it, by a unique prefix of its id, or by its file
+name, ignoring case and accents (`resolve`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
+import re
 import unicodedata
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from temporalio.api.enums.v1 import TaskQueueType, WorkerStatus
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest, ListWorkersRequest
 from temporalio.client import (
     Client,
     WorkflowExecution,
@@ -46,8 +58,10 @@ from temporal.messages import (
     HELD_STAGES,
     MEMO_CHOSEN_CANDIDATE,
     MEMO_HOLD,
+    MEMO_HOST,
     MEMO_VIDEO_FILE,
     MEMO_WAITING_SINCE,
+    PREVIEW_QUERY,
     RANKING,
     RETRY_SIGNAL,
     STATUS_QUERY,
@@ -60,13 +74,16 @@ from temporal.messages import (
     Hold,
     ProcessVideoInput,
     ThumbnailSelectedSignal,
+    VideoResult,
     VideoStatus,
+    host_task_queue,
 )
 from temporal.workflows import ProcessVideoWorkflow
 from video_prep import FileNameError, parse_file_name
 
 DEFAULT_ADDRESS = "localhost:7233"
 WORKFLOW_TYPE = "ProcessVideoWorkflow"
+EARLIER_ID_PREFIX = "video-"  # the ids versions before content ids gave
 
 
 # A query waits for a worker: the server answers these when none is polling (any more).
@@ -140,7 +157,7 @@ def earlier_workflow_id_for(video_path: Path) -> str:
     digest = hashlib.sha1(f"{video_path.name}\0{size}".encode()).hexdigest()[:8]
     ascii_name = unicodedata.normalize("NFKD", video_path.name.replace("Đ", "D").replace("đ", "d"))
     readable = "".join(c if c.isalnum() or c in "._-" else "-" for c in ascii_name if c.isascii())
-    return f"video-{readable}-{digest}"
+    return f"{EARLIER_ID_PREFIX}{readable}-{digest}"
 
 
 def summary_for(video_path: Path) -> str:
@@ -149,6 +166,14 @@ def summary_for(video_path: Path) -> str:
         return ingest.summary_of(parse_file_name(video_path.name))
     except FileNameError:
         return video_path.name
+
+
+def details_for(video_path: Path, host: str, shared_queue: str) -> str:
+    """The Web UI's fixed details of the video (Markdown): the file and the host it runs on."""
+    return (
+        f"`{video_path.name}`, on host `{host}`: its steps run on the worker of that name "
+        f"(task queue `{host_task_queue(shared_queue, host)}`)."
+    )
 
 
 @dataclass
@@ -166,10 +191,13 @@ async def start_video(
     retry_failed: bool = False,
     rechoose: bool = False,
     fingerprint: str | None = None,
+    host: str | None = None,
 ) -> StartOutcome:
     """Start the video's workflow unless one is running or done for the same recording (under
     this name or another), or failed (without `retry_failed`). A failed run's thumbnail choice
-    is taken again unless `rechoose`."""
+    is taken again unless `rechoose`. Its activities run on `host`'s queue (default: this
+    machine's WORKER_NAME), where the file is."""
+    host = host or settings.worker_name
     video_path = video_path.resolve()
     fingerprint = fingerprint or ingest.fingerprint(video_path)
     workflow_id = workflow_id_for(video_path, fingerprint)
@@ -189,6 +217,7 @@ async def start_video(
         fingerprint=fingerprint,
         previous_choice=previous_choice,
         attention_retry_seconds=settings.attention_retry_seconds,
+        host=host,
     )
     reuse = (
         WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY
@@ -210,7 +239,8 @@ async def start_video(
                 ]
             ),
             static_summary=summary_for(video_path),
-            memo={MEMO_VIDEO_FILE: video_path.name},
+            static_details=details_for(video_path, host, settings.temporal_task_queue),
+            memo={MEMO_VIDEO_FILE: video_path.name, MEMO_HOST: host},
         )
     except WorkflowAlreadyStartedError:
         state = await _existing_state(client, workflow_id)
@@ -278,11 +308,79 @@ async def _existing_state(client: Client, workflow_id: str) -> str:
     return f"already {name}; use `start --retry-failed` to run it again"
 
 
+# -- hosts ----------------------------------------------------------------------------------------
+
+# An idle worker polls its queue again about every minute: a poll older than this is a worker gone.
+FRESH_POLL = timedelta(seconds=75)
+_STOPPED = (WorkerStatus.WORKER_STATUS_SHUTTING_DOWN, WorkerStatus.WORKER_STATUS_SHUTDOWN)
+
+
+@dataclass
+class HostState:
+    """Whether the worker a video's activities wait for is there."""
+
+    name: str  # its WORKER_NAME
+    running: bool | None  # a worker of that name polls the video's queue now; None: unknown
+    last_seen: datetime | None  # its latest poll the server remembers (about 5 minutes)
+
+
+async def host_state(client: Client, shared_queue: str, host: str) -> HostState:
+    """From the pollers of the host's queue; a worker that said it stopped (on a server with
+    worker heartbeats) is known at once, one that was killed once its last poll is old. Unknown
+    where the server does not tell (a namespace role without that permission)."""
+    queue = host_task_queue(shared_queue, host)
+    try:
+        described = await client.workflow_service.describe_task_queue(
+            DescribeTaskQueueRequest(
+                namespace=client.namespace,
+                task_queue=TaskQueue(name=queue),
+                task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
+            )
+        )
+    except RPCError as error:
+        if error.status in (RPCStatusCode.PERMISSION_DENIED, RPCStatusCode.UNIMPLEMENTED):
+            return HostState(host, None, None)
+        raise
+    polls = [poller.last_access_time.ToDatetime(tzinfo=UTC) for poller in described.pollers]
+    last_seen = max(polls, default=None)
+    running = last_seen is not None and datetime.now(UTC) - last_seen <= FRESH_POLL
+    if running and await _every_worker_stopped(client, queue):
+        running = False
+    return HostState(host, running, last_seen)
+
+
+async def _every_worker_stopped(client: Client, queue: str) -> bool:
+    if '"' in queue:
+        return False
+    try:
+        listed = await client.workflow_service.list_workers(
+            ListWorkersRequest(namespace=client.namespace, query=f'TaskQueue="{queue}"')
+        )
+    except RPCError:  # a server without worker heartbeats: the polls decide
+        return False
+    statuses = [worker.status for worker in listed.workers if worker.task_queue == queue]
+    return bool(statuses) and all(status in _STOPPED for status in statuses)
+
+
+async def host_states(
+    client: Client, hosts: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], HostState]:
+    """The state of each (shared queue, host) named, at once; a video with no host needs none."""
+    wanted = sorted({(queue, host) for queue, host in hosts if host})
+    states = await asyncio.gather(*(host_state(client, queue, host) for queue, host in wanted))
+    return dict(zip(wanted, states, strict=True))
+
+
+# -- listing --------------------------------------------------------------------------------------
+
+
 @dataclass
 class WaitingVideo:
     workflow_id: str
     video_file: str
     waiting_since: datetime | None
+    host: str = ""  # the worker that runs its activities; empty: any (started before hosts)
+    task_queue: str = ""  # its workflow's (shared) queue
 
 
 def _running_in(stages: tuple[str, ...]) -> str:
@@ -291,7 +389,8 @@ def _running_in(stages: tuple[str, ...]) -> str:
 
 
 async def list_waiting(client: Client) -> list[WaitingVideo]:
-    """The videos waiting for a thumbnail choice, oldest first: one visibility query."""
+    """The videos waiting for a thumbnail choice, oldest first: one visibility query. Their
+    numbers (from 1, in this order) are the ones `pending` prints."""
     waiting = []
     async for execution in client.list_workflows(_running_in((WAITING_FOR_SELECTION,))):
         memo = await execution.memo()
@@ -301,9 +400,12 @@ async def list_waiting(client: Client) -> list[WaitingVideo]:
                 execution.id,
                 memo.get(MEMO_VIDEO_FILE, execution.id),
                 datetime.fromisoformat(since) if since else None,
+                memo.get(MEMO_HOST, ""),
+                execution.task_queue,
             )
         )
-    return sorted(waiting, key=lambda video: video.waiting_since or datetime.max)
+    latest = datetime.max.replace(tzinfo=UTC)
+    return sorted(waiting, key=lambda video: (video.waiting_since or latest, video.workflow_id))
 
 
 @dataclass
@@ -313,6 +415,8 @@ class HeldVideo:
     workflow_id: str
     video_file: str
     hold: Hold
+    host: str = ""
+    task_queue: str = ""
 
 
 def _hold_from(memo: dict[str, Any]) -> Hold | None:
@@ -330,8 +434,22 @@ async def list_held(client: Client) -> list[HeldVideo]:
         memo = await execution.memo()
         hold = _hold_from(memo)
         if hold is not None:  # None: the memo is being updated as the step runs again
-            held.append(HeldVideo(execution.id, memo.get(MEMO_VIDEO_FILE, execution.id), hold))
+            held.append(
+                HeldVideo(
+                    execution.id,
+                    memo.get(MEMO_VIDEO_FILE, execution.id),
+                    hold,
+                    memo.get(MEMO_HOST, ""),
+                    execution.task_queue,
+                )
+            )
     return sorted(held, key=lambda video: video.hold.retry_at)
+
+
+def shown_stage(execution_status: str, stage: str) -> str:
+    """The stage people read: a run that ended otherwise than completed shows how it ended
+    (CANCELED, FAILED...), not the stage it had reached, which no longer goes on."""
+    return stage if execution_status in ("RUNNING", "COMPLETED") else execution_status
 
 
 @dataclass
@@ -339,20 +457,32 @@ class WorkflowSummary:
     workflow_id: str
     video_file: str
     execution_status: str
-    stage: str
+    stage: str  # shown_stage: how it ended, for a run that did not complete
     started_at: datetime | None
     progress_percent: int | None
     failure: str | None
     hold: Hold | None = None
+    host: str = ""
+    host_state: HostState | None = None  # running videos with a host
+    last_stage: str = ""  # the VideoStage it reached
+    number: int | None = None  # waiting for a choice: the number `pending` gives it
 
 
 async def recent_workflows(client: Client, limit: int = 20) -> list[WorkflowSummary]:
-    """The latest videos; progress and failure reasons are fetched for all of them at once."""
+    """The latest videos; progress, failure reasons and hosts are fetched for all at once."""
     executions = [
         execution
         async for execution in client.list_workflows(f'WorkflowType="{WORKFLOW_TYPE}"', limit=limit)
     ]
-    return list(await asyncio.gather(*(_summary(client, e) for e in executions)))
+    summaries = list(await asyncio.gather(*(_summary(client, e) for e in executions)))
+    running = [(e.task_queue, s) for e, s in zip(executions, summaries, strict=True)]
+    running = [(queue, s) for queue, s in running if s.execution_status == "RUNNING"]
+    states = await host_states(client, ((queue, s.host) for queue, s in running))
+    numbers = {video.workflow_id: n for n, video in enumerate(await list_waiting(client), 1)}
+    for queue, summary in running:
+        summary.host_state = states.get((queue, summary.host))
+        summary.number = numbers.get(summary.workflow_id)
+    return summaries
 
 
 async def _summary(client: Client, execution: WorkflowExecution) -> WorkflowSummary:
@@ -366,16 +496,19 @@ async def _summary(client: Client, execution: WorkflowExecution) -> WorkflowSumm
         progress = await _progress_percent(handle)
     elif status == WorkflowExecutionStatus.FAILED:
         failure = await failure_reason(handle)
-    hold = _hold_from(memo) if stage in HELD_STAGES else None
+    running = status == WorkflowExecutionStatus.RUNNING
+    hold = _hold_from(memo) if running and stage in HELD_STAGES else None
     return WorkflowSummary(
         execution.id,
         memo.get(MEMO_VIDEO_FILE, execution.id),
         status.name,
-        stage,
+        shown_stage(status.name, stage),
         execution.start_time,
         progress,
         failure,
         hold,
+        memo.get(MEMO_HOST, ""),
+        last_stage=stage,
     )
 
 
@@ -418,17 +551,150 @@ async def get_status(client: Client, workflow_id: str) -> VideoStatus:
         raise
 
 
+# -- finding a video by what people type ----------------------------------------------------------
+
+VIDEO_SUFFIXES = (".mov", ".mp4", ".m4v", ".mkv")
+_ID_CHARACTERS = re.compile(r"[A-Za-z0-9._-]+")
+MATCHES_LISTED = 10
+
+
+def folded(text: str) -> str:
+    """`Trâm.MP4` -> `tram.mp4`: file names compared as people type them."""
+    decomposed = unicodedata.normalize("NFKD", text.replace("Đ", "D").replace("đ", "d"))
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+@dataclass
+class VideoMatch:
+    workflow_id: str
+    video_file: str
+    execution_status: str
+    stage: str  # shown_stage
+
+
+class NoSuchVideoError(OperatorError):
+    pass
+
+
+class AmbiguousVideoError(OperatorError):
+    def __init__(self, reference: str, matches: list[VideoMatch]):
+        self.matches = matches
+        shown = "\n".join(
+            f"  {m.workflow_id}  {m.video_file}  {m.stage}" for m in matches[:MATCHES_LISTED]
+        )
+        more = f"\n  ... and {len(matches) - MATCHES_LISTED} more" if len(matches) > 10 else ""
+        super().__init__(
+            f"{len(matches)} videos match {reference!r}; name one by more of its id:\n{shown}{more}"
+        )
+
+
+# which videos a command means when several match: the one in the state it acts on
+WANTS_WAITING = "waiting"  # select
+WANTS_RUNNING = "running"  # cancel, status
+WANTS_HELD = "held"  # retry
+
+
+async def resolve(client: Client, reference: str, wants: str = WANTS_RUNNING) -> str:
+    """The workflow id `reference` names: the number `pending` prints, an id or a unique prefix
+    of one, or a file name (with or without its extension, any case, accents or not). Among
+    several matches, the only one in the state the command `wants` is taken; otherwise they are
+    listed (AmbiguousVideoError)."""
+    reference = reference.strip()
+    if reference.isdigit():
+        return await _numbered(client, int(reference))
+    matches = await _by_file_name(client, reference) or await _by_id_prefix(client, reference)
+    exact = [m for m in matches if m.workflow_id == reference]
+    if exact:
+        return reference
+    if not matches:
+        raise NoSuchVideoError(
+            f"No video matches {reference!r}: give the number `python main_temporal.py "
+            "pending` prints, the start of a workflow id, or a file name (`status` lists them)."
+        )
+    if len(matches) == 1:
+        return matches[0].workflow_id
+    wanted = [m for m in matches if _is_wanted(m, wants)]
+    if len(wanted) == 1:
+        return wanted[0].workflow_id
+    raise AmbiguousVideoError(reference, wanted or matches)
+
+
+def _is_wanted(match: VideoMatch, wants: str) -> bool:
+    if match.execution_status != "RUNNING":
+        return False
+    if wants == WANTS_WAITING:
+        return match.stage == WAITING_FOR_SELECTION
+    if wants == WANTS_HELD:
+        return match.stage in HELD_STAGES
+    return True
+
+
+async def _numbered(client: Client, number: int) -> str:
+    waiting = await list_waiting(client)
+    if 1 <= number <= len(waiting):
+        return waiting[number - 1].workflow_id
+    if not waiting:
+        raise NoSuchVideoError(f"No video is waiting for a choice, so none is number {number}.")
+    raise NoSuchVideoError(
+        f"No video number {number}: `python main_temporal.py pending` numbers the "
+        f"{len(waiting)} waiting for a choice from 1 to {len(waiting)}."
+    )
+
+
+async def _matches(client: Client, query: str) -> list[VideoMatch]:
+    """Each workflow of the query once (its latest run), newest first."""
+    found: dict[str, VideoMatch] = {}
+    async for execution in client.list_workflows(query, limit=200):
+        if execution.id in found:
+            continue
+        memo = await execution.memo()
+        status = (execution.status or WorkflowExecutionStatus.RUNNING).name
+        stage = execution.typed_search_attributes.get(VIDEO_STAGE) or "-"
+        file = execution.typed_search_attributes.get(VIDEO_FILE) or memo.get(MEMO_VIDEO_FILE, "")
+        found[execution.id] = VideoMatch(execution.id, file, status, shown_stage(status, stage))
+    return list(found.values())
+
+
+async def _by_file_name(client: Client, reference: str) -> list[VideoMatch]:
+    """Workflows of a file named `reference`: their ids start with the slug of its name (case
+    and accents already folded there), or with `video-` for those of earlier versions."""
+    wanted = folded(reference)
+    stem = Path(reference).stem if reference.lower().endswith(VIDEO_SUFFIXES) else reference
+    prefixes = (f"{ingest.slug(stem)}-", EARLIER_ID_PREFIX)
+    found: dict[str, VideoMatch] = {}
+    for prefix in prefixes:
+        query = f'WorkflowType="{WORKFLOW_TYPE}" AND WorkflowId STARTS_WITH "{prefix}"'
+        for match in await _matches(client, query):
+            if wanted in (folded(match.video_file), folded(Path(match.video_file).stem)):
+                found.setdefault(match.workflow_id, match)
+    return list(found.values())
+
+
+async def _by_id_prefix(client: Client, reference: str) -> list[VideoMatch]:
+    if not _ID_CHARACTERS.fullmatch(reference):
+        return []
+    return await _matches(
+        client, f'WorkflowType="{WORKFLOW_TYPE}" AND WorkflowId STARTS_WITH "{reference}"'
+    )
+
+
+# -- one video in detail --------------------------------------------------------------------------
+
+
 @dataclass
 class VideoDetail:
     """One video's workflow as the server and, when a worker answers, the workflow see it."""
 
     workflow_id: str
     execution_status: str  # RUNNING, COMPLETED, FAILED, CANCELED, TERMINATED, TIMED_OUT
-    stage: str  # the VideoStage search attribute: known without a worker
+    stage: str  # shown_stage of the VideoStage search attribute: known without a worker
     failure: str | None
     status: VideoStatus | None  # None when no worker answered the query
     video_file: str = ""
     hold: Hold | None = None  # from the memo: known without a worker
+    host: str = ""
+    host_state: HostState | None = None  # while it runs, when it has a host
+    last_stage: str = ""  # the VideoStage it reached
 
 
 async def _describe(handle: WorkflowHandle) -> WorkflowExecutionDescription:
@@ -444,17 +710,31 @@ async def describe_video(client: Client, workflow_id: str) -> VideoDetail:
     handle = client.get_workflow_handle(workflow_id)
     description = await _describe(handle)
     execution = description.status or WorkflowExecutionStatus.RUNNING
+    running = execution == WorkflowExecutionStatus.RUNNING
     failure = None
     if execution == WorkflowExecutionStatus.FAILED:
         failure = await failure_reason(handle)
     status = await _status_if_a_worker_answers(handle)
     stage = description.typed_search_attributes.get(VIDEO_STAGE) or "-"
     memo = await description.memo()
-    hold = _hold_from(memo) if execution == WorkflowExecutionStatus.RUNNING else None
+    hold = _hold_from(memo) if running else None
     video_file = description.typed_search_attributes.get(VIDEO_FILE) or memo.get(
         MEMO_VIDEO_FILE, ""
     )
-    return VideoDetail(workflow_id, execution.name, stage, failure, status, video_file, hold)
+    host = memo.get(MEMO_HOST, "")
+    state = await host_state(client, description.task_queue, host) if running and host else None
+    return VideoDetail(
+        workflow_id,
+        execution.name,
+        shown_stage(execution.name, stage),
+        failure,
+        status,
+        video_file,
+        hold,
+        host,
+        state,
+        stage,
+    )
 
 
 async def _status_if_a_worker_answers(handle: WorkflowHandle) -> VideoStatus | None:
@@ -464,6 +744,103 @@ async def _status_if_a_worker_answers(handle: WorkflowHandle) -> VideoStatus | N
         if error.status not in NO_WORKER_CODES:
             raise
         return None
+
+
+# -- choosing -------------------------------------------------------------------------------------
+
+
+class NotWaitingError(OperatorError):
+    def __init__(self, workflow_id: str, stage: str):
+        super().__init__(f"{workflow_id} is not waiting for a selection (stage {stage}).")
+
+
+class PreviewsMissingError(OperatorError):
+    pass
+
+
+@dataclass
+class ChoiceCandidate:
+    id: str
+    rank: int
+    score: float
+    timestamp: float
+    preview: bytes | None  # the JPEG the workflow keeps; None: read `file` (on its host)
+    file: str
+
+
+@dataclass
+class ChoiceRequest:
+    """What a chooser needs for a waiting video, wherever it runs."""
+
+    workflow_id: str
+    video_path: str  # on its host
+    video_file: str
+    host: str
+    candidates: list[ChoiceCandidate] = field(default_factory=list)
+
+    def rank_of(self, candidate_id: str) -> int | None:
+        return next((c.rank for c in self.candidates if c.id == candidate_id), None)
+
+
+async def get_preview(client: Client, workflow_id: str, candidate_id: str) -> bytes | None:
+    """The candidate's JPEG preview (at most 40 KB) from the workflow, on any machine; None when
+    it has none (started before previews, or it could not be made). A worker must answer."""
+    preview = await client.get_workflow_handle(workflow_id).query(
+        PREVIEW_QUERY, candidate_id, result_type=bytes, rpc_timeout=timedelta(seconds=10)
+    )
+    return preview or None
+
+
+async def get_previews(
+    client: Client, workflow_id: str, candidate_ids: Iterable[str]
+) -> dict[str, bytes]:
+    """The previews of these candidates that the workflow has, each its own query, at once."""
+    ids = list(candidate_ids)
+    previews = await asyncio.gather(*(get_preview(client, workflow_id, id_) for id_ in ids))
+    return {id_: preview for id_, preview in zip(ids, previews, strict=True) if preview}
+
+
+async def choice_request(client: Client, workflow_id: str) -> ChoiceRequest:
+    """The candidates of a video waiting for its choice, with their previews. Refused (one
+    OperatorError) when it ended, no worker answers, it is not waiting, or a candidate has
+    neither a preview nor a file readable here."""
+    detail = await describe_video(client, workflow_id)
+    if detail.execution_status != "RUNNING":
+        raise WorkflowEndedError(workflow_id, detail.execution_status, "nothing to choose")
+    status = detail.status
+    if status is None:
+        raise NoWorkerError(workflow_id)
+    if status.stage != WAITING_FOR_SELECTION:
+        raise NotWaitingError(workflow_id, status.stage)
+    try:
+        previews = await get_previews(client, workflow_id, status.preview_ids)
+    except RPCError as error:
+        if error.status in NO_WORKER_CODES:
+            raise NoWorkerError(workflow_id) from None
+        raise
+    request = ChoiceRequest(
+        workflow_id,
+        status.video_path,
+        Path(status.video_path).name,
+        status.host,
+        [
+            ChoiceCandidate(c.id, c.rank, c.score, c.timestamp, previews.get(c.id), c.file)
+            for c in status.candidates
+        ],
+    )
+    unseen = [c for c in request.candidates if c.preview is None and not _readable(c.file)]
+    if unseen:
+        where = f"on {status.host}" if status.host else "on the worker's machine"
+        raise PreviewsMissingError(
+            f"{request.video_file}: {len(unseen)} candidate(s) have no preview in Temporal "
+            f"(the video was ranked by an earlier version) and their files are not on this "
+            f"machine: run `select` {where}, or use the web chooser there."
+        )
+    return request
+
+
+def _readable(path: str) -> bool:
+    return os.access(path, os.R_OK)
 
 
 class ChoiceRejectedError(OperatorError):
@@ -496,6 +873,68 @@ async def send_selection(
     await client.get_workflow_handle(workflow_id).signal(
         THUMBNAIL_SELECTED_SIGNAL, ThumbnailSelectedSignal(video_path, candidate_id)
     )
+
+
+# -- how videos ended -----------------------------------------------------------------------------
+
+
+@dataclass
+class VideoOutcome:
+    workflow_id: str
+    video_file: str
+    execution_status: str  # RUNNING while it is not done
+    published: str | None = None  # COMPLETED: the link (or the local folder's URI)
+    failure: str | None = None  # FAILED: why
+
+    @property
+    def done(self) -> bool:
+        return self.execution_status != "RUNNING"
+
+
+async def outcome(client: Client, workflow_id: str, run_id: str | None = None) -> VideoOutcome:
+    handle = client.get_workflow_handle_for(ProcessVideoWorkflow.run, workflow_id, run_id=run_id)
+    description = await _describe(handle)
+    execution = (description.status or WorkflowExecutionStatus.RUNNING).name
+    memo = await description.memo()
+    found = VideoOutcome(workflow_id, memo.get(MEMO_VIDEO_FILE, workflow_id), execution)
+    if execution == "COMPLETED":
+        result: VideoResult = await handle.result(follow_runs=False)
+        found.published = result.published.url or result.published.video_id
+    elif execution == "FAILED":
+        found.failure = await failure_reason(handle)
+    return found
+
+
+async def outcomes(client: Client, workflow_ids: Iterable[str]) -> list[VideoOutcome]:
+    """How each video stands: still running, published (with its link), failed (why), or
+    cancelled."""
+    return list(await asyncio.gather(*(outcome(client, id_) for id_ in workflow_ids)))
+
+
+async def all_done(client: Client, workflow_ids: Iterable[str]) -> bool:
+    """Whether every one of these videos has ended (a describe each, up to the first running)."""
+    for workflow_id in workflow_ids:
+        if (await _describe(client.get_workflow_handle(workflow_id))).close_time is None:
+            return False
+    return True
+
+
+async def closed_since(client: Client, since: datetime) -> list[tuple[str, str]]:
+    """(workflow id, run id) of the runs that ended at or after `since`."""
+    stamp = since.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    query = f'WorkflowType="{WORKFLOW_TYPE}" AND CloseTime >= "{stamp}"'
+    return [(e.id, e.run_id) async for e in client.list_workflows(query)]
+
+
+async def count_in_progress(client: Client) -> int:
+    """How many videos have not finished (waiting for a choice, a host, a person or working)."""
+    counted = await client.count_workflows(
+        f'WorkflowType="{WORKFLOW_TYPE}" AND ExecutionStatus="Running"'
+    )
+    return counted.count
+
+
+# -- acting on held and running videos ------------------------------------------------------------
 
 
 async def retry(client: Client, workflow_id: str) -> str:

@@ -13,7 +13,8 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -128,6 +129,27 @@ def start_server(settings: Settings, address: str) -> subprocess.Popen:
             stdout=output,
             stderr=subprocess.STDOUT,
         )
+
+
+def stop_server(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@asynccontextmanager
+async def embedded_server(settings: Settings, address: str) -> AsyncIterator[subprocess.Popen]:
+    """The dev server at `address`, once it answers; stopped on leaving, however one leaves
+    (`server` and `up` both run it this way)."""
+    process = start_server(settings, address)
+    try:
+        await wait_until_serving(address, process, server_log(settings))
+        yield process
+    finally:
+        stop_server(process)
 
 
 class DevServerError(OperatorError):

@@ -32,6 +32,7 @@ HELD_STAGES = (WAITING_FOR_QUOTA, NEEDS_ATTENTION)
 
 # Handlers.
 STATUS_QUERY = "get_status"
+PREVIEW_QUERY = "get_preview"  # a candidate's JPEG preview, bytes (empty: none)
 THUMBNAIL_SELECTED_SIGNAL = "thumbnail_selected"  # the Web UI's way to choose
 CHOOSE_THUMBNAIL_UPDATE = "choose_thumbnail"  # the CLI's: validated before it is recorded
 PROGRESS_SIGNAL = "activity_progress"
@@ -42,6 +43,7 @@ MEMO_VIDEO_FILE = "video_file"
 MEMO_WAITING_SINCE = "waiting_since"
 MEMO_CHOSEN_CANDIDATE = "chosen_candidate"
 MEMO_HOLD = "hold"
+MEMO_HOST = "host"  # the worker whose task queue runs the video's activities
 
 # An activity's ApplicationError whose first detail is one of these waits instead of failing.
 HOLD_FOR_QUOTA = "quota"  # second detail: when to try again (ISO time)
@@ -56,6 +58,12 @@ MAX_VIDEO_PATH_CHARS = 4096
 QUOTED_PREFIX_CHARS = 40
 
 
+def host_task_queue(shared_queue: str, host: str) -> str:
+    """The task queue only the worker named `host` polls: a video's activities run there, on
+    the machine that holds its file. The workflow itself runs on `shared_queue`."""
+    return f"{shared_queue}@{host}"
+
+
 @dataclass
 class ProcessVideoInput:
     video_path: str
@@ -66,6 +74,8 @@ class ProcessVideoInput:
     fingerprint: str = ""  # the content this workflow is for; empty: not checked
     previous_choice: str | None = None  # a failed run's choice, taken again if still offered
     attention_retry_seconds: float = 600.0
+    # WORKER_NAME of the host that started it; empty: started before hosts, any worker runs it
+    host: str = ""
 
 
 @dataclass
@@ -89,6 +99,14 @@ class CandidateInfo:
     score: float
     timestamp: float
     file: str
+
+
+@dataclass
+class PreviewRequest:
+    video_path: str
+    candidate_id: str
+    file: str  # the full-size candidate, on the video's host
+    fingerprint: str = ""
 
 
 @dataclass
@@ -170,6 +188,8 @@ class VideoStatus:
     hold: Hold | None = None
     choice_reused: bool = False  # the choice of a failed run was taken again
     chosen_by_timeout: bool = False  # SELECTION_TIMEOUT passed and the top candidate was taken
+    host: str = ""  # the worker that runs the video's activities; empty: any worker
+    preview_ids: list[str] = field(default_factory=list)  # candidates with a preview (query)
 
 
 @dataclass

@@ -1,6 +1,12 @@
-"""The worker: runs ProcessVideoWorkflow, the stage activities and the notifier
-(temporal/notifier.py) on TEMPORAL_TASK_QUEUE, and (with WATCH_INTERVAL > 0) the folder watcher
-that starts a workflow for each arriving video."""
+"""The worker: runs ProcessVideoWorkflow and the notifier (temporal/notifier.py) on
+TEMPORAL_TASK_QUEUE, shared by every worker, and the stage activities on this host's own queue
+(`TEMPORAL_TASK_QUEUE@WORKER_NAME`), where the videos started here run theirs; and (with
+WATCH_INTERVAL > 0) the folder watcher that starts a workflow for each arriving video.
+
+The shared queue also runs activities, for the workflows started before hosts existed (their
+activities are scheduled there). Each queue has its own threads: when both are busy at once,
+up to twice MAX_CONCURRENT_ACTIVITIES run.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,7 @@ import os
 import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from datetime import timedelta
 
 from temporalio.api.enums.v1 import IndexedValueType
@@ -24,7 +31,7 @@ from temporalio.worker import Worker
 from config import Settings
 from temporal.activities import VideoActivities
 from temporal.client import OperatorError
-from temporal.messages import SEARCH_ATTRIBUTES
+from temporal.messages import SEARCH_ATTRIBUTES, host_task_queue
 from temporal.notifier import NotifierActivities, NotifierWorkflow
 from temporal.watcher import FolderWatcher
 from temporal.workflows import ProcessVideoWorkflow
@@ -35,6 +42,8 @@ GRACEFUL_SHUTDOWN = timedelta(seconds=10)
 # Activities decode video on every core; at this lower CPU priority (and the threads they start
 # inherit it) workflow tasks, polls and heartbeats still run at once: a busy worker stays prompt.
 ACTIVITY_NICENESS = 10
+# The SDK logs its own "Beginning worker shutdown..." at INFO; the CLI says what stopping means.
+SDK_WORKER_LOGGER = "temporalio.worker._worker"
 
 
 def lower_thread_priority() -> None:
@@ -81,25 +90,47 @@ async def run_worker(
     stop: asyncio.Event,
     watcher: FolderWatcher | None = None,
 ) -> None:
-    """Poll the task queue (and run `watcher`, if given) until `stop` is set, then let running
-    activities finish briefly."""
+    """Poll the shared queue and this host's (and run `watcher`, if given) until `stop` is set,
+    then let running activities finish briefly."""
     await ensure_search_attributes(client)
+    logging.getLogger(SDK_WORKER_LOGGER).setLevel(logging.WARNING)
     activities = VideoActivities(client, asyncio.get_running_loop())
-    with ThreadPoolExecutor(
-        max_workers=settings.max_concurrent_activities, initializer=lower_thread_priority
-    ) as executor:
-        worker = Worker(
-            client,
-            task_queue=settings.temporal_task_queue,
-            workflows=[ProcessVideoWorkflow, NotifierWorkflow],
-            activities=activities.all() + NotifierActivities(client).all(),
-            activity_executor=executor,
-            max_concurrent_activities=settings.max_concurrent_activities,
-            graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
+    own_queue = host_task_queue(settings.temporal_task_queue, settings.worker_name)
+    with ExitStack() as executors:
+        workers = [
+            Worker(
+                client,
+                task_queue=queue,
+                workflows=workflows,
+                activities=queue_activities,
+                activity_executor=executors.enter_context(
+                    ThreadPoolExecutor(
+                        max_workers=settings.max_concurrent_activities,
+                        initializer=lower_thread_priority,
+                    )
+                ),
+                max_concurrent_activities=settings.max_concurrent_activities,
+                graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
+                identity=f"{os.getpid()}@{settings.worker_name}",
+            )
+            for queue, workflows, queue_activities in (
+                (
+                    settings.temporal_task_queue,
+                    [ProcessVideoWorkflow, NotifierWorkflow],
+                    activities.all() + NotifierActivities(client).all(),
+                ),
+                (own_queue, [], activities.all()),
+            )
+        ]
+        running = [asyncio.create_task(worker.run()) for worker in workers]
+        log.info(
+            "worker %s polling %s and %s",
+            settings.worker_name,
+            settings.temporal_task_queue,
+            own_queue,
         )
-        async with worker:
-            log.info("worker polling %s", settings.temporal_task_queue)
-            if watcher is None:
-                await stop.wait()
-            else:
-                await watcher.run(stop)
+        try:
+            await (stop.wait() if watcher is None else watcher.run(stop))
+        finally:  # both at once: each gives its running activities GRACEFUL_SHUTDOWN
+            await asyncio.gather(*(worker.shutdown() for worker in workers))
+            await asyncio.gather(*running)

@@ -6,6 +6,12 @@ the time its activity named (WAITING_FOR_QUOTA); one that needs a person (a full
 permission, a token, a replaced source) waits ATTENTION_RETRY_INTERVAL (NEEDS_ATTENTION); either
 runs again at once on a `retry_now` signal. Bad input still fails the video once.
 
+Only the workflow runs on the shared task queue: its activities run on the queue of the worker
+that started it (`ProcessVideoInput.host`, the Temporal pattern of worker-specific task queues),
+on the machine that holds the file; a video whose host is down waits for it. Once ranked, a small
+JPEG preview of each candidate is kept in the workflow (`get_preview`), so a chooser on any
+machine shows them without the host's disk.
+
 Deterministic: everything it needs arrives in its input, from activities, signals or updates.
 Changes that alter the command sequence must use `workflow.patched`; the histories in
 tests/histories/ are replayed in CI to catch changes that would break running workflows.
@@ -13,6 +19,7 @@ tests/histories/ are replayed in CI to catch changes that would break running wo
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import asdict, dataclass
@@ -46,6 +53,7 @@ with workflow.unsafe.imports_passed_through():
         MEMO_WAITING_SINCE,
         NEEDS_ATTENTION,
         PREPARING,
+        PREVIEW_QUERY,
         PROGRESS_SIGNAL,
         QUOTED_PREFIX_CHARS,
         RANKING,
@@ -57,9 +65,11 @@ with workflow.unsafe.imports_passed_through():
         VIDEO_STAGE,
         WAITING_FOR_QUOTA,
         WAITING_FOR_SELECTION,
+        CandidateInfo,
         EnhanceRequest,
         Hold,
         PreparedVideo,
+        PreviewRequest,
         ProcessVideoInput,
         ProgressReport,
         PublishedVideo,
@@ -69,6 +79,7 @@ with workflow.unsafe.imports_passed_through():
         ThumbnailSelectedSignal,
         VideoResult,
         VideoStatus,
+        host_task_queue,
     )
 
 # A dead worker stops heartbeating: its activity is retried elsewhere after this long.
@@ -91,6 +102,9 @@ MIN_HOLD_WAIT = timedelta(seconds=1)
 
 # Marks the runs that keep their choice in the memo (for `start --retry-failed`).
 CHOICE_IN_MEMO_PATCH = "choice-in-memo"
+# Marks the runs that make a preview of each candidate after ranking (the previews activities).
+PREVIEWS_PATCH = "previews-in-workflow"
+PREVIEW_TIMEOUT = timedelta(minutes=2)
 
 
 @dataclass(frozen=True)
@@ -168,6 +182,8 @@ class ProcessVideoWorkflow:
         self._retry_requested = False
         self._attention_retry = timedelta(minutes=10)
         self._told_attention: tuple[str, str] | None = None  # (step, reason) last notified
+        self._activity_queue: str | None = None  # None: the workflow's own (shared) queue
+        self._previews: dict[str, bytes] = {}
 
     @workflow.run
     async def run(self, request: ProcessVideoInput) -> VideoResult:
@@ -182,12 +198,17 @@ class ProcessVideoWorkflow:
         self._status.video_path = path = request.video_path
         self._attention_retry = timedelta(seconds=request.attention_retry_seconds)
         fingerprint = request.fingerprint
+        self._status.host = request.host
+        if request.host:  # a workflow started before hosts has none: any worker runs it
+            self._activity_queue = host_task_queue(workflow.info().task_queue, request.host)
 
         prepared: PreparedVideo = await self._run_step(PREPARING, [path, fingerprint])
         self._status.title = prepared.title
         self._status.candidates = await self._run_step(
             RANKING, [RankRequest(path, request.top_n, fingerprint)]
         )
+        if workflow.patched(PREVIEWS_PATCH):
+            await self._make_previews(path, fingerprint)
 
         chosen = await self._choice(request)
         await self._run_step(SELECTING, [SelectRequest(path, chosen, fingerprint)], choice=chosen)
@@ -216,11 +237,12 @@ class ProcessVideoWorkflow:
             else workflow.ActivityCancellationType.TRY_CANCEL
         )
         while True:
-            self._enter(stage, step.details.format(**values))
+            self._enter(stage, self._on_host(step.details.format(**values)))
             try:
                 return await workflow.execute_activity_method(
                     step.activity,
                     args=args,
+                    task_queue=self._activity_queue,
                     start_to_close_timeout=step.timeout,
                     heartbeat_timeout=HEARTBEAT_TIMEOUT,
                     retry_policy=step.retry,
@@ -275,6 +297,46 @@ class ProcessVideoWorkflow:
         if self._status.hold is not None:
             self._retry_requested = True
 
+    # -- previews, for choosers on any machine ---------------------------------------------------
+
+    async def _make_previews(self, path: str, fingerprint: str) -> None:
+        """A small JPEG of each candidate, made on the video's host and kept here: one activity
+        per candidate, so each preview is a payload of its own (raw bytes, at most 40 KB; nine
+        add at most 360 KB to the history). A preview that cannot be made is left out: the
+        chooser on the host reads the candidate's file instead."""
+        workflow.set_current_details(self._on_host("Making the candidates' previews"))
+        candidates = self._status.candidates
+        made = await asyncio.gather(*(self._preview(c, path, fingerprint) for c in candidates))
+        for candidate, preview in zip(candidates, made, strict=True):
+            if preview:
+                self._previews[candidate.id] = preview
+        self._status.preview_ids = list(self._previews)
+
+    async def _preview(self, candidate: CandidateInfo, path: str, fingerprint: str) -> bytes:
+        try:
+            return await workflow.execute_activity_method(
+                VideoActivities.make_preview,
+                PreviewRequest(path, candidate.id, candidate.file, fingerprint),
+                task_queue=self._activity_queue,
+                start_to_close_timeout=PREVIEW_TIMEOUT,
+                heartbeat_timeout=HEARTBEAT_TIMEOUT,
+                retry_policy=QUICK_RETRY,
+            )
+        except ActivityError as error:
+            if is_cancelled_exception(error):
+                raise
+            workflow.logger.warning("No preview of %s: %s", candidate.id, error.cause)
+            return b""
+
+    @workflow.query(name=PREVIEW_QUERY)
+    def get_preview(self, candidate_id: str) -> bytes:
+        """The candidate's JPEG preview; empty when it has none (made before previews were, or
+        it could not be made)."""
+        return self._previews.get(candidate_id, b"")
+
+    def _on_host(self, details: str) -> str:
+        return f"{details}, on {self._status.host}" if self._status.host else details
+
     # -- the choice -----------------------------------------------------------------------------
 
     async def _choice(self, request: ProcessVideoInput) -> str:
@@ -298,7 +360,8 @@ class ProcessVideoWorkflow:
         self._enter(
             WAITING_FOR_SELECTION,
             "Waiting for the operator to choose a thumbnail: run "
-            f"`python main_temporal.py select {workflow.info().workflow_id}`",
+            f"`python main_temporal.py select {workflow.info().workflow_id}` on any machine, "
+            "or use the web chooser",
         )
         await notifier.tell(self._status, notifier.WAITING)
         timeout = request.selection_timeout_seconds

@@ -47,18 +47,33 @@ def clip_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("clips")
 
 
-@pytest.fixture(scope="session")
-async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
+async def start_dev_server(**options) -> WorkflowEnvironment:
+    """A real dev server with the embedded server's search attributes and payload limit."""
     # imported here: the stage tests need not load the Temporal layer
     from temporal.dev_server import dynamic_config_args, temporal_binary
     from temporal.messages import SEARCH_ATTRIBUTES
 
-    env = await WorkflowEnvironment.start_local(
+    return await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(temporal_binary()),
         search_attributes=SEARCH_ATTRIBUTES,
         dev_server_log_level="error",
         dev_server_extra_args=dynamic_config_args(),  # the embedded server's payload limit
+        **options,
     )
+
+
+@pytest.fixture(scope="session")
+async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
+    env = await start_dev_server()
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture
+async def own_temporal_env() -> AsyncIterator[WorkflowEnvironment]:
+    """A dev server for one test: no video another test left waiting shows in it (for what
+    lists or walks every waiting video)."""
+    env = await start_dev_server()
     yield env
     await env.shutdown()
 

@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from temporalio.client import Client, WorkflowHandle
 
@@ -17,6 +25,7 @@ from temporal.messages import VideoStatus
 from temporal.watcher import FolderWatcher
 from temporal.worker import run_worker
 
+REPO = Path(__file__).resolve().parents[1]
 MATCH_SEGMENTS = (Segment("black", 0.5), Segment("rally", 3.0), Segment("empty", 1.5))
 
 
@@ -87,3 +96,95 @@ async def running_worker(
     finally:
         stop.set()
         await task
+
+
+@dataclass
+class Host:
+    """A machine of its own, as far as the pipeline can tell: a worker name and folders no
+    other worker reads."""
+
+    name: str
+    root: Path
+
+    @property
+    def input_dir(self) -> Path:
+        return self.root / "videos"
+
+    def env(self, address: str) -> dict[str, str]:
+        """The environment of a process run on this host."""
+        return {
+            **os.environ,
+            "TEMPORAL_ADDRESS": address,
+            "WORKER_NAME": self.name,
+            "INPUT_DIR": str(self.input_dir),
+            "WORKSPACE_DIR": str(self.root / "workspace"),
+            "COMPLETED_DIR": str(self.root / "completed"),
+            "PUBLISH_DIR": str(self.root / "published"),
+            "WATCH_INTERVAL": "1",
+            "INGEST_SETTLE": "0",
+            "COLUMNS": "250",
+        }
+
+
+def new_host(root: Path, name: str) -> Host:
+    host = Host(name, root / name)
+    host.input_dir.mkdir(parents=True)
+    return host
+
+
+class HostWorker:
+    """`main_temporal.py worker` run as a host; its output goes to a file (a pipe nobody reads
+    would fill up)."""
+
+    def __init__(self, process: subprocess.Popen, output: IO[str]):
+        self._process = process
+        self._output = output
+
+    def output(self) -> str:
+        self._output.seek(0)
+        return self._output.read()
+
+    async def polling(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while " polling " not in self.output():
+            assert self._process.poll() is None, self.output()
+            assert time.monotonic() < deadline, self.output()
+            await asyncio.sleep(0.2)
+
+    async def stop(self) -> str:
+        """SIGTERM, as a service manager stops it; returns everything it printed."""
+        if self._process.poll() is None:
+            self._process.send_signal(signal.SIGTERM)
+            await asyncio.to_thread(self._process.wait, 30)
+        return self.output()
+
+
+@asynccontextmanager
+async def host_worker(host: Host, address: str) -> AsyncIterator[HostWorker]:
+    """The worker of `host`, once it polls; stopped on leaving (unless stopped before)."""
+    with tempfile.TemporaryFile("w+") as output:
+        process = subprocess.Popen(
+            [sys.executable, str(REPO / "main_temporal.py"), "worker"],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=host.env(address),
+        )
+        worker = HostWorker(process, output)
+        try:
+            await worker.polling()
+            yield worker
+        finally:
+            await worker.stop()
+
+
+async def cli_on(host: Host, address: str, *args: str) -> subprocess.CompletedProcess:
+    """The CLI run on `host`, without blocking the test's event loop."""
+    return await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, str(REPO / "main_temporal.py"), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=host.env(address),
+    )

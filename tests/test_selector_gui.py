@@ -375,5 +375,5 @@ async def test_main_temporal_select_signals_the_tile_chosen_in_the_window(
                 select.wait()
         assert select.returncode == 0, stdout + stderr
         third = status.candidates[2].id
-        assert f"Chose {third}" in stdout
+        assert f"Rank 3 chosen for {video.name}: rendering and publishing" in stdout
         assert (await result_of(handle)).selected_candidate_id == third

@@ -97,18 +97,20 @@ def test_a_waiting_video_survives_a_restart_of_server_and_worker(env, pipeline_e
     workflow_id = workflow_id_for(video.resolve())
     with (
         cli_process("server", address=address, ready="Temporal at"),
-        cli_process("worker", address=address, ready="Worker polling"),
+        cli_process("worker", address=address, ready=" polling "),
     ):
         assert cli("start", address=address).returncode == 0
         wait_until(lambda: workflow_id in cli("pending", address=address).stdout)
 
     with (
         cli_process("server", address=address, ready="Temporal at"),
-        cli_process("worker", address=address, ready="Worker polling"),
+        cli_process("worker", address=address, ready=" polling "),
     ):
         assert workflow_id in cli("pending", address=address).stdout
         chosen = cli("select", workflow_id, "--pick", "1", address=address)
-        assert chosen.returncode == 0 and "Chose" in chosen.stdout, chosen.stdout + chosen.stderr
+        assert chosen.returncode == 0 and "Rank 1 chosen" in chosen.stdout, (
+            chosen.stdout + chosen.stderr
+        )
         wait_until(lambda: stage_of(workflow_id, address) == "COMPLETED")
     assert (env / "completed" / video.name).is_file()
 
@@ -167,6 +169,19 @@ def test_server_serves_and_stops_cleanly_with_its_dev_server(env, stop_signal):
 @pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="the parent-death signal is Linux's (prctl)"
 )
+def dev_servers_on(database: Path) -> list[int]:
+    """The processes running a dev server on `database` (from /proc: Linux)."""
+    running = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            words = cmdline.read_bytes().split(b"\0")
+        except OSError:  # it ended meanwhile
+            continue
+        if str(database).encode() in words and any(w.endswith(b"temporal") for w in words):
+            running.append(int(cmdline.parent.name))
+    return running
+
+
 def test_a_killed_server_takes_its_dev_server_with_it(env):
     address = f"localhost:{free_port()}"
 
@@ -182,18 +197,13 @@ def test_a_killed_server_takes_its_dev_server_with_it(env):
         return process
 
     killed = serve()
+    database = env / "temporal-data" / "temporal.db"
+    assert dev_servers_on(database)
     killed.kill()  # SIGKILL: no handler runs, no cleanup
     killed.wait()
 
-    def port_closed() -> bool:
-        try:
-            socket.create_connection(("127.0.0.1", int(address.rsplit(":", 1)[1])), 1).close()
-        except OSError:
-            return True
-        return False
-
-    wait_until(port_closed, timeout=30)
-    again = serve()  # the next `server` starts: nothing was left holding the port
+    wait_until(lambda: not dev_servers_on(database), timeout=30)
+    again = serve()  # the next `server` starts: nothing was left holding the port or database
     again.send_signal(signal.SIGTERM)
     assert again.wait(timeout=30) == 0
 
@@ -244,16 +254,19 @@ async def test_pending_select_and_status_from_the_command_line(
         )
 
         listed = await cli_async("pending", address=address)
-        assert f"workflow_id: {workflow_id} | video: {video.name} | waiting" in listed.stdout
+        host = config.get_settings().worker_name
+        assert f"1. {video.name} | host: {host} | waiting 0m | {workflow_id}" in listed.stdout
         as_json = json.loads((await cli_async("pending", "--json", address=address)).stdout)
-        assert {"workflow_id": workflow_id, "video": video.name}.items() <= next(
-            row for row in as_json if row["workflow_id"] == workflow_id
-        ).items()
+        assert {
+            "number": 1,
+            "workflow_id": workflow_id,
+            "video": video.name,
+            "host": host,
+        }.items() <= next(row for row in as_json if row["workflow_id"] == workflow_id).items()
 
         unknown = await cli_async("select", "video-does-not-exist", "--pick", "1", address=address)
-        assert (
-            unknown.returncode == 1 and "No workflow with id video-does-not-exist" in unknown.stdout
-        )
+        assert unknown.returncode == 1
+        assert "No video matches 'video-does-not-exist'" in unknown.stdout
 
         too_far = await cli_async("select", workflow_id, "--pick", "9", address=address)
         assert too_far.returncode == 1 and "no candidate has rank 9" in too_far.stdout
@@ -261,7 +274,7 @@ async def test_pending_select_and_status_from_the_command_line(
 
         chosen = await cli_async("select", workflow_id, "--pick", "2", address=address)
         assert chosen.returncode == 0, chosen.stdout + chosen.stderr
-        assert f"Chose {status.candidates[1].id}" in chosen.stdout
+        assert f"Rank 2 chosen for {video.name}: rendering and publishing" in chosen.stdout
 
         again = await cli_async("select", workflow_id, "--pick", "1", address=address)
         assert again.returncode == 1 and (  # still on its way, or already done
@@ -312,7 +325,13 @@ async def test_select_status_and_cancel_say_what_is_wrong_in_one_line(
         assert f"has already ended (canceled): {doing}" in ended.stdout
         assert "--retry-failed" in ended.stdout and "Traceback" not in ended.stderr
     detail = json.loads((await cli_async("status", workflow_id, "--json", address=address)).stdout)
-    assert detail["execution_status"] == "CANCELED"
+    assert (detail["execution_status"], detail["stage"]) == ("CANCELED", "CANCELED")
+    assert detail["last_stage"] == "WAITING_FOR_SELECTION"  # where it stopped, for tools
+    shown = (await cli_async("status", workflow_id, address=address)).stdout
+    assert "stage: CANCELED" in shown and "WAITING_FOR_SELECTION" not in shown
+    table = (await cli_async("status", address=address)).stdout
+    row = next(line for line in table.splitlines() if workflow_id in line)
+    assert "CANCELED" in row and "WAITING_FOR_SELECTION" not in row
     for output in (no_worker, cancelled, ended):
         assert "Traceback" not in output.stdout + output.stderr
 
@@ -339,7 +358,7 @@ async def test_worker_stops_gracefully_on_sigterm(temporal_env, pipeline_env):
         env={**os.environ, "TEMPORAL_ADDRESS": address},
     )
     banner = await asyncio.wait_for(worker.stdout.readline(), 30)
-    assert b"Worker polling" in banner
+    assert b" polling " in banner
     worker.send_signal(signal.SIGTERM)
     output = (await asyncio.wait_for(worker.stdout.read(), 30)).decode()
     assert await worker.wait() == 0, output

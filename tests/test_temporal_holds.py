@@ -107,7 +107,8 @@ async def test_a_used_up_quota_waits_then_completes_after_retry_with_one_video_a
             result = await result_of(handle)
             not_held = await cli_async("retry", workflow_id, address=address)
 
-        assert chosen.returncode == 0 and f"Chose {second}" in chosen.stdout
+        assert chosen.returncode == 0 and "Rank 2 chosen for" in chosen.stdout
+        assert result.selected_candidate_id == second
         assert held.hold.step == UPLOADING and "quotaExceeded" in held.hold.reason
         assert "goes on by itself" in held.hold.reason and "--retry-failed" not in held.hold.reason
         retry_at = datetime.fromisoformat(held.hold.retry_at)
@@ -237,7 +238,7 @@ async def test_the_choice_survives_start_retry_failed_and_rechoose_asks_again(
         async with running_worker(client):
             workflow_id = (await start(client, video)).workflow_id
             handle = typed_handle(client, workflow_id)
-            await wait_for_stage(handle, WAITING_FOR_SELECTION)
+            offered = await wait_for_stage(handle, WAITING_FOR_SELECTION)
             chose = await cli_async("select", workflow_id, "--pick", "3", address=address)
             with pytest.raises(WorkflowFailureError):
                 await result_of(handle)
@@ -256,7 +257,8 @@ async def test_the_choice_survives_start_retry_failed_and_rechoose_asks_again(
             result = await result_of(typed_handle(client, workflow_id))
             shown = await cli_async("status", workflow_id, address=address)
 
-    third = re.search(r"Chose (\S+)", chose.stdout).group(1)
+    assert f"Rank 3 chosen for {video.name}" in chose.stdout
+    third = offered.candidates[2].id
     assert f"started, keeping the choice {third}" in kept.stdout
     assert WAITING_FOR_SELECTION not in kept_stages and "SELECTING" in kept_stages
     assert "started" in anew.stdout and "keeping" not in anew.stdout
@@ -304,7 +306,7 @@ async def test_hostile_choices_are_refused_and_status_and_select_keep_working(
     assert shown.returncode == 0 and WAITING_FOR_SELECTION in shown.stdout
     assert "last rejected choice: expected one JSON object" in shown.stdout
     assert len(shown.stdout) < 5000
-    assert chosen.returncode == 0 and f"Chose {status.candidates[1].id}" in chosen.stdout
+    assert chosen.returncode == 0 and f"Rank 2 chosen for {video.name}" in chosen.stdout
     assert result.selected_candidate_id == status.candidates[1].id
     accepted = EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED
     assert await events_of(client, workflow_id, accepted) == 1  # the refused one left no trace

@@ -42,12 +42,13 @@ from tests.temporal_support import (
     wait_until,
 )
 from tests.upload_support import CHUNK_BYTES, upload_clip, use_youtube
+from thumbnail_ranking.previews import PREVIEW_MAX_BYTES
 
 HISTORIES = Path(__file__).parent / "histories"
 # Recorded histories are named after the workflow version that made them. A version that changes
 # the command sequence (behind workflow.patched) records under a new prefix: the older files stay,
 # and keep proving that workflows started by the older code still run on this one.
-HISTORY_VERSION = "v3"
+HISTORY_VERSION = "v2"
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -107,7 +108,28 @@ async def test_video_runs_from_start_to_completed_with_a_signalled_choice(
     published = list((env / "published").iterdir())
     assert len(published) == 1 and (published[0] / video.name).is_file()
     assert not video.exists() and (env / "completed" / video.name).is_file()
+    previews = await preview_payloads(client, outcome.workflow_id)
+    assert len(previews) == len(status.candidates) == len(status.preview_ids)
+    assert {payload.metadata["encoding"] for payload in previews} == {b"binary/plain"}  # raw
+    assert all(payload.data.startswith(b"\xff\xd8") for payload in previews)  # JPEG bytes
+    assert max(len(payload.data) for payload in previews) <= PREVIEW_MAX_BYTES
+    assert sum(payload.ByteSize() for payload in previews) <= 400_000  # what it adds at most
     await record_history(client, outcome.workflow_id, "completed_with_choice")
+
+
+async def preview_payloads(client: Client, workflow_id: str) -> list:
+    """The payloads of the previews in the workflow's history (the make_preview results)."""
+    scheduled, payloads = set(), []
+    async for event in client.get_workflow_handle(workflow_id).fetch_history_events():
+        if event.HasField("activity_task_scheduled_event_attributes"):
+            attributes = event.activity_task_scheduled_event_attributes
+            if attributes.activity_type.name == "make_preview":
+                scheduled.add(event.event_id)
+        if event.HasField("activity_task_completed_event_attributes"):
+            attributes = event.activity_task_completed_event_attributes
+            if attributes.scheduled_event_id in scheduled:
+                payloads.extend(attributes.result.payloads)
+    return payloads
 
 
 async def test_rejected_signal_keeps_waiting_and_says_why(
@@ -352,6 +374,12 @@ async def test_a_video_started_by_an_earlier_version_runs_on_and_is_not_started_
     assert not again.started and again.workflow_id == earlier
     assert "started by an earlier version" in again.message
     assert not after.started and "already done (by an earlier version)" in after.message
+    queues = {
+        event.activity_task_scheduled_event_attributes.task_queue.name
+        async for event in handle.fetch_history_events()
+        if event.HasField("activity_task_scheduled_event_attributes")
+    }
+    assert queues == {settings.temporal_task_queue}  # no host in its input: any worker runs it
 
 
 async def test_bad_video_fails_once_with_a_clear_reason(temporal_env, pipeline_env, env):

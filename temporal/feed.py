@@ -1,0 +1,158 @@
+"""What `up` tells the operator as it happens: a video starts waiting for its choice, a choice is
+made (from any machine), a video waits for a person or for YouTube's quota, fails, is cancelled,
+or is published.
+
+`VideoFeed.changes()` compares what the server shows now with what it showed at the last look:
+three visibility queries, plus a status query for each new choice (to name its rank) and a
+describe for each run that ended. `follow()` looks every second until stopped. Everything goes
+through `temporal.client`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from contextlib import suppress
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from temporalio.client import Client
+from temporalio.service import RPCError
+
+from temporal import client as temporal_client
+from temporal.client import OperatorError, VideoOutcome
+from temporal.messages import Hold
+
+log = logging.getLogger(__name__)
+
+# Event kinds.
+WAITING = "waiting"  # for the operator's choice; `number` is the one `pending` prints
+CHOSEN = "chosen"  # `rank` and `candidate_id`; rendering and publishing follow
+HELD = "held"  # `hold`: waiting for a person (NEEDS_ATTENTION) or YouTube's quota
+FAILED = "failed"  # `detail`: why
+PUBLISHED = "published"  # `detail`: its link
+ENDED = "ended"  # cancelled, terminated or timed out; `detail`: which
+
+# Visibility has a short delay: runs that closed a little before the last look are looked at
+# again (each is reported once).
+CLOSE_TIME_SLACK = timedelta(seconds=10)
+
+
+@dataclass
+class VideoEvent:
+    kind: str
+    workflow_id: str
+    video_file: str
+    number: int | None = None
+    rank: int | None = None
+    candidate_id: str | None = None
+    hold: Hold | None = None
+    detail: str = ""
+
+
+class VideoFeed:
+    """The changes since the previous call (since its creation for the first: the videos
+    already waiting or held then are reported once, the runs closed before it are not)."""
+
+    def __init__(self, client: Client):
+        self._client = client
+        self._since = datetime.now(UTC)
+        self._waiting: dict[str, str] = {}  # workflow id -> file, at the last look
+        self._holds: dict[str, str] = {}  # workflow id -> the hold reason last reported
+        self._reported_runs: set[str] = set()
+
+    async def changes(self) -> list[VideoEvent]:
+        looked_at = datetime.now(UTC)
+        waiting = await temporal_client.list_waiting(self._client)
+        held = await temporal_client.list_held(self._client)
+        ended = await self._ended_runs()
+        events = [
+            await self._choice_of(workflow_id, file)
+            for workflow_id, file in self._waiting.items()
+            if workflow_id not in {video.workflow_id for video in waiting}
+            and _chosen_or_running(ended.get(workflow_id))
+        ]
+        events += [_ending(outcome) for outcome in ended.values()]
+        events += [
+            VideoEvent(WAITING, video.workflow_id, video.video_file, number=number)
+            for number, video in enumerate(waiting, 1)
+            if video.workflow_id not in self._waiting
+        ]
+        for video in held:
+            if self._holds.get(video.workflow_id) != video.hold.reason:
+                self._holds[video.workflow_id] = video.hold.reason
+                events.append(
+                    VideoEvent(HELD, video.workflow_id, video.video_file, hold=video.hold)
+                )
+        for workflow_id in ended:
+            self._holds.pop(workflow_id, None)
+        self._waiting = {video.workflow_id: video.video_file for video in waiting}
+        self._since = looked_at
+        return events
+
+    async def _ended_runs(self) -> dict[str, VideoOutcome]:
+        closed = await temporal_client.closed_since(self._client, self._since - CLOSE_TIME_SLACK)
+        ended = {}
+        for workflow_id, run_id in closed:
+            if run_id in self._reported_runs:
+                continue
+            self._reported_runs.add(run_id)
+            ended[workflow_id] = await temporal_client.outcome(self._client, workflow_id, run_id)
+        return ended
+
+    async def _choice_of(self, workflow_id: str, file: str) -> VideoEvent:
+        """The choice that took a video out of the waiting list, with its rank when a worker
+        answers."""
+        try:
+            status = await temporal_client.get_status(self._client, workflow_id)
+        except OperatorError:
+            return VideoEvent(CHOSEN, workflow_id, file)
+        chosen = status.selected_candidate_id
+        rank = next((c.rank for c in status.candidates if c.id == chosen), None)
+        return VideoEvent(CHOSEN, workflow_id, file, rank=rank, candidate_id=chosen)
+
+
+def _chosen_or_running(ended: VideoOutcome | None) -> bool:
+    """A video that left the waiting list was chosen, unless it was cancelled (or failed)."""
+    return ended is None or ended.execution_status == "COMPLETED"
+
+
+def _ending(outcome: VideoOutcome) -> VideoEvent:
+    if outcome.execution_status == "COMPLETED":
+        return VideoEvent(
+            PUBLISHED, outcome.workflow_id, outcome.video_file, detail=outcome.published or ""
+        )
+    if outcome.execution_status == "FAILED":
+        return VideoEvent(
+            FAILED, outcome.workflow_id, outcome.video_file, detail=outcome.failure or ""
+        )
+    return VideoEvent(
+        ENDED, outcome.workflow_id, outcome.video_file, detail=outcome.execution_status
+    )
+
+
+async def follow(
+    feed: VideoFeed,
+    report: Callable[[VideoEvent], Awaitable[None]],
+    stop: asyncio.Event,
+    until: Callable[[], Awaitable[bool]],
+    interval_seconds: float = 1.0,
+) -> bool:
+    """Report each change until `stop` is set (returns False) or `until()` holds (True). A server
+    that does not answer for a while is logged once and looked at again."""
+    problem = ""
+    while not stop.is_set():
+        try:
+            for event in await feed.changes():
+                await report(event)
+            problem = ""
+        except (RPCError, RuntimeError) as error:
+            if str(error) != problem:
+                log.warning("cannot follow the videos now (%s); trying again", error)
+                problem = str(error)
+        if await until():
+            return True
+        with suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), interval_seconds)
+    return False
