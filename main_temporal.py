@@ -413,6 +413,8 @@ def print_status(status: VideoStatus) -> None:
         console.print(f"  last rejected choice: {status.rejected_selection.reason}")
     if status.published:
         console.print(f"  published: {status.published.url or status.published.video_id}")
+        if status.published.publish_at:
+            console.print(f"  goes public at: {status.published.publish_at}")
 
 
 def problem_of(summary: temporal_client.WorkflowSummary, zone: tzinfo) -> str:

@@ -280,7 +280,7 @@ class VideoActivities:
         if get_settings().upload_target == "local":
             places.append(get_settings().publish_dir)
         record = self._run(upload, places)
-        return PublishedVideo(record.target, record.video_id, record.url)
+        return PublishedVideo(record.target, record.video_id, record.url, record.publish_at)
 
     @activity.defn(name="cleanup_video", no_thread_cancel_exception=True)
     def cleanup_video(self, video_path: str, fingerprint: str = "") -> str:

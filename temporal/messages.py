@@ -128,6 +128,7 @@ class PublishedVideo:
     target: str
     video_id: str | None
     url: str | None
+    publish_at: str | None = None  # a scheduled video: when YouTube makes it public (ISO)
 
 
 @dataclass

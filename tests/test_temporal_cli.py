@@ -242,10 +242,11 @@ def test_unreachable_server_is_one_clear_line(env):
 
 
 async def test_pending_select_and_status_from_the_command_line(
-    temporal_env, pipeline_env, clip_cache, env
+    own_temporal_env, pipeline_env, clip_cache, env
 ):
-    client = temporal_env.client
-    address = temporal_env.client.service_client.config.target_host
+    client = own_temporal_env.client  # pending numbers every waiting video: only this one
+    address = client.service_client.config.target_host
+    pipeline_env(PUBLISH_AT="23:59")  # scheduled: status says when it goes public
     video = add_video(clip_cache, env / "videos", unique_name())
     async with running_worker(client):
         workflow_id = (await start(client, video)).workflow_id
@@ -290,6 +291,10 @@ async def test_pending_select_and_status_from_the_command_line(
         )
         assert (detail["execution_status"], detail["stage"]) == ("COMPLETED", "COMPLETED")
         assert detail["status"]["selected_candidate_id"] == result.selected_candidate_id
+        public_at = detail["status"]["published"]["publish_at"]
+        assert public_at and public_at[11:16] == "23:59"
+        shown = (await cli_async("status", workflow_id, address=address)).stdout
+        assert f"goes public at: {public_at}" in shown
         table = (await cli_async("status", address=address)).stdout
         assert video.name[:20] in table and "COMPLETED" in table
 

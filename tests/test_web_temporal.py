@@ -4,6 +4,7 @@ clips, and Debian's Chromium as a 390x844 phone; and the `web` command as a pers
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import re
 import subprocess
@@ -243,11 +244,16 @@ async def test_choices_refused_or_taken_by_the_timeout_say_so(
         assert "is not one of this video's candidates" in foreign.message
         listed = {video.workflow_id: video for video in await source.waiting()}
         assert [c.id for c in listed[waiting_id].candidates] == [c.id for c in waiting.candidates]
-        assert listed[waiting_id].title == waiting.title and listed[waiting_id].host is None
+        assert listed[waiting_id].title == waiting.title
+        assert listed[waiting_id].host == config.get_settings().worker_name
 
-        image = await source.preview(waiting_id, waiting.candidates[0].id)
-        assert image is not None and image.startswith(b"\xff\xd8")
-        assert await source.preview(waiting_id, "not-a-candidate") is None
+        # on a machine without the worker's workspace: the previews come through Temporal
+        elsewhere = dataclasses.replace(config.get_settings(), workspace_dir=env / "not-here")
+        remote = TemporalVideoSource(client, elsewhere)
+        image = await remote.preview(waiting_id, waiting.candidates[0].id)
+        assert image is not None and image.startswith(b"\xff\xd8") and len(image) <= 40_000
+        assert await remote.preview(waiting_id, "not-a-candidate") is None
+        assert not (env / "not-here").exists()
 
         recent = {video.workflow_id: video for video in await source.recent(20)}
         link = recent[timed_id].published_link

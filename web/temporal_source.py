@@ -1,8 +1,9 @@
-"""`VideoSource` over today's `temporal.client`: the videos as Temporal knows them.
+"""`VideoSource` over `temporal.client`: the videos as Temporal knows them.
 
-The candidates and their files come from the workflow's status query (a worker must answer), and
-a preview is read from the candidate file the workflow reports, only inside WORKSPACE_DIR: the
-web app must run where the worker's workspace is readable. The host of a video is not known yet.
+The candidates come from the workflow's status query and their previews from its preview query
+(a worker must answer; the previews travel through Temporal, so the chooser runs on any machine
+that reaches it). A video started before previews existed has none: its candidate file is read
+instead, only inside WORKSPACE_DIR, where that worker's workspace is readable.
 """
 
 from __future__ import annotations
@@ -86,7 +87,7 @@ class TemporalVideoSource:
                     video.workflow_id,
                     title,
                     video.video_file,
-                    None,
+                    video.host or None,
                     video.waiting_since,
                     candidates,
                 )
@@ -106,6 +107,12 @@ class TemporalVideoSource:
         return status
 
     async def preview(self, workflow_id: str, candidate_id: str) -> bytes | None:
+        with _as_source_errors():
+            preview = await temporal_client.get_preview(self._client, workflow_id, candidate_id)
+        return preview or await self._candidate_file(workflow_id, candidate_id)
+
+    async def _candidate_file(self, workflow_id: str, candidate_id: str) -> bytes | None:
+        """The full-size candidate of a video ranked before previews existed."""
         path = self._files.get(workflow_id, {}).get(candidate_id)
         if path is None:
             with _as_source_errors():
