@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import re
 import threading
 import time
 import urllib.error
@@ -369,6 +370,29 @@ def test_a_sheet_is_the_named_candidates_side_by_side_and_at_most_nine():
             with pytest.raises(urllib.error.HTTPError) as refused:
                 urllib.request.urlopen(f"{url}/sheet?{urllib.parse.urlencode(query)}", timeout=10)
             assert refused.value.code == 400
+
+
+def test_wrong_passwords_sent_side_by_side_are_not_all_checked():
+    """Five guesses posted at once from one address: one is checked, the others must wait (a
+    guesser may not try many passwords in parallel during the pause after a wrong one)."""
+    with served(FixedVideoSource(), options(password=PASSWORD)) as url:
+        with urllib.request.urlopen(url + "/signin", timeout=10) as page:
+            cookie = page.headers["Set-Cookie"].split(";", 1)[0]
+            token = re.search(r'name="csrf" value="([^"]+)"', page.read().decode()).group(1)
+        start = threading.Barrier(5)
+        answers: list[int] = []
+
+        def guess(number: int) -> None:
+            start.wait()
+            fields = {"csrf": token, "password": f"guess-number-{number}"}
+            answers.append(post(url + "/signin", fields, {"Cookie": cookie})[0])
+
+        guessers = [threading.Thread(target=guess, args=(n,)) for n in range(5)]
+        for guesser in guessers:
+            guesser.start()
+        for guesser in guessers:
+            guesser.join(30)
+    assert sorted(answers) == [401, 429, 429, 429, 429]
 
 
 def test_wrong_passwords_wait_twice_as_long_each_time():
