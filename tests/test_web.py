@@ -347,6 +347,16 @@ def test_without_a_password_only_loopback_addresses_and_host_names_are_served():
         assert status == 403 and body.startswith("Refused")
 
 
+def test_pages_allow_no_script_but_their_own_and_no_framing():
+    with served(FixedVideoSource(waiting_videos(1), recent_videos())) as url:
+        for path in ("/", "/live", "/signin"):
+            with urllib.request.urlopen(url + path, timeout=10) as page:
+                policy = page.headers["Content-Security-Policy"]
+                assert page.headers["X-Frame-Options"] == "DENY"
+            assert "script-src 'self';" in policy and "unsafe" not in policy
+            assert "default-src 'none'" in policy and "frame-ancestors 'none'" in policy
+
+
 def test_previews_are_made_ahead_for_every_waiting_video():
     source = FixedVideoSource(waiting_videos(3), [])
     with served(source, dataclasses.replace(options(), warm_seconds=0.1)):
