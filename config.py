@@ -167,7 +167,7 @@ def _timezone(text: str) -> tzinfo:
         return machine_timezone()
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # "Asia" is a folder of zones
         raise ValueError(
             "expected an IANA time zone name such as Asia/Ho_Chi_Minh or Europe/Paris "
             "(empty: this machine's zone)"

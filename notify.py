@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 from config import Settings
 from web.redact import Redactor
+from youtube.common import quiet_loggers
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +30,9 @@ WAITING_INTERVAL_SECONDS = 60.0
 MAX_LISTED_VIDEOS = 20
 SEND_ATTEMPTS = 3
 RETRY_PAUSE_SECONDS = 1.0  # then 2 s: a passing hiccup, not an outage, is worth waiting for
+# Their DEBUG and INFO records quote the services' addresses, tokens included ("Telegram POST
+# URL: https://api.telegram.org/bot<token>/...", urllib3's request lines).
+_URL_LOGGERS = ("apprise", "urllib3")
 
 # Reasons go to third-party services: secrets hidden, every path cut to its file name.
 _REASONS = Redactor(allowed_roots=(), secrets=())
@@ -151,21 +155,26 @@ def send(
     from apprise import Apprise, NotifyFormat
 
     delivered = True
-    for number, url in enumerate(urls, 1):
-        service = Apprise.instantiate(url, suppress_exceptions=True)
-        if service is None:
-            log.warning("NOTIFY_URLS #%d is not an Apprise URL; %r not sent", number, message.title)
-            delivered = False
-            continue
-        name = f"{service.service_name} (NOTIFY_URLS #{number})"
-        for attempt in range(1, attempts + 1):
-            if _notify_once(service, message, NotifyFormat.TEXT, name):
-                break
-            if attempt < attempts:
-                pause(RETRY_PAUSE_SECONDS * 2 ** (attempt - 1))
-        else:
-            log.warning("%s: could not send %r after %d attempts", name, message.title, attempts)
-            delivered = False
+    with quiet_loggers(*_URL_LOGGERS):
+        for number, url in enumerate(urls, 1):
+            service = Apprise.instantiate(url, suppress_exceptions=True)
+            if service is None:
+                log.warning(
+                    "NOTIFY_URLS #%d is not an Apprise URL; %r not sent", number, message.title
+                )
+                delivered = False
+                continue
+            name = f"{service.service_name} (NOTIFY_URLS #{number})"
+            for attempt in range(1, attempts + 1):
+                if _notify_once(service, message, NotifyFormat.TEXT, name):
+                    break
+                if attempt < attempts:
+                    pause(RETRY_PAUSE_SECONDS * 2 ** (attempt - 1))
+            else:
+                log.warning(
+                    "%s: could not send %r after %d attempts", name, message.title, attempts
+                )
+                delivered = False
     return delivered
 
 

@@ -594,7 +594,7 @@ _SCALAR_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
 def _sidecar_value_problem(key: str, value: Any) -> str | None:
     """What is wrong with a sidecar's value for `key`, or None when it can be used."""
     if key in ("team1", "team2", "tags"):
-        names = isinstance(value, list) and all(isinstance(v, str) and v.strip() for v in value)
+        names = isinstance(value, list) and all(isinstance(v, str) and clean_text(v) for v in value)
         if not names or (key != "tags" and not value):
             return "must be a list of names"
         return None
@@ -609,7 +609,7 @@ def _sidecar_value_problem(key: str, value: Any) -> str | None:
         return f"must be one of {', '.join(PRIVACY_STATUSES)}"
     if key == "recorded_at" and not _is_iso_time(value):
         return "must be a time like 2024-12-25T18:30:00+07:00"
-    if key in ("title", "tournament") and not value.strip():
+    if key in ("title", "tournament") and not clean_text(value):  # nothing left once cleaned
         return "must not be empty"
     return None
 

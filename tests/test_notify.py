@@ -93,6 +93,19 @@ def test_a_passing_failure_is_retried_and_a_down_endpoint_only_logged(caplog):
     assert "down-secret-token" not in caplog.text
 
 
+def test_no_service_address_reaches_the_log_even_at_debug_level(caplog):
+    # Apprise and urllib3 record each request's address, a Telegram bot's token in it, at DEBUG
+    message = notify.published_message("md_EvsF.mp4", "E vs F", "https://youtu.be/abc123")
+    down = f"json://127.0.0.1:{closed_port()}/down-secret-token"
+    levels = {name: logging.getLogger(name).level for name in ("apprise", "urllib3")}
+    with caplog.at_level(logging.DEBUG), endpoint() as hook:
+        assert notify.send(message, [down, hook.url], pause=lambda seconds: None) is False
+    assert len(hook.received) == 1
+    assert "JSON (NOTIFY_URLS #1): could not send 'Published: E vs F'" in caplog.text
+    assert "secret-token" not in caplog.text
+    assert {name: logging.getLogger(name).level for name in levels} == levels
+
+
 def test_notify_urls_are_checked_at_load_and_never_echoed(env, monkeypatch):
     monkeypatch.setenv("NOTIFY_URLS", "json://127.0.0.1:9/a\n  tgram://123456:ABCDEF/987")
     config.get_settings.cache_clear()

@@ -218,6 +218,7 @@ def test_every_new_setting_that_is_wrong_is_one_line_of_one_message(tmp_path):
         "PUBLISH_AT": ("6pm", "expected a time of day like 18:00"),
         "VIDEO_LANGUAGE": ("Vietnamese", "expected a language code"),
         "MADE_FOR_KIDS": ("maybe", "expected true or false"),
+        "CAFE_TIMEZONE": ("Asia", "expected an IANA time zone name"),  # a region, not a zone
     }
     with pytest.raises(ConfigError) as error:
         config.load_settings({k: v for k, (v, _) in bad.items()}, env_file=tmp_path / ".env")

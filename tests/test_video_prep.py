@@ -487,6 +487,10 @@ def test_sidecar_with_a_byte_order_mark_is_read(env: Path, dated_clip: Path) -> 
         ('{"match_type": ["md"]}', "match_type must be a text"),
         ('{"recorded_at": "yesterday"}', "recorded_at must be a time like 2024-12-25T18:30"),
         ('{"title": "  "}', "title must not be empty"),
+        # only invisible characters, which never reach YouTube: nothing would be left
+        ('{"title": "\\u0000\\u202e\\n"}', "title must not be empty"),
+        ('{"tournament": "\\t\\u2066"}', "tournament must not be empty"),
+        ('{"team1": ["An", "\\u202e"]}', "team1 must be a list of names"),
         ('{"fps": "fast", "width": 1.5}', "fps must be a number; width must be a whole number"),
     ],
 )

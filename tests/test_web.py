@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import re
 import threading
 import time
 import urllib.error
@@ -346,6 +347,16 @@ def test_without_a_password_only_loopback_addresses_and_host_names_are_served():
         assert status == 403 and body.startswith("Refused")
 
 
+def test_pages_allow_no_script_but_their_own_and_no_framing():
+    with served(FixedVideoSource(waiting_videos(1), recent_videos())) as url:
+        for path in ("/", "/live", "/signin"):
+            with urllib.request.urlopen(url + path, timeout=10) as page:
+                policy = page.headers["Content-Security-Policy"]
+                assert page.headers["X-Frame-Options"] == "DENY"
+            assert "script-src 'self';" in policy and "unsafe" not in policy
+            assert "default-src 'none'" in policy and "frame-ancestors 'none'" in policy
+
+
 def test_previews_are_made_ahead_for_every_waiting_video():
     source = FixedVideoSource(waiting_videos(3), [])
     with served(source, dataclasses.replace(options(), warm_seconds=0.1)):
@@ -369,6 +380,29 @@ def test_a_sheet_is_the_named_candidates_side_by_side_and_at_most_nine():
             with pytest.raises(urllib.error.HTTPError) as refused:
                 urllib.request.urlopen(f"{url}/sheet?{urllib.parse.urlencode(query)}", timeout=10)
             assert refused.value.code == 400
+
+
+def test_wrong_passwords_sent_side_by_side_are_not_all_checked():
+    """Five guesses posted at once from one address: one is checked, the others must wait (a
+    guesser may not try many passwords in parallel during the pause after a wrong one)."""
+    with served(FixedVideoSource(), options(password=PASSWORD)) as url:
+        with urllib.request.urlopen(url + "/signin", timeout=10) as page:
+            cookie = page.headers["Set-Cookie"].split(";", 1)[0]
+            token = re.search(r'name="csrf" value="([^"]+)"', page.read().decode()).group(1)
+        start = threading.Barrier(5)
+        answers: list[int] = []
+
+        def guess(number: int) -> None:
+            start.wait()
+            fields = {"csrf": token, "password": f"guess-number-{number}"}
+            answers.append(post(url + "/signin", fields, {"Cookie": cookie})[0])
+
+        guessers = [threading.Thread(target=guess, args=(n,)) for n in range(5)]
+        for guesser in guessers:
+            guesser.start()
+        for guesser in guessers:
+            guesser.join(30)
+    assert sorted(answers) == [401, 429, 429, 429, 429]
 
 
 def test_wrong_passwords_wait_twice_as_long_each_time():

@@ -12,7 +12,9 @@ import sys
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -25,6 +27,7 @@ from temporalio.client import Client, WorkflowExecutionStatus
 
 import config
 from temporal.messages import WAITING_FOR_QUOTA, WAITING_FOR_SELECTION, VideoStatus
+from temporal.notifier import NotifierInput, NotifierWorkflow
 from tests.fake_youtube import QUOTA_MESSAGE, FakeYouTube
 from tests.temporal_support import add_video, result_of, running_worker, wait_for_stage, wait_until
 from tests.test_temporal_cli import cli, free_port, printed
@@ -266,6 +269,29 @@ async def test_choices_refused_or_taken_by_the_timeout_say_so(
         assert outcome.message.startswith(f"Cancellation requested for {waiting_id}")
         with pytest.raises(SourceError, match="has already ended"):
             await wait_until(lambda: _cancel_again_raises(source, waiting_id))
+
+
+async def test_an_id_that_names_no_video_is_refused_without_a_traceback(temporal_env, pipeline_env):
+    """A workflow that answers none of a video's queries (the notifier here; a video whose
+    worker cannot replay it answers no better): its address or form is refused, not a 500."""
+    client = temporal_env.client
+    source = TemporalVideoSource(client, config.get_settings())
+    other = f"not-a-video-{uuid.uuid4().hex[:8]}"
+    async with running_worker(client):
+        await client.start_workflow(
+            NotifierWorkflow.run,
+            NotifierInput(),
+            id=other,
+            task_queue=os.environ["TEMPORAL_TASK_QUEUE"],
+        )
+        async with chooser(client) as url:
+            preview = f"{url}/preview?{urllib.parse.urlencode({'w': other, 'c': 'x'})}"
+            with pytest.raises(urllib.error.HTTPError) as answer:
+                await asyncio.to_thread(urllib.request.urlopen, preview, timeout=30)
+        with pytest.raises(SourceError, match="could not answer"):
+            await source.choose(other, "x")
+        await client.get_workflow_handle(other).terminate()
+    assert answer.value.code == 404
 
 
 async def _cancel_again_raises(source: TemporalVideoSource, workflow_id: str) -> bool:

@@ -333,8 +333,9 @@ class _Chooser:
             return self._render(request, "signin.html", status_code=429, message=message)
         if not password_matches(str(form.get("password", "")), self._options.password):
             log.warning("wrong chooser password from %s", address)
+            # counted before the pause: attempts sent meanwhile, side by side, are not checked
+            self._throttle.failed(address, answered_in=WRONG_PASSWORD_PAUSE_SECONDS)
             await asyncio.sleep(WRONG_PASSWORD_PAUSE_SECONDS)
-            self._throttle.failed(address)  # counted from the answer: the next try must wait
             return self._render(request, "signin.html", status_code=401, message="Wrong password.")
         self._throttle.succeeded(address)
         request.session.clear()

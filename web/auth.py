@@ -74,7 +74,9 @@ class SignInThrottle:
         failures = self._by_address.get(address)
         return max(0.0, failures.next_allowed - self._now()) if failures else 0.0
 
-    def failed(self, address: str) -> None:
+    def failed(self, address: str, answered_in: float = 0.0) -> None:
+        """A wrong password from `address`, answered `answered_in` seconds from now: the next
+        attempt is checked no sooner than the delay after that answer."""
         if len(self._by_address) >= MAX_TRACKED_ADDRESSES:
             now = self._now()
             self._by_address = {
@@ -83,7 +85,7 @@ class SignInThrottle:
         failures = self._by_address.setdefault(address, _Failures())
         failures.count += 1
         delay = min(FIRST_DELAY_SECONDS * 2 ** (failures.count - 1), MAX_DELAY_SECONDS)
-        failures.next_allowed = self._now() + delay
+        failures.next_allowed = self._now() + answered_in + delay
 
     def succeeded(self, address: str) -> None:
         self._by_address.pop(address, None)

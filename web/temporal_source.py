@@ -15,7 +15,12 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from temporalio.client import Client, WorkflowFailureError
+from temporalio.client import (
+    Client,
+    WorkflowFailureError,
+    WorkflowQueryFailedError,
+    WorkflowQueryRejectedError,
+)
 from temporalio.service import RPCError, RPCStatusCode
 
 from config import Settings
@@ -43,6 +48,9 @@ from web.source import (
 log = logging.getLogger(__name__)
 
 QUERY_SECONDS = 3
+# The workflow could not answer a query: not a video's workflow (an id typed into an address),
+# or one its worker cannot replay (code changed under it).
+QUERY_FAILURES = (WorkflowQueryFailedError, WorkflowQueryRejectedError)
 
 
 @contextmanager
@@ -53,6 +61,8 @@ def _as_source_errors() -> Iterator[None]:
         raise SourceError(str(error)) from None
     except RPCError as error:
         raise SourceError(f"Temporal refused the request: {error.message}") from None
+    except QUERY_FAILURES as error:
+        raise SourceError(f"The workflow could not answer: {error}") from None
 
 
 class TemporalVideoSource:
@@ -103,6 +113,9 @@ class TemporalVideoSource:
             if error.status in (*temporal_client.NO_WORKER_CODES, RPCStatusCode.NOT_FOUND):
                 return None
             raise
+        except QUERY_FAILURES as error:  # the other videos are still shown
+            log.info("%s does not answer its status query: %s", workflow_id, error)
+            return None
         self._files[workflow_id] = {c.id: Path(c.file) for c in status.candidates}
         return status
 

@@ -1,8 +1,11 @@
-"""What every module of the package shares: the progress callback type and the clock."""
+"""What every module of the package shares: the progress callback type, the clock, and
+keeping libraries that log credentials quiet."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 MIB = 1024 * 1024
@@ -22,3 +25,18 @@ def utc_now_iso() -> str:
 def rfc3339_utc(moment: datetime) -> str:
     """`2025-01-10T11:00:00Z`, the form YouTube's date-time fields take."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@contextmanager
+def quiet_loggers(*names: str) -> Iterator[None]:
+    """Hold these loggers at WARNING or above meanwhile: their DEBUG and INFO records carry
+    credentials (authorization codes, tokens, addresses with a token in them)."""
+    loggers = [logging.getLogger(name) for name in names]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(max(logging.WARNING, logger.getEffectiveLevel()))
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)

@@ -26,6 +26,7 @@ from oauthlib.oauth2 import OAuth2Error
 from config import get_settings
 from errors import Step
 from workspace import atomic_write_text
+from youtube.common import quiet_loggers
 from youtube.errors import AuthError, ClientSecretsError, auth_error
 
 log = logging.getLogger(__name__)
@@ -98,19 +99,6 @@ def auth_failures() -> Iterator[None]:
         raise auth_error("Google refused to refresh it (expired or revoked)") from None
 
 
-@contextmanager
-def _quiet(logger_names: tuple[str, ...]) -> Iterator[None]:
-    loggers = [logging.getLogger(name) for name in logger_names]
-    levels = [logger.level for logger in loggers]
-    for logger in loggers:
-        logger.setLevel(logging.WARNING)
-    try:
-        yield
-    finally:
-        for logger, level in zip(loggers, levels, strict=True):
-            logger.setLevel(level)
-
-
 def _auth_prompt(port: int) -> str:
     where = f"http://localhost:{port}/" if port else "the redirect address in that URL"
     forward = f"ssh -L {port}:localhost:{port} <this machine>" if port else "ssh -L"
@@ -132,7 +120,7 @@ def run_auth_flow() -> None:
     if isinstance(sys.stdout, io.TextIOWrapper):
         sys.stdout.reconfigure(line_buffering=True)
     try:
-        with _quiet(_OAUTH_LOGGERS):
+        with quiet_loggers(*_OAUTH_LOGGERS):
             credentials = flow.run_local_server(
                 host="localhost",
                 port=settings.youtube_auth_port,
