@@ -122,11 +122,19 @@ def _one_of(choices: tuple[str, ...]) -> Callable[[str], str]:
 def _path(text: str) -> Path:
     if not text.strip():
         raise ValueError("expected a path")
-    return Path(text).expanduser()
+    return _expanded(text)
 
 
 def _optional_path(text: str) -> Path | None:
-    return Path(text).expanduser() if text.strip() else None
+    return _expanded(text) if text.strip() else None
+
+
+def _expanded(text: str) -> Path:
+    """`~/videos` in the home folder; `~someone` must name a user of this machine."""
+    try:
+        return Path(text).expanduser()
+    except RuntimeError:  # pathlib's "Could not determine home directory"
+        raise ValueError("its ~ names no user of this machine: write the full path") from None
 
 
 def _optional_url(text: str) -> str | None:

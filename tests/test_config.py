@@ -259,3 +259,10 @@ def test_cafe_timezone_is_an_iana_zone_defaulting_to_the_machines(
         reload()
     assert "CAFE_TIMEZONE='Saigon'" in str(refused.value)
     assert "Asia/Ho_Chi_Minh" in str(refused.value)
+
+
+def test_a_path_with_an_unknown_user_is_one_line(clean_env: Path, monkeypatch) -> None:
+    monkeypatch.setenv("INPUT_DIR", "~nosuchuser-here/videos")
+    with pytest.raises(ConfigError) as refused:
+        reload()
+    assert "INPUT_DIR='~nosuchuser-here/videos': its ~ names no user" in str(refused.value)
