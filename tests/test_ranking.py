@@ -464,6 +464,40 @@ def test_keyframes_too_far_apart_for_the_budget_are_told_in_one_warning(
     assert all(c.timestamp <= reach for c in candidates), [c.timestamp for c in candidates]
 
 
+def test_a_single_keyframe_with_its_middle_out_of_reach_gives_frames_from_its_start(
+    env: Path,
+    clips: Path,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A single-keyframe 1080p30 clip longer than 5 minutes, made small: its middle 80% begins at
+    # 10% of the duration, beyond the frames the budget reaches after its only keyframe (30 s of
+    # 1080p30; here 81 frames of 360p, 2.7 s, and the middle begins at 3 s).
+    monkeypatch.setattr(between, "BUDGET_1080P_FRAMES", 9)  # 9 times as many at 360p
+    video = encode_clip(clips / "md_AvsB_one_gop_30s.mp4", [Segment("rally", 30)], gop_seconds=60)
+    assert keyframe_times(video) == {0.0}
+    budget = between.budget_frames(640 * 360)
+    reach = (budget - 1) / 30
+
+    with caplog.at_level(logging.INFO):
+        candidates = rank_and_store_top_candidates(video, 6)
+
+    times = sorted(c.timestamp for c in candidates)
+    assert len(candidates) == 6, times
+    assert all(t <= reach for t in times), times
+    assert times[-1] >= reach / 2, f"spread over the frames the budget reaches: {times}"
+    for candidate in candidates:
+        difference = mean_difference(
+            image_of(candidate), opencv_frame_at(video, candidate.timestamp)
+        )
+        assert difference < 3
+    assert decoded_between(caplog, video) <= budget
+    warnings = warnings_of(caplog)
+    assert len(warnings) == 1, warnings
+    assert warnings[0].startswith(f"{video.name}: no frame of its middle 80% is within the ")
+    assert "the candidates come from the start of the clip" in warnings[0]
+
+
 def test_the_decoding_budget_is_kept_and_spread_over_the_match(
     env: Path,
     long_gop_clip: Path,

@@ -190,6 +190,7 @@ class Examination:
     decoded_between: int  # frames decoded to reach the frames between keyframes
     budget_short: bool  # the decoding budget left slots of the middle 80% empty
     in_middle: bool  # False when no frame of the middle 80% could be examined
+    reached_seconds: float | None  # then: how far into the clip the frames examined reach
 
 
 def _in_parallel(
@@ -235,9 +236,10 @@ def examine(
     `count` of those fall in the middle 80% (keyframes are sparse there), frames between
     keyframes fill the slots they left empty, as far as the decoding budget reaches (see
     between.py). Keyframes before or after the middle 80% only serve to decode from, unless
-    nothing in it could be examined. `decoders` threads share each step; `progress` is called
-    from them, one call at a time. With `keep_decoded` the decoded frames are kept so that the
-    chosen ones need no second decoding.
+    nothing in it could be examined: then the budget is spent on the start of the clip instead,
+    the frames it reaches after the last keyframe before the middle 80%. `decoders` threads
+    share each step; `progress` is called from them, one call at a time. With `keep_decoded`
+    the decoded frames are kept so that the chosen ones need no second decoding.
     """
     duration = reader.duration_seconds
     span = middle_span(duration)
@@ -252,6 +254,17 @@ def examine(
     keyframes = _examine_keyframes(reader, target_times(duration, count), span, decoders, measured)
     inside = [frame for frame in keyframes if span[0] <= frame.timestamp <= span[1]]
     budget = DecodeBudget(budget_frames(reader.pixels), counter.again)
+
+    def examine_runs(runs: list[Run]) -> list[ExaminedFrame]:
+        def work(reader: KeyframeReader, share: list[Run]) -> list[ExaminedFrame]:
+            return [
+                measured(reader, decoded)
+                for run in share
+                for decoded in reader.frames_from(run.anchor.pts, run.targets, budget)
+            ]
+
+        return _in_parallel(reader, _split_by_cost(runs, decoders), work)
+
     between: list[ExaminedFrame] = []
     short = False
     if len(inside) < count:
@@ -264,27 +277,43 @@ def examine(
             budget.frames,
             reader.frame_seconds,
         )
-
-        def examine_runs(reader: KeyframeReader, runs: list[Run]) -> list[ExaminedFrame]:
-            return [
-                measured(reader, decoded)
-                for run in runs
-                for decoded in reader.frames_from(run.anchor.pts, run.targets, budget)
-            ]
-
-        between = _in_parallel(reader, _split_by_cost(plan.runs, decoders), examine_runs)
+        between = examine_runs(plan.runs)
         short = plan.short or budget.ran_out
+    start = [frame for frame in keyframes if frame.timestamp < span[0]]
+    in_middle = bool(inside or between)
+    if in_middle:
+        examined_keyframes, chosen = inside, [*inside, *between]
+    elif start:  # the middle is out of reach: the same budget on the start of the clip
+        runs = _start_plan(start[-1], count - len(start), budget, reader)
+        examined_keyframes, chosen = start, [*start, *examine_runs(runs)]
+    else:
+        examined_keyframes, chosen = keyframes, keyframes
     counter.finish()
-    frames = sorted({frame.pts: frame for frame in [*inside, *between]}.values(), key=_pts)
+    frames = sorted({frame.pts: frame for frame in chosen}.values(), key=_pts)
     gaps = [b.timestamp - a.timestamp for a, b in itertools.pairwise(keyframes)]
     return Examination(
-        frames=frames or keyframes,
-        keyframes=len(inside) if frames else len(keyframes),
+        frames=frames,
+        keyframes=len(examined_keyframes),
         keyframe_seconds=sum(gaps) / len(gaps) if gaps else duration,
         decoded_between=budget.spent,
         budget_short=short,
-        in_middle=bool(frames),
+        in_middle=in_middle,
+        reached_seconds=None if in_middle or not start else frames[-1].timestamp,
     )
+
+
+def _start_plan(
+    anchor: ExaminedFrame, room: int, budget: DecodeBudget, reader: KeyframeReader
+) -> list[Run]:
+    """Runs that spread `room` frames evenly over the frames that what is left of `budget`
+    reaches after the keyframe `anchor` (which stands for the first of the room + 1 slots)."""
+    left = budget.frames - budget.spent
+    reach = (anchor.timestamp, anchor.timestamp + (left - 1) * reader.frame_seconds)
+    keyframe = Keyframe(anchor.pts, anchor.timestamp)
+    plan = plan_runs(
+        reach, room + 1, [keyframe], [anchor.timestamp], room, left, reader.frame_seconds
+    )
+    return plan.runs
 
 
 def _examine_keyframes(
@@ -468,7 +497,8 @@ def rank_and_store_top_candidates(
 
     `progress(done, total)` is called after each examined frame, from the decoding threads (one
     call at a time), during long decoding with the count unchanged, and once more with
-    done == total at the end. Fewer than `top_n` candidates come with one warning saying why.
+    done == total at the end. Fewer than `top_n` candidates, or candidates from outside the
+    middle 80% (out of the decoding budget's reach), come with one warning saying why.
     """
     video_path = Path(video_path)
     count = get_settings().candidate_thumbnail_num
@@ -495,27 +525,31 @@ def rank_and_store_top_candidates(
         candidates[0].timestamp,
         candidates[0].score,
     )
-    if len(candidates) < top_n:
+    if len(candidates) < top_n or not examination.in_middle:
+        shortfall = f"{len(candidates)} thumbnail candidate(s) instead of {top_n}: "
         log.warning(
-            "%s: %d thumbnail candidate(s) instead of %d: %s",
+            "%s: %s%s",
             video_path.name,
-            len(candidates),
-            top_n,
-            shortfall_reason(examination, scored, count, top_n),
+            shortfall if len(candidates) < top_n else "",
+            warning_reason(examination, scored, count, top_n),
         )
     return candidates
 
 
-def shortfall_reason(
+def warning_reason(
     examination: Examination, scored: list[ScoredFrame], count: int, top_n: int
 ) -> str:
-    """Why fewer than `top_n` candidates came of `count` frames to examine, for a person."""
+    """Why the candidates come from outside the middle 80%, or else why fewer than `top_n`
+    came of `count` frames to examine, for a person."""
     examined = len(scored)
     every = f"a keyframe every {examination.keyframe_seconds:.0f} s"
     if not examination.in_middle:
+        out_of_reach = f"no frame of its middle 80% is within the decoding budget's reach ({every})"
+        if examination.reached_seconds is None:
+            return f"{out_of_reach}; the candidates come from outside it"
         return (
-            f"no frame of its middle 80% is within the decoding budget's reach ({every}); "
-            "the candidates come from outside it"
+            f"{out_of_reach}, so the candidates come from the start of the clip, its first "
+            f"{examination.reached_seconds:.1f} s, as far as the budget reaches"
         )
     if examined < top_n:
         if count < top_n:
