@@ -201,7 +201,7 @@ async def start_video(
     video_path = video_path.resolve()
     fingerprint = fingerprint or ingest.fingerprint(video_path)
     workflow_id = workflow_id_for(video_path, fingerprint)
-    elsewhere = await started_by_an_earlier_version(client, video_path)
+    elsewhere = await started_by_an_earlier_version(client, video_path, workflow_id, retry_failed)
     elsewhere = elsewhere or await same_recording_elsewhere(client, fingerprint, workflow_id)
     if elsewhere:
         return StartOutcome(video_path.name, *elsewhere, started=False)
@@ -249,21 +249,29 @@ async def start_video(
     return StartOutcome(video_path.name, workflow_id, f"started{again}", started=True)
 
 
-async def started_by_an_earlier_version(client: Client, video_path: Path) -> tuple[str, str] | None:
-    """The video's workflow from before content ids, when it is running or done: its id, and
-    why nothing new starts. Such a workflow has no fingerprint to be found by."""
+async def started_by_an_earlier_version(
+    client: Client, video_path: Path, workflow_id: str, retry_failed: bool = False
+) -> tuple[str, str] | None:
+    """The video's workflow from before content ids, when it is running or done, or when it
+    failed or was cancelled and neither `retry_failed` nor a run under its content id
+    (`workflow_id`) came since: its id, and why nothing new starts. Such a workflow has no
+    fingerprint to be found by."""
     earlier = earlier_workflow_id_for(video_path)
-    try:
-        description = await client.get_workflow_handle(earlier).describe()
-    except RPCError as error:
-        if error.status == RPCStatusCode.NOT_FOUND:
-            return None
-        raise
-    if description.status == WorkflowExecutionStatus.RUNNING:
+    description = await _description_or_none(client, earlier)
+    if description is None:
+        return None
+    status = description.status
+    if status == WorkflowExecutionStatus.RUNNING:
         return earlier, "already running (started by an earlier version), nothing new started"
-    if description.status == WorkflowExecutionStatus.COMPLETED:
+    if status == WorkflowExecutionStatus.COMPLETED:
         return earlier, "already done (by an earlier version), nothing new started"
-    return None
+    if retry_failed or await _description_or_none(client, workflow_id) is not None:
+        return None
+    name = status.name.lower() if status else "closed"
+    return (
+        earlier,
+        f"already {name} (by an earlier version); use `start --retry-failed` to run it again",
+    )
 
 
 async def same_recording_elsewhere(
@@ -284,14 +292,20 @@ async def same_recording_elsewhere(
     return None
 
 
-async def _choice_of_last_run(client: Client, workflow_id: str) -> str | None:
+async def _description_or_none(
+    client: Client, workflow_id: str
+) -> WorkflowExecutionDescription | None:
     try:
-        description = await client.get_workflow_handle(workflow_id).describe()
+        return await client.get_workflow_handle(workflow_id).describe()
     except RPCError as error:
         if error.status == RPCStatusCode.NOT_FOUND:
             return None
         raise
-    if description.status == WorkflowExecutionStatus.RUNNING:
+
+
+async def _choice_of_last_run(client: Client, workflow_id: str) -> str | None:
+    description = await _description_or_none(client, workflow_id)
+    if description is None or description.status == WorkflowExecutionStatus.RUNNING:
         return None
     return (await description.memo()).get(MEMO_CHOSEN_CANDIDATE)
 

@@ -382,6 +382,43 @@ async def test_a_video_started_by_an_earlier_version_runs_on_and_is_not_started_
     assert queues == {settings.temporal_task_queue}  # no host in its input: any worker runs it
 
 
+async def test_a_video_an_earlier_version_cancelled_starts_again_only_with_retry_failed(
+    temporal_env, pipeline_env, clip_cache, env
+):
+    client = temporal_env.client
+    settings = config.get_settings()
+    video = add_video(clip_cache, env / "videos", unique_name()).resolve()
+    earlier = temporal_client.earlier_workflow_id_for(video)
+    request = ProcessVideoInput(
+        str(video), settings.top_ranked_candidates_num, settings.thumbnail_template
+    )
+    await client.start_workflow(  # as the earlier version started it, with its memo
+        ProcessVideoWorkflow.run,
+        request,
+        id=earlier,
+        task_queue=settings.temporal_task_queue,
+        memo={"video_file": video.name},
+    )
+    async with running_worker(client):
+        await wait_for_stage(typed_handle(client, earlier), WAITING_FOR_SELECTION)
+        found = await temporal_client.resolve(client, video.name.upper())  # still found by name
+        await temporal_client.cancel(client, earlier)  # the operator did not want it published
+        with pytest.raises(WorkflowFailureError):
+            await result_of(typed_handle(client, earlier))
+        again = await start(client, video)  # the watcher, after the upgrade
+        retried = await start(client, video, retry_failed=True)
+        await temporal_client.cancel(client, retried.workflow_id)
+        with pytest.raises(WorkflowFailureError):
+            await result_of(typed_handle(client, retried.workflow_id))
+        after = await start(client, video)
+
+    assert found == earlier
+    assert not again.started and again.workflow_id == earlier
+    assert "canceled (by an earlier version)" in again.message and "--retry-failed" in again.message
+    assert retried.started and retried.workflow_id != earlier
+    assert not after.started and after.workflow_id == retried.workflow_id  # the latest run speaks
+
+
 async def test_bad_video_fails_once_with_a_clear_reason(temporal_env, pipeline_env, env):
     client = temporal_env.client
     video = env / "videos" / unique_name()
