@@ -166,9 +166,6 @@ def test_server_serves_and_stops_cleanly_with_its_dev_server(env, stop_signal):
         pass  # the dev server went with it
 
 
-@pytest.mark.skipif(
-    not sys.platform.startswith("linux"), reason="the parent-death signal is Linux's (prctl)"
-)
 def dev_servers_on(database: Path) -> list[int]:
     """The processes running a dev server on `database` (from /proc: Linux)."""
     running = []
@@ -182,6 +179,9 @@ def dev_servers_on(database: Path) -> list[int]:
     return running
 
 
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="the parent-death signal is Linux's (prctl)"
+)
 def test_a_killed_server_takes_its_dev_server_with_it(env):
     address = f"localhost:{free_port()}"
 
