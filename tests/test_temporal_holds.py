@@ -19,9 +19,11 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowFailureError
 from temporalio.service import RPCError
 
+from cleanup import CLEANUP_FILE
 from temporal import client as temporal_client
 from temporal.activities import attention_for_os_error, quota_resume_time
 from temporal.messages import (
+    CLEANING_UP,
     NEEDS_ATTENTION,
     THUMBNAIL_SELECTED_SIGNAL,
     UPLOADING,
@@ -35,6 +37,7 @@ from tests.temporal_support import add_video, result_of, running_worker, wait_fo
 from tests.test_temporal_cli import ROOT, cli_async
 from tests.test_temporal_workflow import record_history, start, typed_handle, unique_name
 from tests.upload_support import use_youtube
+from workspace import workspace_dir
 
 PACIFIC = ZoneInfo("America/Los_Angeles")
 MIB = 1024 * 1024
@@ -167,6 +170,32 @@ async def test_a_full_disk_waits_in_needs_attention_and_completes_once_space_is_
     ).stat().st_size
     assert [p.name for p in publish_dir.iterdir()] == [published.name]  # no .partial left
     await record_history(client, workflow_id, "disk_full_waited")
+
+
+async def test_a_cleanup_a_person_must_sort_out_waits_and_never_names_a_batch_command(
+    temporal_env, pipeline_env, clip_cache, env
+):
+    pipeline_env(ATTENTION_RETRY_INTERVAL="1h")
+    client = temporal_env.client
+    address = client.service_client.config.target_host
+    video = add_video(clip_cache, env / "videos", unique_name())
+    async with running_worker(client):
+        workflow_id = (await start(client, video)).workflow_id
+        handle = typed_handle(client, workflow_id)
+        status = await wait_for_stage(handle, WAITING_FOR_SELECTION)
+        plan = workspace_dir(video) / CLEANUP_FILE
+        plan.write_text('{"source_video": 1}')  # a cleanup plan damaged by a crash
+        await temporal_client.choose(client, workflow_id, str(video), status.candidates[0].id)
+        held = await wait_for_stage(handle, NEEDS_ATTENTION)
+        plan.unlink()  # as the reason says
+        retried = await cli_async("retry", workflow_id, address=address)
+        result = await result_of(handle)
+
+    assert held.hold.step == CLEANING_UP and "delete this file" in held.hold.reason
+    assert str(plan) in held.hold.reason and "cleanup again" not in held.hold.reason
+    assert f"python main_temporal.py retry {workflow_id}" in held.hold.reason
+    assert retried.returncode == 0, retried.stdout + retried.stderr
+    assert (env / "completed" / video.name).is_file() and result.published.url
 
 
 async def test_a_revoked_token_waits_for_auth_and_the_video_goes_on_after_it(
