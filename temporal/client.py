@@ -65,7 +65,6 @@ from temporal.messages import (
     RANKING,
     RETRY_SIGNAL,
     STATUS_QUERY,
-    THUMBNAIL_SELECTED_SIGNAL,
     UPLOADING,
     VIDEO_FILE,
     VIDEO_FINGERPRINT,
@@ -79,7 +78,7 @@ from temporal.messages import (
     host_task_queue,
 )
 from temporal.workflows import ProcessVideoWorkflow
-from video_prep import FileNameError, parse_file_name
+from video_prep import SUPPORTED_EXTENSIONS, FileNameError, parse_file_name
 
 DEFAULT_ADDRESS = "localhost:7233"
 WORKFLOW_TYPE = "ProcessVideoWorkflow"
@@ -567,7 +566,6 @@ async def get_status(client: Client, workflow_id: str) -> VideoStatus:
 
 # -- finding a video by what people type ----------------------------------------------------------
 
-VIDEO_SUFFIXES = (".mov", ".mp4", ".m4v", ".mkv")
 _ID_CHARACTERS = re.compile(r"[A-Za-z0-9._-]+")
 MATCHES_LISTED = 10
 
@@ -596,7 +594,11 @@ class AmbiguousVideoError(OperatorError):
         shown = "\n".join(
             f"  {m.workflow_id}  {m.video_file}  {m.stage}" for m in matches[:MATCHES_LISTED]
         )
-        more = f"\n  ... and {len(matches) - MATCHES_LISTED} more" if len(matches) > 10 else ""
+        more = (
+            f"\n  ... and {len(matches) - MATCHES_LISTED} more"
+            if len(matches) > MATCHES_LISTED
+            else ""
+        )
         super().__init__(
             f"{len(matches)} videos match {reference!r}; name one by more of its id:\n{shown}{more}"
         )
@@ -673,7 +675,7 @@ async def _by_file_name(client: Client, reference: str) -> list[VideoMatch]:
     """Workflows of a file named `reference`: their ids start with the slug of its name (case
     and accents already folded there), or with `video-` for those of earlier versions."""
     wanted = folded(reference)
-    stem = Path(reference).stem if reference.lower().endswith(VIDEO_SUFFIXES) else reference
+    stem = Path(reference).stem if reference.lower().endswith(SUPPORTED_EXTENSIONS) else reference
     prefixes = (f"{ingest.slug(stem)}-", EARLIER_ID_PREFIX)
     found: dict[str, VideoMatch] = {}
     for prefix in prefixes:
@@ -878,15 +880,6 @@ async def choose(
         cause = error.cause
         reason = cause.message if isinstance(cause, ApplicationError) else str(cause)
         raise ChoiceRejectedError(reason) from None
-
-
-async def send_selection(
-    client: Client, workflow_id: str, video_path: str, candidate_id: str | None
-) -> None:
-    """The choice as the Web UI sends it: a signal, checked by the workflow when it arrives."""
-    await client.get_workflow_handle(workflow_id).signal(
-        THUMBNAIL_SELECTED_SIGNAL, ThumbnailSelectedSignal(video_path, candidate_id)
-    )
 
 
 # -- how videos ended -----------------------------------------------------------------------------

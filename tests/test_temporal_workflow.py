@@ -38,6 +38,7 @@ from tests.temporal_support import (
     history_json,
     result_of,
     running_worker,
+    send_selection,
     wait_for_stage,
     wait_until,
 )
@@ -99,8 +100,8 @@ async def test_video_runs_from_start_to_completed_with_a_signalled_choice(
         metadata = await handle.query("__temporal_workflow_metadata", result_type=WorkflowMetadata)
         assert f"python main_temporal.py select {outcome.workflow_id}" in metadata.current_details
 
-        await temporal_client.send_selection(client, outcome.workflow_id, str(video), second.id)
-        await temporal_client.send_selection(client, outcome.workflow_id, str(video), third.id)
+        await send_selection(client, outcome.workflow_id, str(video), second.id)
+        await send_selection(client, outcome.workflow_id, str(video), third.id)
         result = await result_of(handle)
 
     assert result.selected_candidate_id == second.id
@@ -148,7 +149,7 @@ async def test_rejected_signal_keeps_waiting_and_says_why(
         await wait_for_stage(handle, WAITING_FOR_SELECTION)
 
         foreign_id = other_status.candidates[0].id
-        await temporal_client.send_selection(client, workflow_id, str(video), foreign_id)
+        await send_selection(client, workflow_id, str(video), foreign_id)
 
         async def rejected() -> bool:
             return (await temporal_client.query_status(handle)).rejected_selection is not None
@@ -162,7 +163,7 @@ async def test_rejected_signal_keeps_waiting_and_says_why(
         waiting = await temporal_client.list_waiting(client)
         assert {w.workflow_id for w in waiting} >= {workflow_id, other_id}
 
-        await temporal_client.send_selection(client, workflow_id, str(video), None)
+        await send_selection(client, workflow_id, str(video), None)
         result = await result_of(handle)
         assert result.selected_candidate_id == status.candidates[0].id
         waiting = {w.workflow_id for w in await temporal_client.list_waiting(client)}
@@ -342,7 +343,7 @@ async def test_choice_survives_a_worker_restart(temporal_env, pipeline_env, clip
         status = await wait_for_stage(handle, WAITING_FOR_SELECTION)
 
     # No worker now: the signal is stored by the server and handled by the next worker.
-    await temporal_client.send_selection(client, workflow_id, str(video), status.candidates[2].id)
+    await send_selection(client, workflow_id, str(video), status.candidates[2].id)
     async with running_worker(client):
         result = await result_of(handle)
     assert result.selected_candidate_id == status.candidates[2].id
