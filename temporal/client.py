@@ -40,6 +40,7 @@ from temporalio.client import (
     WorkflowFailureError,
     WorkflowHandle,
     WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
 )
 from temporalio.common import (
     SearchAttributePair,
@@ -864,22 +865,38 @@ class ChoiceRejectedError(OperatorError):
         super().__init__(f"Choice rejected: {reason}.")
 
 
+class ChoicePendingError(OperatorError):
+    def __init__(self, workflow_id: str, waited_seconds: float):
+        super().__init__(
+            f"No worker took the choice for {workflow_id} within {waited_seconds:g} s (none "
+            "runs now?): it is taken once a worker runs again (`python main_temporal.py worker`, "
+            f"or `up`); `python main_temporal.py status {workflow_id}` shows whether it was."
+        )
+
+
 async def choose(
-    client: Client, workflow_id: str, video_path: str, candidate_id: str | None
+    client: Client,
+    workflow_id: str,
+    video_path: str,
+    candidate_id: str | None,
+    timeout_seconds: float = 30,
 ) -> str:
     """The operator's choice, as an update: refused (and never recorded) when it is not one of
-    the video's candidates or the video is not waiting; returns the candidate taken."""
+    the video's candidates or the video is not waiting; returns the candidate taken. When no
+    worker takes it in time (ChoicePendingError), the server keeps it for the next one."""
     try:
         return await client.get_workflow_handle(workflow_id).execute_update(
             CHOOSE_THUMBNAIL_UPDATE,
             ThumbnailSelectedSignal(video_path, candidate_id),
             result_type=str,
-            rpc_timeout=timedelta(seconds=30),
+            rpc_timeout=timedelta(seconds=timeout_seconds),
         )
     except WorkflowUpdateFailedError as error:
         cause = error.cause
         reason = cause.message if isinstance(cause, ApplicationError) else str(cause)
         raise ChoiceRejectedError(reason) from None
+    except WorkflowUpdateRPCTimeoutOrCancelledError:
+        raise ChoicePendingError(workflow_id, timeout_seconds) from None
 
 
 # -- how videos ended -----------------------------------------------------------------------------

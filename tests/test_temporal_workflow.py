@@ -349,6 +349,28 @@ async def test_choice_survives_a_worker_restart(temporal_env, pipeline_env, clip
     assert result.selected_candidate_id == status.candidates[2].id
 
 
+async def test_a_choice_no_worker_takes_in_time_says_so_and_is_taken_when_one_runs(
+    temporal_env, pipeline_env, clip_cache, env
+):
+    client = temporal_env.client
+    video = add_video(clip_cache, env / "videos", unique_name())
+    async with running_worker(client):
+        workflow_id = (await start(client, video)).workflow_id
+        handle = typed_handle(client, workflow_id)
+        await wait_for_stage(handle, WAITING_FOR_SELECTION)
+        request = await temporal_client.choice_request(client, workflow_id)  # the window opens
+    # the worker stops (the café's PC shuts down) while the choice is made on a laptop
+    second = request.candidates[1].id
+    with pytest.raises(temporal_client.ChoicePendingError) as pending:
+        await temporal_client.choose(client, workflow_id, request.video_path, second, 2)
+    async with running_worker(client):
+        result = await result_of(handle)
+
+    assert "taken once a worker runs again" in str(pending.value)
+    assert f"python main_temporal.py status {workflow_id}" in str(pending.value)
+    assert result.selected_candidate_id == second
+
+
 async def test_a_video_started_by_an_earlier_version_runs_on_and_is_not_started_again(
     temporal_env, pipeline_env, clip_cache, env
 ):
