@@ -375,7 +375,9 @@ def print_detail(detail: temporal_client.VideoDetail) -> None:
         console.print(f"  host: {detail.host}")
     if detail.host_state is not None and detail.host_state.running is False:
         console.print(f"  {host_down_line(detail.host_state)}", style="yellow")
-    if status is None:
+    if detail.unanswered:
+        console.print(f"  the workflow could not answer: {detail.unanswered}", style="red")
+    elif status is None:
         console.print(
             "  (no worker answered: start one with `python main_temporal.py worker` for the "
             "candidates and progress)"

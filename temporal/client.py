@@ -39,6 +39,7 @@ from temporalio.client import (
     WorkflowExecutionStatus,
     WorkflowFailureError,
     WorkflowHandle,
+    WorkflowQueryFailedError,
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
@@ -111,6 +112,18 @@ class NoWorkerError(OperatorError):
         super().__init__(
             f"No worker answered for {workflow_id}: start one with `python main_temporal.py "
             "worker` (or `up`)."
+        )
+
+
+class WorkflowUnansweredError(OperatorError):
+    """A worker took the query but the workflow could not answer it (e.g. an upgrade that broke
+    its replay); the server's view of the video still holds."""
+
+    def __init__(self, workflow_id: str, reason: str):
+        self.reason = reason
+        super().__init__(
+            f"The workflow of {workflow_id} could not answer: {reason}. The worker's log says "
+            f"more; `python main_temporal.py status {workflow_id}` shows what the server knows."
         )
 
 
@@ -529,8 +542,8 @@ async def _summary(client: Client, execution: WorkflowExecution) -> WorkflowSumm
 async def _progress_percent(handle: WorkflowHandle) -> int | None:
     try:
         status = await query_status(handle, timeout_seconds=2)
-    except RPCError:
-        return None  # no worker to answer the query right now
+    except (RPCError, WorkflowUnansweredError):
+        return None  # no worker to answer the query right now, or the workflow could not
     return status.progress.percent if status.progress else None
 
 
@@ -548,10 +561,14 @@ async def failure_reason(handle: WorkflowHandle) -> str:
 
 
 async def query_status(handle: WorkflowHandle, timeout_seconds: float = 10) -> VideoStatus:
-    """The workflow's own status; a worker must be running to answer."""
-    return await handle.query(
-        STATUS_QUERY, result_type=VideoStatus, rpc_timeout=timedelta(seconds=timeout_seconds)
-    )
+    """The workflow's own status; a worker must be running to answer, and the workflow able to
+    (WorkflowUnansweredError)."""
+    try:
+        return await handle.query(
+            STATUS_QUERY, result_type=VideoStatus, rpc_timeout=timedelta(seconds=timeout_seconds)
+        )
+    except WorkflowQueryFailedError as error:
+        raise WorkflowUnansweredError(handle.id, str(error)) from None
 
 
 async def get_status(client: Client, workflow_id: str) -> VideoStatus:
@@ -712,6 +729,7 @@ class VideoDetail:
     host: str = ""
     host_state: HostState | None = None  # while it runs, when it has a host
     last_stage: str = ""  # the VideoStage it reached
+    unanswered: str = ""  # why the workflow could not answer a worker's query
 
 
 async def _describe(handle: WorkflowHandle) -> WorkflowExecutionDescription:
@@ -731,7 +749,11 @@ async def describe_video(client: Client, workflow_id: str) -> VideoDetail:
     failure = None
     if execution == WorkflowExecutionStatus.FAILED:
         failure = await failure_reason(handle)
-    status = await _status_if_a_worker_answers(handle)
+    status, unanswered = None, ""
+    try:
+        status = await _status_if_a_worker_answers(handle)
+    except WorkflowUnansweredError as error:
+        unanswered = error.reason
     stage = description.typed_search_attributes.get(VIDEO_STAGE) or "-"
     memo = await description.memo()
     hold = _hold_from(memo) if running else None
@@ -751,6 +773,7 @@ async def describe_video(client: Client, workflow_id: str) -> VideoDetail:
         host,
         state,
         stage,
+        unanswered,
     )
 
 
@@ -802,9 +825,12 @@ class ChoiceRequest:
 async def get_preview(client: Client, workflow_id: str, candidate_id: str) -> bytes | None:
     """The candidate's JPEG preview (at most 40 KB) from the workflow, on any machine; None when
     it has none (started before previews, or it could not be made). A worker must answer."""
-    preview = await client.get_workflow_handle(workflow_id).query(
-        PREVIEW_QUERY, candidate_id, result_type=bytes, rpc_timeout=timedelta(seconds=10)
-    )
+    try:
+        preview = await client.get_workflow_handle(workflow_id).query(
+            PREVIEW_QUERY, candidate_id, result_type=bytes, rpc_timeout=timedelta(seconds=10)
+        )
+    except WorkflowQueryFailedError as error:
+        raise WorkflowUnansweredError(workflow_id, str(error)) from None
     return preview or None
 
 
@@ -825,6 +851,8 @@ async def choice_request(client: Client, workflow_id: str) -> ChoiceRequest:
     if detail.execution_status != "RUNNING":
         raise WorkflowEndedError(workflow_id, detail.execution_status, "nothing to choose")
     status = detail.status
+    if detail.unanswered:
+        raise WorkflowUnansweredError(workflow_id, detail.unanswered)
     if status is None:
         raise NoWorkerError(workflow_id)
     if status.stage != WAITING_FOR_SELECTION:
