@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import uuid
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
 import config
+import video_prep
 from temporal import client as temporal_client
 from temporal.messages import (
     COMPLETED,
@@ -30,7 +32,7 @@ from temporal.messages import (
     ProcessVideoInput,
     VideoStatus,
 )
-from temporal.worker import ensure_search_attributes
+from temporal.worker import ACTIVITY_NICENESS, ensure_search_attributes
 from temporal.workflows import ProcessVideoWorkflow
 from tests.fake_youtube import FakeYouTube
 from tests.temporal_support import (
@@ -314,6 +316,30 @@ async def test_a_killed_worker_is_replaced_and_its_upload_resumes_where_it_stopp
         if event.HasField("activity_task_started_event_attributes")
     ]
     assert max(attempts) == 2  # the upload, once on each worker
+
+
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="a thread's own CPU priority is Linux's"
+)
+async def test_activities_run_at_a_lower_cpu_priority_than_the_worker(
+    temporal_env, pipeline_env, clip_cache, env, monkeypatch
+):
+    client = temporal_env.client
+    niceness: list[int] = []
+    real_prepare = video_prep.prepare_single_video
+
+    def prepare_and_note_the_priority(video: Path):
+        niceness.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+        return real_prepare(video)
+
+    monkeypatch.setattr(video_prep, "prepare_single_video", prepare_and_note_the_priority)
+    video = add_video(clip_cache, env / "videos", unique_name())
+    async with running_worker(client):
+        workflow_id = (await start(client, video)).workflow_id
+        await wait_for_stage(typed_handle(client, workflow_id), WAITING_FOR_SELECTION)
+        await temporal_client.cancel(client, workflow_id)
+    own = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    assert niceness == [min(own + ACTIVITY_NICENESS, 19)]
 
 
 async def test_the_worker_registers_its_search_attributes_on_a_server_without_them():
