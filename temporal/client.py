@@ -470,7 +470,7 @@ async def list_held(client: Client) -> list[HeldVideo]:
                     execution.task_queue,
                 )
             )
-    return sorted(held, key=lambda video: video.hold.retry_at)
+    return sorted(held, key=lambda video: (video.hold.retry_at, video.workflow_id))
 
 
 def shown_stage(execution_status: str, stage: str) -> str:
@@ -505,7 +505,7 @@ async def recent_workflows(client: Client, limit: int = 20) -> list[WorkflowSumm
     running = [(e.task_queue, s) for e, s in zip(executions, summaries, strict=True)]
     running = [(queue, s) for queue, s in running if s.execution_status == "RUNNING"]
     states = await host_states(client, ((queue, s.host) for queue, s in running))
-    numbers = {video.workflow_id: n for n, video in enumerate(await list_waiting(client), 1)}
+    numbers = {workflow_id: n for n, workflow_id in enumerate(await numbered(client), 1)}
     for queue, summary in running:
         summary.host_state = states.get((queue, summary.host))
         summary.number = numbers.get(summary.workflow_id)
@@ -663,15 +663,25 @@ def _is_wanted(match: VideoMatch, wants: str) -> bool:
     return True
 
 
+async def numbered(client: Client) -> list[str]:
+    """The workflow ids in the order `pending` numbers them from 1: the videos waiting for a
+    choice (oldest first), then those waiting for a person or the quota (soonest retried
+    first)."""
+    waiting = [video.workflow_id for video in await list_waiting(client)]
+    return waiting + [video.workflow_id for video in await list_held(client)]
+
+
 async def _numbered(client: Client, number: int) -> str:
-    waiting = await list_waiting(client)
-    if 1 <= number <= len(waiting):
-        return waiting[number - 1].workflow_id
-    if not waiting:
-        raise NoSuchVideoError(f"No video is waiting for a choice, so none is number {number}.")
+    ids = await numbered(client)
+    if 1 <= number <= len(ids):
+        return ids[number - 1]
+    if not ids:
+        raise NoSuchVideoError(
+            f"No video is waiting for a choice, a person or the quota, so none is number {number}."
+        )
     raise NoSuchVideoError(
         f"No video number {number}: `python main_temporal.py pending` numbers the "
-        f"{len(waiting)} waiting for a choice from 1 to {len(waiting)}."
+        f"{len(ids)} waiting from 1 to {len(ids)}."
     )
 
 

@@ -5,6 +5,7 @@ clips, the fake YouTube with its faults, a real full disk (a small tmpfs)."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import subprocess
@@ -102,8 +103,10 @@ async def test_a_used_up_quota_waits_then_completes_after_retry_with_one_video_a
             held = await wait_for_stage(handle, WAITING_FOR_QUOTA)
             shown = await cli_async("status", workflow_id, address=address)
             pending = await cli_async("pending", address=address)
+            rows = json.loads((await cli_async("pending", "--json", address=address)).stdout)
+            number = next(row["number"] for row in rows if row["workflow_id"] == workflow_id)
 
-            refused = await cli_async("retry", workflow_id, address=address)  # still used up
+            refused = await cli_async("retry", str(number), address=address)  # still used up
             again = await wait_for_a_new_hold(handle, held.hold.since)
             youtube.stop_failing("videos.insert")  # midnight in California
             retried = await cli_async("retry", "--all", address=address)
@@ -123,7 +126,9 @@ async def test_a_used_up_quota_waits_then_completes_after_retry_with_one_video_a
         assert (
             workflow_id in pending.stdout and "waiting for YouTube's daily limit" in pending.stdout
         )
-        assert refused.returncode == 0 and "runs again now" in refused.stdout
+        assert f"  {number}. {video.name} | host: " in pending.stdout  # numbered, as for select
+        assert refused.returncode == 0, refused.stdout + refused.stderr
+        assert f"{workflow_id}: was {WAITING_FOR_QUOTA}; its step runs again now" in refused.stdout
         assert again.hold.since > held.hold.since
         assert retried.returncode == 0 and workflow_id in retried.stdout
         assert not_held.returncode == 1 and "has already ended (completed)" in not_held.stdout
@@ -206,7 +211,7 @@ async def test_a_revoked_token_waits_for_auth_and_the_video_goes_on_after_it(
     with FakeYouTube() as youtube:
         use_youtube(env, monkeypatch, youtube)
         secrets = env / "client_secrets.json"
-        secrets.write_text(__import__("json").dumps(youtube.client_secrets()))
+        secrets.write_text(json.dumps(youtube.client_secrets()))
         pipeline_env(
             GOOGLE_CLIENT_SECRETS=str(secrets),
             YOUTUBE_AUTH_PORT="0",
@@ -225,9 +230,7 @@ async def test_a_revoked_token_waits_for_auth_and_the_video_goes_on_after_it(
             result = await result_of(handle)
 
         assert held.hold.redo == "auth" and "run `python main_temporal.py auth`" in held.hold.reason
-        row = next(
-            r for r in __import__("json").loads(listed.stdout) if r["workflow_id"] == workflow_id
-        )
+        row = next(r for r in json.loads(listed.stdout) if r["workflow_id"] == workflow_id)
         assert row["stage"] == NEEDS_ATTENTION and "authorize again" in row["reason"]
         assert authorized.returncode == 0, authorized.stdout + authorized.stderr
         assert f"{workflow_id} ({video.name}): goes on now." in authorized.stdout
