@@ -20,6 +20,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowFailureError
 from temporalio.service import RPCError
 
+import config
 from cleanup import CLEANUP_FILE
 from temporal import client as temporal_client
 from temporal.activities import attention_for_os_error, quota_resume_time
@@ -229,7 +230,9 @@ async def test_a_revoked_token_waits_for_auth_and_the_video_goes_on_after_it(
             authorized = await asyncio.to_thread(run_auth, youtube, address)
             result = await result_of(handle)
 
-        assert held.hold.redo == "auth" and "run `python main_temporal.py auth`" in held.hold.reason
+        host = config.get_settings().worker_name  # its token is the one to renew
+        assert held.hold.redo == "auth"
+        assert f"run `python main_temporal.py auth` on {host}" in held.hold.reason
         row = next(r for r in json.loads(listed.stdout) if r["workflow_id"] == workflow_id)
         assert row["stage"] == NEEDS_ATTENTION and "authorize again" in row["reason"]
         assert authorized.returncode == 0, authorized.stdout + authorized.stderr
