@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from config import get_settings
-from errors import PipelineError, RetryLaterError, Step
+from errors import NeedsAttentionError, PipelineError, RetryLaterError, Step
 from uploader import load_upload_record
 from workspace import UPLOAD_FILE, atomic_write_json, fsync_path, read_json, workspace_dir
 
@@ -46,16 +46,22 @@ class NothingToCleanUpError(PipelineError):
     pass
 
 
-class ArchiveConflictError(PipelineError):
-    pass
+class ArchiveConflictError(NeedsAttentionError):
+    """Something else took an archive's name during the move: a person moves it away."""
 
 
-class CleanupPlanUnreadableError(PipelineError):
-    pass
+class CleanupPlanUnreadableError(NeedsAttentionError):
+    """A person checks where the video is and deletes the damaged plan."""
+
+
+class VideoMovedAwayError(NeedsAttentionError):
+    """The video left its place during a cleanup, but not for the archive: a person puts it back."""
 
 
 class CopyVerificationError(RetryLaterError):
     """A copy came out with another size than its source (a failing disk?); retried later."""
+
+    redo = Step.CLEANUP
 
 
 @dataclass
@@ -94,7 +100,8 @@ class _Plan:
             raise CleanupPlanUnreadableError(
                 f"{path}: damaged ({type(error).__name__}); the video is either still at its "
                 "place or already in COMPLETED_DIR: check both, put it back in INPUT_DIR if it "
-                "is in neither, delete this file and run cleanup again."
+                "is in neither, then delete this file",
+                Step.CLEANUP,
             ) from None
 
 
@@ -197,9 +204,10 @@ def _move_video(source: Path, target: Path) -> bool:
     if not source.exists():
         if target.is_file():
             return False
-        raise NothingToCleanUpError(
+        raise VideoMovedAwayError(
             f"{source}: the video is neither there nor at {target}, where cleanup was moving "
-            "it; was it moved by hand? Put it at one of the two places and run cleanup again."
+            "it; was it moved by hand? Put it at one of the two places",
+            Step.CLEANUP,
         )
     return _rename_or_copy(source, target, _FILE)
 
@@ -231,7 +239,8 @@ def _rename_or_copy(source: Path, target: Path, kind: _Kind) -> bool:
         if not kind.same(source, target):
             raise ArchiveConflictError(
                 f"{target} appeared while {source.name} was being archived and {kind.differs}; "
-                "move it away and run cleanup again."
+                "move it away",
+                Step.CLEANUP,
             )
         kind.delete(source)
         return True
@@ -270,7 +279,7 @@ def _verify_and_sync(source: Path, copy: Path) -> None:
         copy.unlink()
         raise CopyVerificationError(
             f"copying {source} to {copy.parent} gave {copied} bytes instead of {expected} (a "
-            "failing disk?); the source is kept: run cleanup again."
+            "failing disk?); the source is kept"
         )
     fsync_path(copy)
 

@@ -34,6 +34,7 @@ class Step(StrEnum):
     SELECT = "select"
     ENHANCE = "enhance"
     UPLOAD = "upload"
+    CLEANUP = "cleanup"
     AUTH = "auth"
     PREVIEW_TEMPLATES = "preview-templates"
 

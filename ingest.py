@@ -159,10 +159,17 @@ def is_video_name(name: str) -> bool:
     return not name.startswith(".") and name.lower().endswith(SUPPORTED_EXTENSIONS)
 
 
-def settle_left(mtime: float, now: float, settle_seconds: float, changed_at: float = 0.0) -> float:
-    """Seconds until a file last modified at `mtime` (and seen changing at `changed_at`) has
-    been left alone for `settle_seconds`; 0 when it has."""
-    return max(0.0, settle_seconds - (now - max(mtime, changed_at)))
+def last_change(info: os.stat_result, now: float) -> float:
+    """When the file last changed, by this machine's clock: its modification time, unless that
+    lies in the future (a camera's clock set ahead, kept by the copy), then the time its inode
+    last changed (`st_ctime`), which a copy cannot set."""
+    return info.st_mtime if info.st_mtime <= now else info.st_ctime
+
+
+def settle_left(changed: float, now: float, settle_seconds: float, seen_at: float = 0.0) -> float:
+    """Seconds until a file last changed at `changed` (and seen changing at `seen_at`) has been
+    left alone for `settle_seconds`; 0 when it has."""
+    return max(0.0, settle_seconds - (now - max(changed, seen_at)))
 
 
 def still_copying(settle_seconds: float, left: float) -> str:
@@ -225,7 +232,8 @@ class FolderTracker:
                 if seen.handled:
                     continue
                 path = folder / entry.name
-                left = settle_left(info.st_mtime, now, self.settle_seconds, seen.changed_at)
+                changed = last_change(info, now)
+                left = settle_left(changed, now, self.settle_seconds, seen.changed_at)
                 if left <= 0:
                     result.ready.append(path)
                     continue
@@ -263,5 +271,6 @@ class FolderTracker:
 def still_being_copied(video: Path, settle_seconds: float) -> str | None:
     """For a one-off `start`: why `video` must wait (modified less than `settle_seconds` ago),
     or None when it may start."""
-    left = settle_left(video.stat().st_mtime, time.time(), settle_seconds)
+    now = time.time()
+    left = settle_left(last_change(video.stat(), now), now, settle_seconds)
     return still_copying(settle_seconds, left) if left > 0 else None

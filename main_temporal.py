@@ -228,8 +228,8 @@ PENDING_HINT = (
 
 @app.command()
 def pending(as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
-    """List the videos waiting for a thumbnail choice (numbered for `select`), then those
-    waiting for a person or for YouTube's quota."""
+    """List the videos waiting for a thumbnail choice, then those waiting for a person or for
+    YouTube's quota, numbered for `select`, `retry`, `status` and `cancel`."""
 
     async def work() -> tuple[
         list[temporal_client.WaitingVideo],
@@ -256,7 +256,7 @@ def pending(as_json: bool = typer.Option(False, "--json", help="Machine-readable
             for number, video in enumerate(waiting, 1)
         ] + [
             {
-                "number": None,
+                "number": number,
                 "workflow_id": video.workflow_id,
                 "video": video.video_file,
                 "host": video.host,
@@ -265,7 +265,7 @@ def pending(as_json: bool = typer.Option(False, "--json", help="Machine-readable
                 "retry_at": video.hold.retry_at,
                 "reason": video.hold.reason,
             }
-            for video in held
+            for number, video in enumerate(held, len(waiting) + 1)
         ]
         print(json.dumps(rows, indent=2, ensure_ascii=False))
         return
@@ -284,13 +284,16 @@ def pending(as_json: bool = typer.Option(False, "--json", help="Machine-readable
     if held:
         zone = get_settings().cafe_timezone
         console.print("Waiting for a person or for YouTube's quota:")
-        for video in held:
+        for number, video in enumerate(held, len(waiting) + 1):
             host = host_text(video.host, hosts.get((video.task_queue, video.host)))
             console.print(
-                f"  {video.video_file} | host: {host} | {hold_line(video.hold, zone)} | "
+                f"  {number}. {video.video_file} | host: {host} | {hold_line(video.hold, zone)} | "
                 f"{video.workflow_id}\n    {video.hold.reason}",
                 highlight=False,
             )
+        console.print(
+            "Go on now (once fixed): python main_temporal.py retry <number, file name or id>"
+        )
 
 
 def chosen_line(rank: int | None, candidate_id: str | None, video_file: str) -> str:
@@ -375,7 +378,9 @@ def print_detail(detail: temporal_client.VideoDetail) -> None:
         console.print(f"  host: {detail.host}")
     if detail.host_state is not None and detail.host_state.running is False:
         console.print(f"  {host_down_line(detail.host_state)}", style="yellow")
-    if status is None:
+    if detail.unanswered:
+        console.print(f"  the workflow could not answer: {detail.unanswered}", style="red")
+    elif status is None:
         console.print(
             "  (no worker answered: start one with `python main_temporal.py worker` for the "
             "candidates and progress)"
@@ -519,7 +524,9 @@ def cancel(
 @app.command()
 def retry(
     video: str = typer.Argument(
-        None, help="A video waiting for a person or the quota: a file name or an id."
+        None,
+        help="A video waiting for a person or the quota: the number `pending` prints, a file "
+        "name or the start of a workflow id.",
     ),
     every: bool = typer.Option(False, "--all", help="Every video waiting for a retry."),
 ) -> None:

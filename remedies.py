@@ -39,9 +39,9 @@ def for_temporal(error: BaseException) -> str:
     return with_remedy(error, temporal_command_for)
 
 
-def for_temporal_hold(error: BaseException, workflow_id: str) -> str:
-    """A problem the workflow waits out instead of failing (a quota, a full disk, a token):
-    the message, then how the video goes on."""
+def for_temporal_hold(error: BaseException, workflow_id: str, host: str) -> str:
+    """A problem the workflow waits out instead of failing (a quota, a full disk, a token) on
+    the worker `host`: the message, then how the video goes on."""
     message = str(error).rstrip(".")
     retry = f"`python main_temporal.py retry {workflow_id}`"
     if isinstance(error, QuotaExhaustedError):
@@ -51,7 +51,7 @@ def for_temporal_hold(error: BaseException, workflow_id: str) -> str:
         )
     if getattr(error, "redo", None) is Step.AUTH:
         return (
-            f"{message}: run `python main_temporal.py auth`, the videos waiting for it go on "
-            f"(or {retry} after fixing it otherwise)."
+            f"{message}: run `python main_temporal.py auth` on {host} (its token is the one "
+            f"used), the videos waiting for it go on (or {retry} after fixing it otherwise)."
         )
     return f"{message}. Once fixed, {retry} goes on at once; it is also tried again by itself."

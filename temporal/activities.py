@@ -115,7 +115,7 @@ def _held(
 ) -> ApplicationError:
     redo = str(error.redo) if error.redo else None
     return ApplicationError(
-        for_temporal_hold(error, activity.info().workflow_id),
+        for_temporal_hold(error, activity.info().workflow_id, get_settings().worker_name),
         kind,
         retry_at,
         redo,

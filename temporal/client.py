@@ -39,7 +39,9 @@ from temporalio.client import (
     WorkflowExecutionStatus,
     WorkflowFailureError,
     WorkflowHandle,
+    WorkflowQueryFailedError,
     WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
 )
 from temporalio.common import (
     SearchAttributePair,
@@ -65,7 +67,6 @@ from temporal.messages import (
     RANKING,
     RETRY_SIGNAL,
     STATUS_QUERY,
-    THUMBNAIL_SELECTED_SIGNAL,
     UPLOADING,
     VIDEO_FILE,
     VIDEO_FINGERPRINT,
@@ -79,7 +80,7 @@ from temporal.messages import (
     host_task_queue,
 )
 from temporal.workflows import ProcessVideoWorkflow
-from video_prep import FileNameError, parse_file_name
+from video_prep import SUPPORTED_EXTENSIONS, FileNameError, parse_file_name
 
 DEFAULT_ADDRESS = "localhost:7233"
 WORKFLOW_TYPE = "ProcessVideoWorkflow"
@@ -111,6 +112,18 @@ class NoWorkerError(OperatorError):
         super().__init__(
             f"No worker answered for {workflow_id}: start one with `python main_temporal.py "
             "worker` (or `up`)."
+        )
+
+
+class WorkflowUnansweredError(OperatorError):
+    """A worker took the query but the workflow could not answer it (e.g. an upgrade that broke
+    its replay); the server's view of the video still holds."""
+
+    def __init__(self, workflow_id: str, reason: str):
+        self.reason = reason
+        super().__init__(
+            f"The workflow of {workflow_id} could not answer: {reason}. The worker's log says "
+            f"more; `python main_temporal.py status {workflow_id}` shows what the server knows."
         )
 
 
@@ -201,7 +214,7 @@ async def start_video(
     video_path = video_path.resolve()
     fingerprint = fingerprint or ingest.fingerprint(video_path)
     workflow_id = workflow_id_for(video_path, fingerprint)
-    elsewhere = await started_by_an_earlier_version(client, video_path)
+    elsewhere = await started_by_an_earlier_version(client, video_path, workflow_id, retry_failed)
     elsewhere = elsewhere or await same_recording_elsewhere(client, fingerprint, workflow_id)
     if elsewhere:
         return StartOutcome(video_path.name, *elsewhere, started=False)
@@ -249,21 +262,29 @@ async def start_video(
     return StartOutcome(video_path.name, workflow_id, f"started{again}", started=True)
 
 
-async def started_by_an_earlier_version(client: Client, video_path: Path) -> tuple[str, str] | None:
-    """The video's workflow from before content ids, when it is running or done: its id, and
-    why nothing new starts. Such a workflow has no fingerprint to be found by."""
+async def started_by_an_earlier_version(
+    client: Client, video_path: Path, workflow_id: str, retry_failed: bool = False
+) -> tuple[str, str] | None:
+    """The video's workflow from before content ids, when it is running or done, or when it
+    failed or was cancelled and neither `retry_failed` nor a run under its content id
+    (`workflow_id`) came since: its id, and why nothing new starts. Such a workflow has no
+    fingerprint to be found by."""
     earlier = earlier_workflow_id_for(video_path)
-    try:
-        description = await client.get_workflow_handle(earlier).describe()
-    except RPCError as error:
-        if error.status == RPCStatusCode.NOT_FOUND:
-            return None
-        raise
-    if description.status == WorkflowExecutionStatus.RUNNING:
+    description = await _description_or_none(client, earlier)
+    if description is None:
+        return None
+    status = description.status
+    if status == WorkflowExecutionStatus.RUNNING:
         return earlier, "already running (started by an earlier version), nothing new started"
-    if description.status == WorkflowExecutionStatus.COMPLETED:
+    if status == WorkflowExecutionStatus.COMPLETED:
         return earlier, "already done (by an earlier version), nothing new started"
-    return None
+    if retry_failed or await _description_or_none(client, workflow_id) is not None:
+        return None
+    name = status.name.lower() if status else "closed"
+    return (
+        earlier,
+        f"already {name} (by an earlier version); use `start --retry-failed` to run it again",
+    )
 
 
 async def same_recording_elsewhere(
@@ -284,14 +305,20 @@ async def same_recording_elsewhere(
     return None
 
 
-async def _choice_of_last_run(client: Client, workflow_id: str) -> str | None:
+async def _description_or_none(
+    client: Client, workflow_id: str
+) -> WorkflowExecutionDescription | None:
     try:
-        description = await client.get_workflow_handle(workflow_id).describe()
+        return await client.get_workflow_handle(workflow_id).describe()
     except RPCError as error:
         if error.status == RPCStatusCode.NOT_FOUND:
             return None
         raise
-    if description.status == WorkflowExecutionStatus.RUNNING:
+
+
+async def _choice_of_last_run(client: Client, workflow_id: str) -> str | None:
+    description = await _description_or_none(client, workflow_id)
+    if description is None or description.status == WorkflowExecutionStatus.RUNNING:
         return None
     return (await description.memo()).get(MEMO_CHOSEN_CANDIDATE)
 
@@ -443,7 +470,7 @@ async def list_held(client: Client) -> list[HeldVideo]:
                     execution.task_queue,
                 )
             )
-    return sorted(held, key=lambda video: video.hold.retry_at)
+    return sorted(held, key=lambda video: (video.hold.retry_at, video.workflow_id))
 
 
 def shown_stage(execution_status: str, stage: str) -> str:
@@ -478,7 +505,7 @@ async def recent_workflows(client: Client, limit: int = 20) -> list[WorkflowSumm
     running = [(e.task_queue, s) for e, s in zip(executions, summaries, strict=True)]
     running = [(queue, s) for queue, s in running if s.execution_status == "RUNNING"]
     states = await host_states(client, ((queue, s.host) for queue, s in running))
-    numbers = {video.workflow_id: n for n, video in enumerate(await list_waiting(client), 1)}
+    numbers = {workflow_id: n for n, workflow_id in enumerate(await numbered(client), 1)}
     for queue, summary in running:
         summary.host_state = states.get((queue, summary.host))
         summary.number = numbers.get(summary.workflow_id)
@@ -515,8 +542,8 @@ async def _summary(client: Client, execution: WorkflowExecution) -> WorkflowSumm
 async def _progress_percent(handle: WorkflowHandle) -> int | None:
     try:
         status = await query_status(handle, timeout_seconds=2)
-    except RPCError:
-        return None  # no worker to answer the query right now
+    except (RPCError, WorkflowUnansweredError):
+        return None  # no worker to answer the query right now, or the workflow could not
     return status.progress.percent if status.progress else None
 
 
@@ -534,10 +561,14 @@ async def failure_reason(handle: WorkflowHandle) -> str:
 
 
 async def query_status(handle: WorkflowHandle, timeout_seconds: float = 10) -> VideoStatus:
-    """The workflow's own status; a worker must be running to answer."""
-    return await handle.query(
-        STATUS_QUERY, result_type=VideoStatus, rpc_timeout=timedelta(seconds=timeout_seconds)
-    )
+    """The workflow's own status; a worker must be running to answer, and the workflow able to
+    (WorkflowUnansweredError)."""
+    try:
+        return await handle.query(
+            STATUS_QUERY, result_type=VideoStatus, rpc_timeout=timedelta(seconds=timeout_seconds)
+        )
+    except WorkflowQueryFailedError as error:
+        raise WorkflowUnansweredError(handle.id, str(error)) from None
 
 
 async def get_status(client: Client, workflow_id: str) -> VideoStatus:
@@ -553,7 +584,6 @@ async def get_status(client: Client, workflow_id: str) -> VideoStatus:
 
 # -- finding a video by what people type ----------------------------------------------------------
 
-VIDEO_SUFFIXES = (".mov", ".mp4", ".m4v", ".mkv")
 _ID_CHARACTERS = re.compile(r"[A-Za-z0-9._-]+")
 MATCHES_LISTED = 10
 
@@ -582,7 +612,11 @@ class AmbiguousVideoError(OperatorError):
         shown = "\n".join(
             f"  {m.workflow_id}  {m.video_file}  {m.stage}" for m in matches[:MATCHES_LISTED]
         )
-        more = f"\n  ... and {len(matches) - MATCHES_LISTED} more" if len(matches) > 10 else ""
+        more = (
+            f"\n  ... and {len(matches) - MATCHES_LISTED} more"
+            if len(matches) > MATCHES_LISTED
+            else ""
+        )
         super().__init__(
             f"{len(matches)} videos match {reference!r}; name one by more of its id:\n{shown}{more}"
         )
@@ -629,15 +663,25 @@ def _is_wanted(match: VideoMatch, wants: str) -> bool:
     return True
 
 
+async def numbered(client: Client) -> list[str]:
+    """The workflow ids in the order `pending` numbers them from 1: the videos waiting for a
+    choice (oldest first), then those waiting for a person or the quota (soonest retried
+    first)."""
+    waiting = [video.workflow_id for video in await list_waiting(client)]
+    return waiting + [video.workflow_id for video in await list_held(client)]
+
+
 async def _numbered(client: Client, number: int) -> str:
-    waiting = await list_waiting(client)
-    if 1 <= number <= len(waiting):
-        return waiting[number - 1].workflow_id
-    if not waiting:
-        raise NoSuchVideoError(f"No video is waiting for a choice, so none is number {number}.")
+    ids = await numbered(client)
+    if 1 <= number <= len(ids):
+        return ids[number - 1]
+    if not ids:
+        raise NoSuchVideoError(
+            f"No video is waiting for a choice, a person or the quota, so none is number {number}."
+        )
     raise NoSuchVideoError(
         f"No video number {number}: `python main_temporal.py pending` numbers the "
-        f"{len(waiting)} waiting for a choice from 1 to {len(waiting)}."
+        f"{len(ids)} waiting from 1 to {len(ids)}."
     )
 
 
@@ -659,7 +703,7 @@ async def _by_file_name(client: Client, reference: str) -> list[VideoMatch]:
     """Workflows of a file named `reference`: their ids start with the slug of its name (case
     and accents already folded there), or with `video-` for those of earlier versions."""
     wanted = folded(reference)
-    stem = Path(reference).stem if reference.lower().endswith(VIDEO_SUFFIXES) else reference
+    stem = Path(reference).stem if reference.lower().endswith(SUPPORTED_EXTENSIONS) else reference
     prefixes = (f"{ingest.slug(stem)}-", EARLIER_ID_PREFIX)
     found: dict[str, VideoMatch] = {}
     for prefix in prefixes:
@@ -695,6 +739,7 @@ class VideoDetail:
     host: str = ""
     host_state: HostState | None = None  # while it runs, when it has a host
     last_stage: str = ""  # the VideoStage it reached
+    unanswered: str = ""  # why the workflow could not answer a worker's query
 
 
 async def _describe(handle: WorkflowHandle) -> WorkflowExecutionDescription:
@@ -714,7 +759,11 @@ async def describe_video(client: Client, workflow_id: str) -> VideoDetail:
     failure = None
     if execution == WorkflowExecutionStatus.FAILED:
         failure = await failure_reason(handle)
-    status = await _status_if_a_worker_answers(handle)
+    status, unanswered = None, ""
+    try:
+        status = await _status_if_a_worker_answers(handle)
+    except WorkflowUnansweredError as error:
+        unanswered = error.reason
     stage = description.typed_search_attributes.get(VIDEO_STAGE) or "-"
     memo = await description.memo()
     hold = _hold_from(memo) if running else None
@@ -734,6 +783,7 @@ async def describe_video(client: Client, workflow_id: str) -> VideoDetail:
         host,
         state,
         stage,
+        unanswered,
     )
 
 
@@ -785,9 +835,12 @@ class ChoiceRequest:
 async def get_preview(client: Client, workflow_id: str, candidate_id: str) -> bytes | None:
     """The candidate's JPEG preview (at most 40 KB) from the workflow, on any machine; None when
     it has none (started before previews, or it could not be made). A worker must answer."""
-    preview = await client.get_workflow_handle(workflow_id).query(
-        PREVIEW_QUERY, candidate_id, result_type=bytes, rpc_timeout=timedelta(seconds=10)
-    )
+    try:
+        preview = await client.get_workflow_handle(workflow_id).query(
+            PREVIEW_QUERY, candidate_id, result_type=bytes, rpc_timeout=timedelta(seconds=10)
+        )
+    except WorkflowQueryFailedError as error:
+        raise WorkflowUnansweredError(workflow_id, str(error)) from None
     return preview or None
 
 
@@ -808,6 +861,8 @@ async def choice_request(client: Client, workflow_id: str) -> ChoiceRequest:
     if detail.execution_status != "RUNNING":
         raise WorkflowEndedError(workflow_id, detail.execution_status, "nothing to choose")
     status = detail.status
+    if detail.unanswered:
+        raise WorkflowUnansweredError(workflow_id, detail.unanswered)
     if status is None:
         raise NoWorkerError(workflow_id)
     if status.stage != WAITING_FOR_SELECTION:
@@ -848,31 +903,38 @@ class ChoiceRejectedError(OperatorError):
         super().__init__(f"Choice rejected: {reason}.")
 
 
+class ChoicePendingError(OperatorError):
+    def __init__(self, workflow_id: str, waited_seconds: float):
+        super().__init__(
+            f"No worker took the choice for {workflow_id} within {waited_seconds:g} s (none "
+            "runs now?): it is taken once a worker runs again (`python main_temporal.py worker`, "
+            f"or `up`); `python main_temporal.py status {workflow_id}` shows whether it was."
+        )
+
+
 async def choose(
-    client: Client, workflow_id: str, video_path: str, candidate_id: str | None
+    client: Client,
+    workflow_id: str,
+    video_path: str,
+    candidate_id: str | None,
+    timeout_seconds: float = 30,
 ) -> str:
     """The operator's choice, as an update: refused (and never recorded) when it is not one of
-    the video's candidates or the video is not waiting; returns the candidate taken."""
+    the video's candidates or the video is not waiting; returns the candidate taken. When no
+    worker takes it in time (ChoicePendingError), the server keeps it for the next one."""
     try:
         return await client.get_workflow_handle(workflow_id).execute_update(
             CHOOSE_THUMBNAIL_UPDATE,
             ThumbnailSelectedSignal(video_path, candidate_id),
             result_type=str,
-            rpc_timeout=timedelta(seconds=30),
+            rpc_timeout=timedelta(seconds=timeout_seconds),
         )
     except WorkflowUpdateFailedError as error:
         cause = error.cause
         reason = cause.message if isinstance(cause, ApplicationError) else str(cause)
         raise ChoiceRejectedError(reason) from None
-
-
-async def send_selection(
-    client: Client, workflow_id: str, video_path: str, candidate_id: str | None
-) -> None:
-    """The choice as the Web UI sends it: a signal, checked by the workflow when it arrives."""
-    await client.get_workflow_handle(workflow_id).signal(
-        THUMBNAIL_SELECTED_SIGNAL, ThumbnailSelectedSignal(video_path, candidate_id)
-    )
+    except WorkflowUpdateRPCTimeoutOrCancelledError:
+        raise ChoicePendingError(workflow_id, timeout_seconds) from None
 
 
 # -- how videos ended -----------------------------------------------------------------------------

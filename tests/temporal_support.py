@@ -21,7 +21,7 @@ from temporalio.client import Client, WorkflowHandle
 import config
 from sample_clips import Segment, encode_clip
 from temporal.client import query_status
-from temporal.messages import VideoStatus
+from temporal.messages import THUMBNAIL_SELECTED_SIGNAL, ThumbnailSelectedSignal, VideoStatus
 from temporal.watcher import FolderWatcher
 from temporal.worker import run_worker
 
@@ -78,6 +78,16 @@ async def wait_until(condition, timeout: float = 60) -> None:
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"not so after {timeout}s")
         await asyncio.sleep(0.2)
+
+
+async def send_selection(
+    client: Client, workflow_id: str, video_path: str, candidate_id: str | None
+) -> None:
+    """The choice as the Temporal Web UI sends it: a signal, checked by the workflow when it
+    arrives (`select` sends an update)."""
+    await client.get_workflow_handle(workflow_id).signal(
+        THUMBNAIL_SELECTED_SIGNAL, ThumbnailSelectedSignal(video_path, candidate_id)
+    )
 
 
 async def history_json(client: Client, workflow_id: str) -> str:

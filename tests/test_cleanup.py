@@ -19,7 +19,7 @@ import pytest
 import cleanup
 import config
 import uploader
-from errors import RetryLaterError
+from errors import NeedsAttentionError, RetryLaterError
 from remedies import for_batch
 from tests.fake_youtube import file_sha256
 from tests.upload_support import VIDEO_NAME, add_ready_video, upload_clip
@@ -266,7 +266,9 @@ def test_a_copy_of_the_wrong_size_keeps_the_source_and_says_to_run_again(
     monkeypatch.setattr(cleanup.shutil, "copy2", short_copy)
     with pytest.raises(cleanup.CopyVerificationError, match="gave 1000 bytes") as error:
         cleanup.cleanup_single_video(published)
-    assert "run cleanup again" in str(error.value) and isinstance(error.value, RetryLaterError)
+    assert isinstance(error.value, RetryLaterError)
+    assert str(error.value).endswith("the source is kept")  # no command: each CLI adds its own
+    assert for_batch(error.value).endswith("the source is kept; run `python main.py cleanup`.")
     assert published.is_file() and list(other_filesystem.glob(".*partial")) == []
 
 
@@ -282,9 +284,11 @@ def test_a_damaged_record_is_one_clear_line_in_the_cleanup_summary(env, publishe
 def test_a_damaged_cleanup_plan_says_what_to_check(env, published):
     (workspace_dir(published) / cleanup.CLEANUP_FILE).write_text('{"source_video": 1}')
 
-    with pytest.raises(cleanup.CleanupPlanUnreadableError, match="delete this file"):
+    with pytest.raises(cleanup.CleanupPlanUnreadableError, match="delete this file") as error:
         cleanup.cleanup_single_video(published)
     assert published.is_file()
+    assert isinstance(error.value, NeedsAttentionError)  # under Temporal: waits, does not fail
+    assert for_batch(error.value).endswith("delete this file; run `python main.py cleanup`.")
 
 
 def test_main_upload_then_cleanup(env, clip_cache):

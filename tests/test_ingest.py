@@ -4,6 +4,7 @@ whose workspace is whose."""
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -68,6 +69,18 @@ def test_an_old_file_starts_at_once_and_a_changed_one_waits_again(tmp_path):
     assert tracker.scan(tmp_path).ready == []
     clock.now += 31
     assert tracker.scan(tmp_path).ready == [video]
+
+
+def test_a_modification_time_in_the_future_does_not_hold_a_file_back(tmp_path):
+    # a camera whose clock is hours ahead; the copy kept its time (Explorer, Finder, cp -p)
+    video = write(tmp_path / "md_AvsB.mp4", b"a finished copy", time.time() + 12 * 3600)
+    clock = Clock(time.time() + 2)
+    tracker = FolderTracker(settle_seconds=1, clock=clock)
+    assert tracker.scan(tmp_path).ready == [video]
+    assert ingest.still_being_copied(video, 0) is None
+
+    waiting = FolderTracker(settle_seconds=30, clock=clock).scan(tmp_path).newly_settling
+    assert "it changed 2 s ago" in waiting[0].reason  # by this machine's clock, never negative
 
 
 def test_hidden_files_other_extensions_and_folders_are_ignored_and_gone_files_forgotten(tmp_path):

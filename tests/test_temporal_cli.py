@@ -18,10 +18,13 @@ from typing import IO
 
 import pytest
 import yaml
+from temporalio import workflow
 from temporalio.client import WorkflowFailureError
 from temporalio.service import RPCError, RPCStatusCode
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 import config
+from temporal import client as temporal_client
 from temporal.client import DEFAULT_ADDRESS, workflow_id_for
 from temporal.dev_server import server_command, split_address
 from tests.temporal_support import add_video, result_of, running_worker, wait_for_stage
@@ -166,9 +169,6 @@ def test_server_serves_and_stops_cleanly_with_its_dev_server(env, stop_signal):
         pass  # the dev server went with it
 
 
-@pytest.mark.skipif(
-    not sys.platform.startswith("linux"), reason="the parent-death signal is Linux's (prctl)"
-)
 def dev_servers_on(database: Path) -> list[int]:
     """The processes running a dev server on `database` (from /proc: Linux)."""
     running = []
@@ -182,6 +182,9 @@ def dev_servers_on(database: Path) -> list[int]:
     return running
 
 
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="the parent-death signal is Linux's (prctl)"
+)
 def test_a_killed_server_takes_its_dev_server_with_it(env):
     address = f"localhost:{free_port()}"
 
@@ -339,6 +342,42 @@ async def test_select_status_and_cancel_say_what_is_wrong_in_one_line(
     assert "CANCELED" in row and "WAITING_FOR_SELECTION" not in row
     for output in (no_worker, cancelled, ended):
         assert "Traceback" not in output.stdout + output.stderr
+
+
+@workflow.defn(name="ProcessVideoWorkflow")
+class DriftedWorkflow:
+    """A changed workflow not behind `workflow.patched`: it cannot replay the running videos."""
+
+    @workflow.run
+    async def run(self, request: dict) -> None:
+        await workflow.sleep(3600)
+
+
+async def test_status_and_select_say_when_the_workflow_cannot_answer(
+    temporal_env, pipeline_env, clip_cache, env
+):
+    client = temporal_env.client
+    address = client.service_client.config.target_host
+    video = add_video(clip_cache, env / "videos", unique_name())
+    async with running_worker(client):
+        workflow_id = (await start(client, video)).workflow_id
+        await wait_for_stage(client.get_workflow_handle(workflow_id), "WAITING_FOR_SELECTION")
+    drifted = Worker(  # an upgrade that broke replay
+        client,
+        task_queue=config.get_settings().temporal_task_queue,
+        workflows=[DriftedWorkflow],
+        workflow_runner=UnsandboxedWorkflowRunner(),
+    )
+    async with drifted:
+        shown = await cli_async("status", workflow_id, address=address)
+        chosen = await cli_async("select", workflow_id, "--pick", "1", address=address)
+    await temporal_client.cancel(client, workflow_id)
+
+    for output in (shown, chosen):
+        assert "Traceback" not in output.stdout + output.stderr, output.stdout + output.stderr
+    assert shown.returncode == 0 and "stage: WAITING_FOR_SELECTION" in shown.stdout
+    assert "the workflow could not answer: [TMPRL1100] Nondeterminism error" in shown.stdout
+    assert chosen.returncode == 1 and "could not answer" in chosen.stdout
 
 
 def test_up_uses_a_server_that_already_answers(temporal_env, pipeline_env, clip_cache, env):

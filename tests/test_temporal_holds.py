@@ -5,6 +5,7 @@ clips, the fake YouTube with its faults, a real full disk (a small tmpfs)."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import subprocess
@@ -19,9 +20,12 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowFailureError
 from temporalio.service import RPCError
 
+import config
+from cleanup import CLEANUP_FILE
 from temporal import client as temporal_client
 from temporal.activities import attention_for_os_error, quota_resume_time
 from temporal.messages import (
+    CLEANING_UP,
     NEEDS_ATTENTION,
     THUMBNAIL_SELECTED_SIGNAL,
     UPLOADING,
@@ -35,6 +39,7 @@ from tests.temporal_support import add_video, result_of, running_worker, wait_fo
 from tests.test_temporal_cli import ROOT, cli_async
 from tests.test_temporal_workflow import record_history, start, typed_handle, unique_name
 from tests.upload_support import use_youtube
+from workspace import workspace_dir
 
 PACIFIC = ZoneInfo("America/Los_Angeles")
 MIB = 1024 * 1024
@@ -99,8 +104,10 @@ async def test_a_used_up_quota_waits_then_completes_after_retry_with_one_video_a
             held = await wait_for_stage(handle, WAITING_FOR_QUOTA)
             shown = await cli_async("status", workflow_id, address=address)
             pending = await cli_async("pending", address=address)
+            rows = json.loads((await cli_async("pending", "--json", address=address)).stdout)
+            number = next(row["number"] for row in rows if row["workflow_id"] == workflow_id)
 
-            refused = await cli_async("retry", workflow_id, address=address)  # still used up
+            refused = await cli_async("retry", str(number), address=address)  # still used up
             again = await wait_for_a_new_hold(handle, held.hold.since)
             youtube.stop_failing("videos.insert")  # midnight in California
             retried = await cli_async("retry", "--all", address=address)
@@ -120,7 +127,9 @@ async def test_a_used_up_quota_waits_then_completes_after_retry_with_one_video_a
         assert (
             workflow_id in pending.stdout and "waiting for YouTube's daily limit" in pending.stdout
         )
-        assert refused.returncode == 0 and "runs again now" in refused.stdout
+        assert f"  {number}. {video.name} | host: " in pending.stdout  # numbered, as for select
+        assert refused.returncode == 0, refused.stdout + refused.stderr
+        assert f"{workflow_id}: was {WAITING_FOR_QUOTA}; its step runs again now" in refused.stdout
         assert again.hold.since > held.hold.since
         assert retried.returncode == 0 and workflow_id in retried.stdout
         assert not_held.returncode == 1 and "has already ended (completed)" in not_held.stdout
@@ -169,6 +178,32 @@ async def test_a_full_disk_waits_in_needs_attention_and_completes_once_space_is_
     await record_history(client, workflow_id, "disk_full_waited")
 
 
+async def test_a_cleanup_a_person_must_sort_out_waits_and_never_names_a_batch_command(
+    temporal_env, pipeline_env, clip_cache, env
+):
+    pipeline_env(ATTENTION_RETRY_INTERVAL="1h")
+    client = temporal_env.client
+    address = client.service_client.config.target_host
+    video = add_video(clip_cache, env / "videos", unique_name())
+    async with running_worker(client):
+        workflow_id = (await start(client, video)).workflow_id
+        handle = typed_handle(client, workflow_id)
+        status = await wait_for_stage(handle, WAITING_FOR_SELECTION)
+        plan = workspace_dir(video) / CLEANUP_FILE
+        plan.write_text('{"source_video": 1}')  # a cleanup plan damaged by a crash
+        await temporal_client.choose(client, workflow_id, str(video), status.candidates[0].id)
+        held = await wait_for_stage(handle, NEEDS_ATTENTION)
+        plan.unlink()  # as the reason says
+        retried = await cli_async("retry", workflow_id, address=address)
+        result = await result_of(handle)
+
+    assert held.hold.step == CLEANING_UP and "delete this file" in held.hold.reason
+    assert str(plan) in held.hold.reason and "cleanup again" not in held.hold.reason
+    assert f"python main_temporal.py retry {workflow_id}" in held.hold.reason
+    assert retried.returncode == 0, retried.stdout + retried.stderr
+    assert (env / "completed" / video.name).is_file() and result.published.url
+
+
 async def test_a_revoked_token_waits_for_auth_and_the_video_goes_on_after_it(
     temporal_env, pipeline_env, clip_cache, env, monkeypatch
 ):
@@ -177,7 +212,7 @@ async def test_a_revoked_token_waits_for_auth_and_the_video_goes_on_after_it(
     with FakeYouTube() as youtube:
         use_youtube(env, monkeypatch, youtube)
         secrets = env / "client_secrets.json"
-        secrets.write_text(__import__("json").dumps(youtube.client_secrets()))
+        secrets.write_text(json.dumps(youtube.client_secrets()))
         pipeline_env(
             GOOGLE_CLIENT_SECRETS=str(secrets),
             YOUTUBE_AUTH_PORT="0",
@@ -195,10 +230,10 @@ async def test_a_revoked_token_waits_for_auth_and_the_video_goes_on_after_it(
             authorized = await asyncio.to_thread(run_auth, youtube, address)
             result = await result_of(handle)
 
-        assert held.hold.redo == "auth" and "run `python main_temporal.py auth`" in held.hold.reason
-        row = next(
-            r for r in __import__("json").loads(listed.stdout) if r["workflow_id"] == workflow_id
-        )
+        host = config.get_settings().worker_name  # its token is the one to renew
+        assert held.hold.redo == "auth"
+        assert f"run `python main_temporal.py auth` on {host}" in held.hold.reason
+        row = next(r for r in json.loads(listed.stdout) if r["workflow_id"] == workflow_id)
         assert row["stage"] == NEEDS_ATTENTION and "authorize again" in row["reason"]
         assert authorized.returncode == 0, authorized.stdout + authorized.stderr
         assert f"{workflow_id} ({video.name}): goes on now." in authorized.stdout

@@ -89,6 +89,45 @@ async def test_a_file_copied_slowly_into_a_watched_folder_gets_exactly_one_workf
     assert sum(line.endswith(f": started ({execution.id})") for line in watched) == 1
 
 
+async def test_a_copy_that_pauses_past_the_settle_time_stops_its_first_run_before_use(
+    temporal_env, pipeline_env, clip_cache, env
+):
+    pipeline_env(WATCH_INTERVAL="0.2", INGEST_SETTLE="0.5", ATTENTION_RETRY_INTERVAL="1h")
+    client = temporal_env.client
+    name = unique_name("xd_KhanhzVyvsZezTram").replace(".mp4", ".mkv")
+    data = recording(clip_cache, ".mkv")
+    half, rest = data[: len(data) // 2], data[len(data) // 2 :]
+    target = env / "videos" / name
+    query = f'{VIDEO_FILE.name}="{name}"'
+
+    async def runs(count: int) -> bool:
+        return len(await workflows_where(client, query)) >= count
+
+    async with running_worker(client, FolderWatcher(client, config.get_settings())):
+        target.write_bytes(half)  # the copy stalls here for longer than INGEST_SETTLE
+        await wait_until(lambda: runs(1))
+        (first,) = await workflows_where(client, query)
+        first_handle = typed_handle(client, first.id)
+        offered = await wait_for_stage(first_handle, WAITING_FOR_SELECTION)
+        with target.open("ab") as copy:
+            copy.write(rest)  # and goes on
+        await wait_until(lambda: runs(2))
+        (second,) = [run for run in await workflows_where(client, query) if run.id != first.id]
+        second_handle = typed_handle(client, second.id)
+        status = await wait_for_stage(second_handle, WAITING_FOR_SELECTION)
+
+        await temporal_client.choose(client, first.id, str(target), offered.candidates[0].id)
+        held = await wait_for_stage(first_handle, NEEDS_ATTENTION)
+        await temporal_client.cancel(client, first.id)
+        await temporal_client.choose(client, second.id, str(target), status.candidates[0].id)
+        result = await result_of(second_handle)
+
+    assert "holds another recording" in held.hold.reason
+    published = Path(result.published.url.removeprefix("file://")) / name
+    assert published.read_bytes() == data  # the whole file, once
+    assert len(list((env / "published").iterdir())) == 1
+
+
 async def test_a_file_renamed_back_and_forth_keeps_its_one_workflow(
     temporal_env, pipeline_env, clip_cache, env
 ):

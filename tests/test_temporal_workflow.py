@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import uuid
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
 import config
+import video_prep
 from temporal import client as temporal_client
 from temporal.messages import (
     COMPLETED,
@@ -30,7 +32,7 @@ from temporal.messages import (
     ProcessVideoInput,
     VideoStatus,
 )
-from temporal.worker import ensure_search_attributes
+from temporal.worker import ACTIVITY_NICENESS, ensure_search_attributes
 from temporal.workflows import ProcessVideoWorkflow
 from tests.fake_youtube import FakeYouTube
 from tests.temporal_support import (
@@ -38,6 +40,7 @@ from tests.temporal_support import (
     history_json,
     result_of,
     running_worker,
+    send_selection,
     wait_for_stage,
     wait_until,
 )
@@ -99,8 +102,8 @@ async def test_video_runs_from_start_to_completed_with_a_signalled_choice(
         metadata = await handle.query("__temporal_workflow_metadata", result_type=WorkflowMetadata)
         assert f"python main_temporal.py select {outcome.workflow_id}" in metadata.current_details
 
-        await temporal_client.send_selection(client, outcome.workflow_id, str(video), second.id)
-        await temporal_client.send_selection(client, outcome.workflow_id, str(video), third.id)
+        await send_selection(client, outcome.workflow_id, str(video), second.id)
+        await send_selection(client, outcome.workflow_id, str(video), third.id)
         result = await result_of(handle)
 
     assert result.selected_candidate_id == second.id
@@ -148,7 +151,7 @@ async def test_rejected_signal_keeps_waiting_and_says_why(
         await wait_for_stage(handle, WAITING_FOR_SELECTION)
 
         foreign_id = other_status.candidates[0].id
-        await temporal_client.send_selection(client, workflow_id, str(video), foreign_id)
+        await send_selection(client, workflow_id, str(video), foreign_id)
 
         async def rejected() -> bool:
             return (await temporal_client.query_status(handle)).rejected_selection is not None
@@ -162,7 +165,7 @@ async def test_rejected_signal_keeps_waiting_and_says_why(
         waiting = await temporal_client.list_waiting(client)
         assert {w.workflow_id for w in waiting} >= {workflow_id, other_id}
 
-        await temporal_client.send_selection(client, workflow_id, str(video), None)
+        await send_selection(client, workflow_id, str(video), None)
         result = await result_of(handle)
         assert result.selected_candidate_id == status.candidates[0].id
         waiting = {w.workflow_id for w in await temporal_client.list_waiting(client)}
@@ -315,6 +318,30 @@ async def test_a_killed_worker_is_replaced_and_its_upload_resumes_where_it_stopp
     assert max(attempts) == 2  # the upload, once on each worker
 
 
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="a thread's own CPU priority is Linux's"
+)
+async def test_activities_run_at_a_lower_cpu_priority_than_the_worker(
+    temporal_env, pipeline_env, clip_cache, env, monkeypatch
+):
+    client = temporal_env.client
+    niceness: list[int] = []
+    real_prepare = video_prep.prepare_single_video
+
+    def prepare_and_note_the_priority(video: Path):
+        niceness.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+        return real_prepare(video)
+
+    monkeypatch.setattr(video_prep, "prepare_single_video", prepare_and_note_the_priority)
+    video = add_video(clip_cache, env / "videos", unique_name())
+    async with running_worker(client):
+        workflow_id = (await start(client, video)).workflow_id
+        await wait_for_stage(typed_handle(client, workflow_id), WAITING_FOR_SELECTION)
+        await temporal_client.cancel(client, workflow_id)
+    own = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    assert niceness == [min(own + ACTIVITY_NICENESS, 19)]
+
+
 async def test_the_worker_registers_its_search_attributes_on_a_server_without_them():
     from temporal.dev_server import temporal_binary
 
@@ -342,10 +369,32 @@ async def test_choice_survives_a_worker_restart(temporal_env, pipeline_env, clip
         status = await wait_for_stage(handle, WAITING_FOR_SELECTION)
 
     # No worker now: the signal is stored by the server and handled by the next worker.
-    await temporal_client.send_selection(client, workflow_id, str(video), status.candidates[2].id)
+    await send_selection(client, workflow_id, str(video), status.candidates[2].id)
     async with running_worker(client):
         result = await result_of(handle)
     assert result.selected_candidate_id == status.candidates[2].id
+
+
+async def test_a_choice_no_worker_takes_in_time_says_so_and_is_taken_when_one_runs(
+    temporal_env, pipeline_env, clip_cache, env
+):
+    client = temporal_env.client
+    video = add_video(clip_cache, env / "videos", unique_name())
+    async with running_worker(client):
+        workflow_id = (await start(client, video)).workflow_id
+        handle = typed_handle(client, workflow_id)
+        await wait_for_stage(handle, WAITING_FOR_SELECTION)
+        request = await temporal_client.choice_request(client, workflow_id)  # the window opens
+    # the worker stops (the café's PC shuts down) while the choice is made on a laptop
+    second = request.candidates[1].id
+    with pytest.raises(temporal_client.ChoicePendingError) as pending:
+        await temporal_client.choose(client, workflow_id, request.video_path, second, 2)
+    async with running_worker(client):
+        result = await result_of(handle)
+
+    assert "taken once a worker runs again" in str(pending.value)
+    assert f"python main_temporal.py status {workflow_id}" in str(pending.value)
+    assert result.selected_candidate_id == second
 
 
 async def test_a_video_started_by_an_earlier_version_runs_on_and_is_not_started_again(
@@ -380,6 +429,43 @@ async def test_a_video_started_by_an_earlier_version_runs_on_and_is_not_started_
         if event.HasField("activity_task_scheduled_event_attributes")
     }
     assert queues == {settings.temporal_task_queue}  # no host in its input: any worker runs it
+
+
+async def test_a_video_an_earlier_version_cancelled_starts_again_only_with_retry_failed(
+    temporal_env, pipeline_env, clip_cache, env
+):
+    client = temporal_env.client
+    settings = config.get_settings()
+    video = add_video(clip_cache, env / "videos", unique_name()).resolve()
+    earlier = temporal_client.earlier_workflow_id_for(video)
+    request = ProcessVideoInput(
+        str(video), settings.top_ranked_candidates_num, settings.thumbnail_template
+    )
+    await client.start_workflow(  # as the earlier version started it, with its memo
+        ProcessVideoWorkflow.run,
+        request,
+        id=earlier,
+        task_queue=settings.temporal_task_queue,
+        memo={"video_file": video.name},
+    )
+    async with running_worker(client):
+        await wait_for_stage(typed_handle(client, earlier), WAITING_FOR_SELECTION)
+        found = await temporal_client.resolve(client, video.name.upper())  # still found by name
+        await temporal_client.cancel(client, earlier)  # the operator did not want it published
+        with pytest.raises(WorkflowFailureError):
+            await result_of(typed_handle(client, earlier))
+        again = await start(client, video)  # the watcher, after the upgrade
+        retried = await start(client, video, retry_failed=True)
+        await temporal_client.cancel(client, retried.workflow_id)
+        with pytest.raises(WorkflowFailureError):
+            await result_of(typed_handle(client, retried.workflow_id))
+        after = await start(client, video)
+
+    assert found == earlier
+    assert not again.started and again.workflow_id == earlier
+    assert "canceled (by an earlier version)" in again.message and "--retry-failed" in again.message
+    assert retried.started and retried.workflow_id != earlier
+    assert not after.started and after.workflow_id == retried.workflow_id  # the latest run speaks
 
 
 async def test_bad_video_fails_once_with_a_clear_reason(temporal_env, pipeline_env, env):
