@@ -29,6 +29,7 @@ from temporal.client import DEFAULT_ADDRESS, workflow_id_for
 from temporal.dev_server import server_command, split_address
 from tests.temporal_support import add_video, result_of, running_worker, wait_for_stage
 from tests.test_temporal_workflow import start, typed_handle, unique_name
+from web.temporal_source import TemporalVideoSource
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -371,6 +372,7 @@ async def test_status_and_select_say_when_the_workflow_cannot_answer(
     async with drifted:
         shown = await cli_async("status", workflow_id, address=address)
         chosen = await cli_async("select", workflow_id, "--pick", "1", address=address)
+        listed = await TemporalVideoSource(client, config.get_settings()).waiting()
     await temporal_client.cancel(client, workflow_id)
 
     for output in (shown, chosen):
@@ -378,6 +380,8 @@ async def test_status_and_select_say_when_the_workflow_cannot_answer(
     assert shown.returncode == 0 and "stage: WAITING_FOR_SELECTION" in shown.stdout
     assert "the workflow could not answer: [TMPRL1100] Nondeterminism error" in shown.stdout
     assert chosen.returncode == 1 and "could not answer" in chosen.stdout
+    # the web chooser still lists it (without candidates), and every other waiting video
+    assert [v.candidates for v in listed if v.workflow_id == workflow_id] == [[]]
 
 
 def test_up_uses_a_server_that_already_answers(temporal_env, pipeline_env, clip_cache, env):

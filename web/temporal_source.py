@@ -50,7 +50,11 @@ log = logging.getLogger(__name__)
 QUERY_SECONDS = 3
 # The workflow could not answer a query: not a video's workflow (an id typed into an address),
 # or one its worker cannot replay (code changed under it).
-QUERY_FAILURES = (WorkflowQueryFailedError, WorkflowQueryRejectedError)
+QUERY_FAILURES = (
+    WorkflowQueryFailedError,
+    WorkflowQueryRejectedError,
+    temporal_client.WorkflowUnansweredError,
+)
 
 
 @contextmanager
