@@ -158,6 +158,8 @@ class TemporalVideoSource:
             if taken and taken != candidate_id:
                 return _taken(status, candidate_id)
             raise WorkflowEndedError(workflow_id, detail.execution_status, "nothing to choose")
+        if detail.unanswered:
+            raise temporal_client.WorkflowUnansweredError(workflow_id, detail.unanswered)
         if status is None:
             raise NoWorkerError(workflow_id)
         try:
