@@ -17,6 +17,10 @@ class Endpoint:
     received: list[dict] = field(default_factory=list)  # the messages answered 200, in order
     requests: int = 0  # every request that arrived, answered or not
     answered: int = 0
+    hung: threading.Event = field(default_factory=threading.Event)  # set: hung requests end
+
+    def stop_hanging(self) -> None:
+        self.hung.set()
 
     def titles(self) -> list[str]:
         return [message["title"] for message in self.received]
@@ -30,7 +34,6 @@ class Endpoint:
 def endpoint(fail_first: int = 0, hang: bool = False) -> Iterator[Endpoint]:
     """A local endpoint recording each JSON notification. The first `fail_first` requests get a
     500; with `hang`, no request is answered until the endpoint closes."""
-    release = threading.Event()
     failures = [fail_first]
     lock = threading.Lock()
     server = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
@@ -42,7 +45,7 @@ def endpoint(fail_first: int = 0, hang: bool = False) -> Iterator[Endpoint]:
             with lock:
                 hook.requests += 1
             if hang:
-                release.wait()
+                hook.hung.wait()
             with lock:
                 failing = failures[0] > 0
                 failures[0] -= failing
@@ -61,7 +64,7 @@ def endpoint(fail_first: int = 0, hang: bool = False) -> Iterator[Endpoint]:
     try:
         yield hook
     finally:
-        release.set()
+        hook.stop_hanging()
         server.shutdown()
         server.server_close()
 
