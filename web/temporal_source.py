@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -48,6 +49,9 @@ from web.source import (
 log = logging.getLogger(__name__)
 
 QUERY_SECONDS = 3
+# A video whose workflow did not answer (its host's worker is down) is asked again only after
+# this long: every refresh of the page would otherwise wait QUERY_SECONDS for it.
+UNANSWERED_RETRY_SECONDS = 30
 # The workflow could not answer a query: not a video's workflow (an id typed into an address),
 # or one its worker cannot replay (code changed under it).
 QUERY_FAILURES = (
@@ -78,21 +82,28 @@ class TemporalVideoSource:
         self._published: dict[str, str | None] = {}  # a completed workflow's link never changes
         # what a waiting video showed when last listed: (its listing, title, candidates)
         self._known: dict[str, tuple[temporal_client.WaitingVideo, str, list[Candidate]]] = {}
+        self._unanswered: dict[str, float] = {}  # workflow id -> when its query went unanswered
 
     async def waiting(self) -> list[WaitingVideo]:
         """One visibility query; a status query only for a video not seen waiting before (a
         waiting video's title and candidates do not change)."""
         with _as_source_errors():
             listed = await temporal_client.list_waiting(self._client)
-            unknown = [v for v in listed if self._known.get(v.workflow_id, (None,))[0] != v]
+            unknown = [v for v in listed if self._to_ask(v)]
             statuses = await asyncio.gather(*(self._status(v.workflow_id) for v in unknown))
         for video, status in zip(unknown, statuses, strict=True):
-            if status is None or status.stage != WAITING_FOR_SELECTION:
-                continue  # no worker answered (yet), or chosen since the list was read
+            if status is None:
+                self._unanswered[video.workflow_id] = time.monotonic()
+                continue
+            self._unanswered.pop(video.workflow_id, None)
+            if status.stage != WAITING_FOR_SELECTION:
+                continue  # chosen since the list was read
             candidates = [Candidate(c.id, c.rank, c.score, c.timestamp) for c in status.candidates]
             self._known[video.workflow_id] = (video, status.title or video.video_file, candidates)
         listed_ids = {video.workflow_id for video in listed}
-        self._known = {id_: known for id_, known in self._known.items() if id_ in listed_ids}
+        for cache in (self._known, self._files, self._unanswered):
+            for gone in cache.keys() - listed_ids:
+                del cache[gone]
         videos = []
         for video in listed:
             _, title, candidates = self._known.get(video.workflow_id, (video, video.video_file, []))
@@ -107,6 +118,13 @@ class TemporalVideoSource:
                 )
             )
         return videos
+
+    def _to_ask(self, video: temporal_client.WaitingVideo) -> bool:
+        """Whether to query the video: not known as listed, and not left unanswered lately."""
+        if self._known.get(video.workflow_id, (None,))[0] == video:
+            return False
+        asked = self._unanswered.get(video.workflow_id)
+        return asked is None or time.monotonic() - asked >= UNANSWERED_RETRY_SECONDS
 
     async def _status(self, workflow_id: str) -> VideoStatus | None:
         """The workflow's status, or None when no worker answers in time."""
@@ -185,6 +203,9 @@ class TemporalVideoSource:
                 )
             )
         completed = iter(links)
+        shown = {s.workflow_id for s in summaries}
+        for gone in self._published.keys() - shown:
+            del self._published[gone]
         return [
             RecentVideo(
                 workflow_id=s.workflow_id,
