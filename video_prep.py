@@ -652,6 +652,8 @@ def describe_match(video_path: Path, info: VideoInfo) -> MatchMetadata:
         "privacy_status": get_settings().video_privacy_status,
     }
     values.update({k: v for k, v in overrides.items() if k not in _DERIVED_TEXT})
+    if "privacy_status" in overrides and "publish_at" not in overrides:
+        values["publish_at"] = ""  # the sidecar's privacy holds: PUBLISH_AT would make it public
     if "match_type" in overrides and "match_type_name" not in overrides:
         values["match_type_name"] = MATCH_TYPES[values["match_type"]]
     date = recording_date(values["recorded_at"])

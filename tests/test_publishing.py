@@ -353,6 +353,23 @@ def test_a_sidecars_publish_at_wins_over_the_setting_and_empty_turns_it_off(
     assert second.publish_at is None
 
 
+def test_a_sidecars_privacy_keeps_its_video_out_of_the_schedule(
+    env, monkeypatch, youtube, clip_cache
+):
+    set_env(monkeypatch, PUBLISH_AT="18:00")
+    kept = add_ready_video(clip_cache, env, sidecar={"privacy_status": "private"})
+    when = (datetime.now(UTC) + timedelta(days=1)).replace(microsecond=0)
+    both = {"privacy_status": "private", "publish_at": when.isoformat()}
+    scheduled = add_ready_video(clip_cache, env, "ms_HuyvsViet.mp4", both)
+
+    first, second = (uploader.upload_single_video(video) for video in (kept, scheduled))
+
+    status = youtube.videos[first.video_id].status
+    assert status["privacyStatus"] == "private" and "publishAt" not in status
+    assert first.publish_at is None  # stays private: `status` shows no time it goes public
+    assert youtube.videos[second.video_id].status["publishAt"] == rfc3339(when)
+
+
 def test_a_publish_time_already_past_is_one_clear_error_before_anything_uploads(
     env, monkeypatch, youtube, clip_cache
 ):
