@@ -607,6 +607,8 @@ def _sidecar_value_problem(key: str, value: Any) -> str | None:
         return f"must be one of {', '.join(MATCH_TYPES)}"
     if key == "privacy_status" and value not in PRIVACY_STATUSES:
         return f"must be one of {', '.join(PRIVACY_STATUSES)}"
+    if key == "category_id" and not (value.isascii() and value.isdigit()):
+        return f'must be a YouTube category number as text, e.g. "{CATEGORY_SPORTS}" (Sports)'
     if key == "recorded_at" and not _is_iso_time(value):
         return "must be a time like 2024-12-25T18:30:00+07:00"
     if key in ("title", "tournament") and not clean_text(value):  # nothing left once cleaned

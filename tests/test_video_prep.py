@@ -487,6 +487,11 @@ def test_sidecar_with_a_byte_order_mark_is_read(env: Path, dated_clip: Path) -> 
         ('{"match_type": ["md"]}', "match_type must be a text"),
         ('{"recorded_at": "yesterday"}', "recorded_at must be a time like 2024-12-25T18:30"),
         ('{"title": "  "}', "title must not be empty"),
+        (
+            '{"category_id": "Sports"}',
+            'category_id must be a YouTube category number as text, e.g. "17"',
+        ),
+        ('{"category_id": 17}', "category_id must be a text"),
         # only invisible characters, which never reach YouTube: nothing would be left
         ('{"title": "\\u0000\\u202e\\n"}', "title must not be empty"),
         ('{"tournament": "\\t\\u2066"}', "tournament must not be empty"),
