@@ -52,6 +52,7 @@ from youtube.errors import (
     AuthError,
     ClientSecretsError,
     NoChannelError,
+    PlaylistNotFoundError,
     QuotaExceededError,
     ThumbnailNotAllowedError,
     UploadInterruptedError,
@@ -416,19 +417,36 @@ def _add_to_playlist(
     """Find or create the playlist, record its id, then add the video to it."""
     resumed = record.playlist_id is not None
     if not resumed and listing.playlist is not None:
-        record.playlist = listing.playlist
-        record.playlist_id = playlists.find_or_create(
-            youtube, listing.playlist, listing.playlist_privacy(), video.name
-        )
-        _save_record(video, record)
+        _record_playlist(youtube, video, record, listing.playlist, listing)
     if record.playlist_id is not None:
-        video_id = _video_id(record)
-        # A run that recorded the playlist may have added the video before it stopped.
-        if not (resumed and playlists.holds(youtube, record.playlist_id, video_id, video.name)):
-            playlists.add(youtube, record.playlist_id, video_id, video.name)
+        try:
+            _put_in_playlist(youtube, video, record, resumed)
+        except PlaylistNotFoundError:  # deleted in YouTube Studio since its id was recorded
+            log.warning(
+                "%s: the playlist %r is gone; finding it again", video.name, record.playlist
+            )
+            _record_playlist(youtube, video, record, record.playlist or "", listing)
+            _put_in_playlist(youtube, video, record, resumed=False)
         log.info("%s: in the playlist %r", video.name, record.playlist)
     record.mark_done(STEP_PLAYLIST)
     _save_record(video, record)
+
+
+def _record_playlist(
+    youtube: Resource, video: Path, record: UploadRecord, title: str, listing: Listing
+) -> None:
+    record.playlist = title
+    record.playlist_id = playlists.find_or_create(
+        youtube, title, listing.playlist_privacy(), video.name
+    )
+    _save_record(video, record)
+
+
+def _put_in_playlist(youtube: Resource, video: Path, record: UploadRecord, resumed: bool) -> None:
+    playlist_id, video_id = record.playlist_id or "", _video_id(record)
+    # A run that recorded the playlist may have added the video before it stopped.
+    if not (resumed and playlists.holds(youtube, playlist_id, video_id, video.name)):
+        playlists.add(youtube, playlist_id, video_id, video.name)
 
 
 def _set_privacy(youtube: Resource, video: Path, record: UploadRecord, listing: Listing) -> None:

@@ -26,7 +26,7 @@ import config
 import uploader
 from config import ConfigError
 from remedies import for_batch
-from tests.fake_youtube import THUMBNAIL_FORBIDDEN_MESSAGE, FakeYouTube
+from tests.fake_youtube import QUOTA_MESSAGE, THUMBNAIL_FORBIDDEN_MESSAGE, FakeYouTube
 from tests.upload_support import add_ready_video, use_youtube
 from video_prep import (
     SidecarError,
@@ -299,6 +299,24 @@ def test_a_crash_right_after_a_playlist_call_never_adds_twice_nor_makes_a_second
     assert playlist.video_ids == [record.video_id]
     status = youtube.videos[record.video_id].status
     assert status["privacyStatus"] == "public" and status["embeddable"] is True
+
+
+def test_a_playlist_deleted_in_studio_before_the_video_joined_it_is_made_again(
+    env, youtube, clip_cache
+):
+    video = add_ready_video(clip_cache, env)
+    youtube.fail("playlistItems.insert", 403, "quotaExceeded", QUOTA_MESSAGE)
+    with pytest.raises(uploader.QuotaExceededError):
+        uploader.upload_single_video(video)
+    (deleted,) = youtube.playlists.values()
+    del youtube.playlists[deleted.id]  # the channel manager removed it in YouTube Studio
+
+    record = uploader.upload_single_video(video)
+
+    (playlist,) = youtube.playlists_titled("Cafe Game")
+    assert playlist.id != deleted.id and playlist.video_ids == [record.video_id]
+    assert record.complete and record.playlist_id == playlist.id
+    assert uploader.load_upload_record(video).playlist_id == playlist.id
 
 
 @pytest.mark.parametrize("call", ["playlistItems.insert", "playlists.insert"])

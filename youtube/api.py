@@ -34,6 +34,7 @@ from config import get_settings
 from errors import PipelineError, Step
 from youtube.errors import (
     NoChannelError,
+    PlaylistNotFoundError,
     QuotaExceededError,
     ThumbnailNotAllowedError,
     UploadInterruptedError,
@@ -151,6 +152,8 @@ def _translate(error: HttpError, subject: str, call: str) -> PipelineError | Non
         )
     if is_transient(error):
         return None
+    if status == 404 and reason == "playlistNotFound":
+        return PlaylistNotFoundError(f"{subject}: the playlist is gone ({call}: {plain_message})")
     return YouTubeRejectedError(
         f"{subject}: YouTube rejected {call} (HTTP {status} {reason}): {plain_message}"
     )

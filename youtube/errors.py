@@ -35,6 +35,10 @@ class YouTubeRejectedError(PipelineError):
     """YouTube refused a request (400 and similar); the message carries YouTube's own words."""
 
 
+class PlaylistNotFoundError(YouTubeRejectedError):
+    """The playlist is gone (deleted in YouTube Studio since its id was recorded)."""
+
+
 class YouTubeUnreachableError(PipelineError):
     """The token check could not reach YouTube at all."""
 
