@@ -23,6 +23,7 @@ command that fits it with `with_remedy`.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from enum import StrEnum
 
 
@@ -50,6 +51,10 @@ class PipelineError(Exception):
 
 class NeedsAttentionError(PipelineError):
     """Something outside the video a person must fix; the work goes on afterwards."""
+
+    # Not tried again by itself sooner than this (each try costs, and the fix takes longer than
+    # ATTENTION_RETRY_INTERVAL); None: the interval. A person's `retry` is never held back.
+    retry_after: timedelta | None = None
 
 
 class QuotaExhaustedError(PipelineError):

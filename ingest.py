@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from errors import NeedsAttentionError, PipelineError
+from errors import NeedsAttentionError, PipelineError, RetryLaterError
 from video_prep import (
     SUPPORTED_EXTENSIONS,
     ParsedName,
@@ -51,6 +51,10 @@ class SourceMissingError(NeedsAttentionError):
     """The video's file is no longer at its path (moved or renamed away)."""
 
 
+class ChangedWhileReadError(RetryLaterError):
+    """The file changed while its fingerprint was read: it is still being written."""
+
+
 # -- identity -----------------------------------------------------------------------------------
 
 _fingerprints: dict[tuple[str, int, int], str] = {}
@@ -58,7 +62,10 @@ _fingerprints_lock = threading.Lock()
 
 
 def fingerprint(video: Path) -> str:
-    """Size plus a hash of the first and last MiB (the whole file when it is smaller)."""
+    """Size plus a hash of the first and last MiB (the whole file when it is smaller).
+
+    A file that changed while it was read (still being written) has no fingerprint yet:
+    `ChangedWhileReadError`, never a hash of bytes it held at no one moment."""
     path = os.path.abspath(video)
     before = os.stat(path)
     key = (path, before.st_size, before.st_mtime_ns)
@@ -72,12 +79,18 @@ def fingerprint(video: Path) -> str:
         if before.st_size > 2 * MIB:
             handle.seek(before.st_size - MIB)
         digest.update(handle.read())
+    if _version(os.stat(path)) != _version(before):
+        raise ChangedWhileReadError(f"{video}: it changed while it was read")
     value = digest.hexdigest()[:FINGERPRINT_HEX]
-    after = os.stat(path)
-    if (after.st_size, after.st_mtime_ns) == (before.st_size, before.st_mtime_ns):
-        with _fingerprints_lock:
-            _fingerprints[key] = value
+    with _fingerprints_lock:
+        _fingerprints[key] = value
     return value
+
+
+def _version(info: os.stat_result) -> tuple[int, ...]:
+    """What changes when a file is written to or replaced (ctime too: a write that keeps the size
+    within the modification time's granularity)."""
+    return (info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
 
 
 def require_same_source(
@@ -96,7 +109,14 @@ def require_same_source(
             f"{video}: the video is no longer there (moved or renamed?); put the same file back "
             "at that path, or cancel this video"
         )
-    actual = fingerprint(video)
+    try:
+        actual = fingerprint(video)
+    except ChangedWhileReadError:
+        raise SourceReplacedError(
+            f"{video}: the file is being written to (it changed while it was read); nothing of "
+            "it was used or published. Put the original recording back at that path, or cancel "
+            "this video (the new file is a video of its own)"
+        ) from None
     if actual != expected:
         raise SourceReplacedError(
             f"{video}: the file now holds another recording (content {actual[:6]}, this "
@@ -172,10 +192,12 @@ def settle_left(changed: float, now: float, settle_seconds: float, seen_at: floa
     return max(0.0, settle_seconds - (now - max(changed, seen_at)))
 
 
-def still_copying(settle_seconds: float, left: float) -> str:
+def still_copying(settle_seconds: float, left: float | None) -> str:
+    """Why a file waits; `left` None: it changed while it was being read."""
+    when = "while it was read" if left is None else f"{settle_seconds - left:.0f} s ago"
     return (
-        f"still being copied (it changed {settle_seconds - left:.0f} s ago; it starts once "
-        f"unchanged for {settle_seconds:g} s, INGEST_SETTLE)"
+        f"still being copied (it changed {when}; it starts once unchanged for "
+        f"{settle_seconds:g} s, INGEST_SETTLE)"
     )
 
 

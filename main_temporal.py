@@ -55,10 +55,12 @@ from temporal import client as temporal_client
 from temporal import feed
 from temporal.client import OperatorError
 from temporal.dev_server import (
+    NAMESPACE,
     TemporalBinaryMissingError,
     embedded_server,
     is_serving,
     server_log,
+    ui_address,
 )
 from temporal.feed import VideoEvent
 from temporal.messages import (
@@ -68,7 +70,7 @@ from temporal.messages import (
     VideoStatus,
     host_task_queue,
 )
-from temporal.watcher import FolderWatcher, IngestOutcome, ingest_file
+from temporal.watcher import FolderWatcher, IngestOutcome, gone, ingest_file
 
 app = typer.Typer(
     help="Badminton café uploader on Temporal: one durable workflow per match video.",
@@ -122,6 +124,30 @@ def print_outcome(outcome: IngestOutcome) -> None:
     console.print(line)
 
 
+def not_startable(video: Path, settings: Settings) -> IngestOutcome | None:
+    """Why `start` cannot start this path now (a folder, no such file, still being copied, gone
+    meanwhile), or None when it is a settled file."""
+    if video.is_dir():
+        return IngestOutcome(
+            str(video),
+            "skipped: it is a folder; name the videos in it (`start FOLDER/*.mp4`), or name "
+            "none for every video in INPUT_DIR",
+            refused=True,
+        )
+    if not video.is_file():
+        return IngestOutcome(
+            str(video),
+            f"skipped: no such file on this machine ({settings.worker_name}); check the "
+            "path, or run `start` on the machine that holds it",
+            refused=True,
+        )
+    try:
+        waiting = ingest.still_being_copied(video, settings.ingest_settle_seconds)
+    except FileNotFoundError:
+        return gone(video)
+    return IngestOutcome(video.name, f"skipped: {waiting}") if waiting else None
+
+
 async def start_videos(
     client: Client, videos: list[Path], retry_failed: bool = False, rechoose: bool = False
 ) -> list[IngestOutcome]:
@@ -130,16 +156,8 @@ async def start_videos(
     settings = get_settings()
     outcomes = []
     for video in videos:
-        if not video.is_file():
-            outcome = IngestOutcome(
-                str(video),
-                f"skipped: no such file on this machine ({settings.worker_name}); check the "
-                "path, or run `start` on the machine that holds it",
-                refused=True,
-            )
-        elif waiting := ingest.still_being_copied(video, settings.ingest_settle_seconds):
-            outcome = IngestOutcome(video.name, f"skipped: {waiting}")
-        else:
+        outcome = not_startable(video, settings)
+        if outcome is None:
             outcome = await ingest_file(client, video, settings, retry_failed, rechoose)
         print_outcome(outcome)
         outcomes.append(outcome)
@@ -391,8 +409,24 @@ def print_detail(detail: temporal_client.VideoDetail) -> None:
     if hold:
         console.print(f"  {hold_line(hold, get_settings().cafe_timezone)}", style="yellow")
         console.print(f"  {hold.reason}", style="yellow")
+    for step in detail.retrying:
+        console.print(f"  {retrying_line(step)}", style="yellow")
     if detail.failure:
         console.print(f"  failed: {detail.failure}", style="red")
+    if detail.cancel_reason:
+        console.print(f"  cancelled: {detail.cancel_reason}", style="yellow")
+
+
+def retrying_line(step: temporal_client.RetryingStep) -> str:
+    """`retrying UPLOADING: attempt 3 (no limit), next at ...; last failure: ...`"""
+    limit = f"of {step.maximum_attempts}" if step.maximum_attempts else "(no limit)"
+    when = ""
+    if step.next_attempt_at is not None:
+        when = f", next at {local_time(step.next_attempt_at, get_settings().cafe_timezone)}"
+    return (
+        f"retrying {step.stage}: attempt {step.attempt} {limit}{when}; "
+        f"last failure: {step.last_failure}"
+    )
 
 
 def print_status(status: VideoStatus) -> None:
@@ -552,8 +586,8 @@ def retry(
 
 @app.command()
 def auth() -> None:
-    """Authorize YouTube uploads (prints the consent URL; saves the token with mode 0600); the
-    videos waiting for it go on."""
+    """Authorize YouTube uploads on this machine (prints the consent URL; saves the token with
+    mode 0600); the videos of this machine waiting for it go on."""
     from uploader import run_auth_flow
 
     try:
@@ -571,16 +605,32 @@ def auth() -> None:
                 "next retry, or with `python main_temporal.py retry --all`."
             )
             return
-        for video in await temporal_client.retry_held(client, redo=Step.AUTH):
+        host = get_settings().worker_name
+        held = await temporal_client.list_held(client)
+        waiting = [video for video in held if video.hold.redo == Step.AUTH]
+        here = [video for video in waiting if temporal_client.runs_on(video, host)]
+        for video in await temporal_client.retry_videos(client, here):
             console.print(f"{video.workflow_id} ({video.video_file}): goes on now.")
+        for video in waiting:
+            if video not in here:
+                console.print(
+                    f"{video.workflow_id} ({video.video_file}): waits for `python "
+                    f"main_temporal.py auth` on {video.host}, whose token it uploads with.",
+                    highlight=False,
+                )
 
     run(retry_waiting)
 
 
 def stop_on_signals(stop: asyncio.Event) -> None:
+    """Ctrl+C and SIGTERM set `stop`. Where the event loop cannot watch signals (Windows), a
+    plain signal handler hands them to the loop instead."""
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
+        try:
+            loop.add_signal_handler(signum, stop.set)
+        except NotImplementedError:
+            signal.signal(signum, lambda *_: loop.call_soon_threadsafe(stop.set))
 
 
 def folder_watcher(client: Client, settings: Settings) -> FolderWatcher | None:
@@ -616,18 +666,17 @@ def worker() -> None:
     run(work)
 
 
-def ui_address(settings: Settings) -> str:
-    return (
-        f"http://localhost:{settings.temporal_ui_port}/namespaces/default/workflows"
-        f"?query=VideoStage%3D%22{WAITING_FOR_SELECTION}%22"
-    )
+def temporal_target() -> tuple[str, str]:
+    """The address and namespace this machine's settings connect to (TEMPORAL_* variables)."""
+    config = temporal_client.connect_config()
+    return config["target_host"], config.get("namespace") or NAMESPACE
 
 
 @app.command()
 def server() -> None:
     """Run the embedded Temporal dev server (SQLite in TEMPORAL_DATA_DIR) until Ctrl+C."""
     settings = get_settings()
-    address = temporal_client.connect_config()["target_host"]
+    address, namespace = temporal_target()
 
     async def work() -> None:
         if await is_serving(temporal_client.connect_config()):
@@ -638,8 +687,10 @@ def server() -> None:
             )
         stop = asyncio.Event()
         stop_on_signals(stop)  # SIGTERM too (systemd, pkill): the server must not be orphaned
-        async with embedded_server(settings, address) as process:
-            console.print(f"Temporal at {address}; Web UI at {ui_address(settings)}")
+        async with embedded_server(settings, address, namespace) as process:
+            console.print(
+                f"Temporal at {address}; Web UI at {ui_address(settings, address, namespace)}"
+            )
             console.print(f"Its log: {server_log(settings)}. Ctrl+C to stop.")
             exited = asyncio.create_task(asyncio.to_thread(process.wait))
             stopping = asyncio.create_task(stop.wait())
@@ -716,13 +767,17 @@ def up(
     require_upload_auth("Nothing was started.", for_temporal)
     if with_web:
         require_safe_web(settings)
-    address = temporal_client.connect_config()["target_host"]
+    address, namespace = temporal_target()
 
     async def work() -> int:
         async with AsyncExitStack() as server:
-            if not await is_serving(temporal_client.connect_config()):
-                await server.enter_async_context(embedded_server(settings, address))
+            if await is_serving(temporal_client.connect_config()):
+                # another server: its Web UI is wherever its owner serves it
+                server_line = f"Temporal server at {address}, namespace {namespace}"
+            else:
+                await server.enter_async_context(embedded_server(settings, address, namespace))
                 console.print(f"Embedded Temporal server at {address}")
+                server_line = f"Web UI: {ui_address(settings, address, namespace)}"
             client = await connect()
             stop = asyncio.Event()
             stop_on_signals(stop)
@@ -755,7 +810,7 @@ def up(
                 return await temporal_client.all_done(client, watcher.workflow_ids)
 
             try:
-                console.print(f"Web UI: {ui_address(settings)}")
+                console.print(server_line)
                 console.print(polling_line(settings))
                 if watching:
                     console.print(f"Watching {settings.input_dir} for new videos.")

@@ -8,7 +8,8 @@ Errors become what the workflow needs to decide: a stage's `PipelineError` (bad 
 non-retryable `ApplicationError` named after the error class, which fails the video once; a
 `QuotaExhaustedError` or a `NeedsAttentionError`, and an `OSError` of a full disk, a missing
 permission or a read-only filesystem, are non-retryable too but carry a hold in their details
-(`messages.HOLD_FOR_QUOTA` with the time to try again, or `HOLD_FOR_ATTENTION`), and the workflow
+(`messages.HOLD_FOR_QUOTA` with the time to try again, or `HOLD_FOR_ATTENTION`, with the time
+before which it is not worth trying again by itself when the error names one), and the workflow
 waits instead of failing; anything else is retried. Every activity first checks that the source
 video (and its workspace) still hold the content its workflow started with.
 
@@ -136,7 +137,9 @@ def stage_errors(places: Sequence[Path]) -> Iterator[None]:
         retry_at = quota_resume_time(datetime.now(UTC), activity.info().workflow_id)
         raise _held(error, HOLD_FOR_QUOTA, type(error).__name__, retry_at.isoformat()) from None
     except NeedsAttentionError as error:
-        raise _held(error, HOLD_FOR_ATTENTION, type(error).__name__, None) from None
+        not_before = datetime.now(UTC) + error.retry_after if error.retry_after else None
+        retry_at = not_before.isoformat() if not_before else None
+        raise _held(error, HOLD_FOR_ATTENTION, type(error).__name__, retry_at) from None
     except PipelineError as error:
         raise ApplicationError(
             for_temporal(error),

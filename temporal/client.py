@@ -29,9 +29,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from temporalio.api.enums.v1 import TaskQueueType, WorkerStatus
+from temporalio.api.common.v1 import WorkflowExecution as ExecutionRef
+from temporalio.api.enums.v1 import EventType, TaskQueueType, WorkerStatus
 from temporalio.api.taskqueue.v1 import TaskQueue
-from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest, ListWorkersRequest
+from temporalio.api.workflowservice.v1 import (
+    DescribeTaskQueueRequest,
+    GetWorkflowExecutionHistoryReverseRequest,
+    ListWorkersRequest,
+)
 from temporalio.client import (
     Client,
     WorkflowExecution,
@@ -57,12 +62,16 @@ import ingest
 from config import Settings
 from temporal.messages import (
     CHOOSE_THUMBNAIL_UPDATE,
+    CLEANING_UP,
+    COMPLETED,
     HELD_STAGES,
     MEMO_CHOSEN_CANDIDATE,
     MEMO_HOLD,
     MEMO_HOST,
     MEMO_VIDEO_FILE,
+    MEMO_VIDEO_PATH,
     MEMO_WAITING_SINCE,
+    PREPARING,
     PREVIEW_QUERY,
     RANKING,
     RETRY_SIGNAL,
@@ -79,13 +88,24 @@ from temporal.messages import (
     VideoStatus,
     host_task_queue,
 )
-from temporal.workflows import ProcessVideoWorkflow
+from temporal.workflows import ACTIVITY_OF_STAGE, ProcessVideoWorkflow
 from video_prep import SUPPORTED_EXTENSIONS, FileNameError, parse_file_name
 
 DEFAULT_ADDRESS = "localhost:7233"
 WORKFLOW_TYPE = "ProcessVideoWorkflow"
 EARLIER_ID_PREFIX = "video-"  # the ids versions before content ids gave
 
+
+# After the cancel request come only the cancellation of what ran then (at most the previews,
+# two events each) and the end: it is among the last events of a cancelled run.
+CANCEL_REASON_PAGE = 50
+LAST_FAILURE_CHARS = 300
+STAGE_OF_ACTIVITY = {activity: stage for stage, activity in ACTIVITY_OF_STAGE.items()}
+
+# The stages from which a video may be on YouTube (or the publish folder), even in part.
+PUBLISHING_STAGES = (UPLOADING, CLEANING_UP, COMPLETED)
+# A file name that can be put in a visibility query between double quotes as it is.
+_QUOTABLE = re.compile(r'[^"\\]+')
 
 # A query waits for a worker: the server answers these when none is polling (any more).
 NO_WORKER_CODES = (
@@ -195,6 +215,7 @@ class StartOutcome:
     workflow_id: str  # the video's workflow: started now, or the one already there
     message: str
     started: bool
+    superseded: list[str] = field(default_factory=list)  # runs of the earlier content, cancelled
 
 
 async def start_video(
@@ -209,13 +230,18 @@ async def start_video(
     """Start the video's workflow unless one is running or done for the same recording (under
     this name or another), or failed (without `retry_failed`). A failed run's thumbnail choice
     is taken again unless `rechoose`. Its activities run on `host`'s queue (default: this
-    machine's WORKER_NAME), where the file is."""
+    machine's WORKER_NAME), where the file is.
+
+    A running workflow of other content at this path on `host` (a copy that paused past
+    INGEST_SETTLE, then went on; a file copied over) is superseded: cancelled, with a reason
+    naming the new one, unless it began publishing (it then stays, for a person)."""
     host = host or settings.worker_name
     video_path = video_path.resolve()
     fingerprint = fingerprint or ingest.fingerprint(video_path)
     workflow_id = workflow_id_for(video_path, fingerprint)
     elsewhere = await started_by_an_earlier_version(client, video_path, workflow_id, retry_failed)
-    elsewhere = elsewhere or await same_recording_elsewhere(client, fingerprint, workflow_id)
+    others = await other_runs(client, video_path, host, fingerprint, workflow_id)
+    elsewhere = elsewhere or others.same_recording
     if elsewhere:
         return StartOutcome(video_path.name, *elsewhere, started=False)
     previous_choice = None
@@ -253,13 +279,19 @@ async def start_video(
             ),
             static_summary=summary_for(video_path),
             static_details=details_for(video_path, host, settings.temporal_task_queue),
-            memo={MEMO_VIDEO_FILE: video_path.name, MEMO_HOST: host},
+            memo={
+                MEMO_VIDEO_FILE: video_path.name,
+                MEMO_HOST: host,
+                MEMO_VIDEO_PATH: str(video_path),
+            },
         )
     except WorkflowAlreadyStartedError:
         state = await _existing_state(client, workflow_id)
         return StartOutcome(video_path.name, workflow_id, state, started=False)
     again = f", keeping the choice {previous_choice}" if previous_choice else ""
-    return StartOutcome(video_path.name, workflow_id, f"started{again}", started=True)
+    superseded = await supersede(client, others.at_this_path, video_path, workflow_id)
+    message = f"started{again}{_supersession_note(others.at_this_path, superseded)}"
+    return StartOutcome(video_path.name, workflow_id, message, True, superseded)
 
 
 async def started_by_an_earlier_version(
@@ -287,22 +319,99 @@ async def started_by_an_earlier_version(
     )
 
 
-async def same_recording_elsewhere(
-    client: Client, fingerprint: str, workflow_id: str
-) -> tuple[str, str] | None:
+@dataclass
+class RunAtPath:
+    """A running workflow of other content that was at the new video's path on its host."""
+
+    workflow_id: str
+    stage: str
+    hold: Hold | None
+
+    @property
+    def began_publishing(self) -> bool:
+        """Whether its upload may have begun: its step (the held one, while it waits) is
+        UPLOADING or later. A held run whose step is unknown counts as begun."""
+        step = self.stage
+        if step in HELD_STAGES:
+            step = self.hold.step if self.hold else UPLOADING
+        return step in PUBLISHING_STAGES
+
+
+@dataclass
+class OtherRuns:
+    """What already runs for a video about to start, from one visibility query."""
+
+    same_recording: tuple[str, str] | None  # a run of its content under another id; why
+    at_this_path: list[RunAtPath]  # runs of other content at its path: it supersedes them
+
+
+async def other_runs(
+    client: Client, video_path: Path, host: str, fingerprint: str, workflow_id: str
+) -> OtherRuns:
     """A running or completed workflow of another id for the same recording (the file was
-    renamed): its id, and why nothing new starts; None when there is none."""
-    query = (
-        f'WorkflowType="{WORKFLOW_TYPE}" AND {VIDEO_FINGERPRINT.name}="{fingerprint}" '
+    renamed), and the running workflows of other content at this path on `host` (a copy that
+    went on after it was started, a file replaced): one visibility query for both."""
+    same = (
+        f'{VIDEO_FINGERPRINT.name}="{fingerprint}" '
         'AND (ExecutionStatus="Running" OR ExecutionStatus="Completed")'
     )
-    async for execution in client.list_workflows(query):
+    wanted = f"({same})"
+    if _QUOTABLE.fullmatch(video_path.name):
+        wanted += f' OR ({VIDEO_FILE.name}="{video_path.name}" AND ExecutionStatus="Running")'
+    found = OtherRuns(None, [])
+    async for execution in client.list_workflows(f'WorkflowType="{WORKFLOW_TYPE}" AND ({wanted})'):
         if execution.id == workflow_id:
             continue
-        file = execution.typed_search_attributes.get(VIDEO_FILE) or "another name"
-        state = "running" if execution.status == WorkflowExecutionStatus.RUNNING else "done"
-        return execution.id, f"the same recording as {file}, already {state}; nothing new started"
-    return None
+        attributes = execution.typed_search_attributes
+        if attributes.get(VIDEO_FINGERPRINT) == fingerprint:
+            if found.same_recording is None:
+                file = attributes.get(VIDEO_FILE) or "another name"
+                running = execution.status == WorkflowExecutionStatus.RUNNING
+                state = "running" if running else "done"
+                why = f"the same recording as {file}, already {state}; nothing new started"
+                found.same_recording = (execution.id, why)
+            continue
+        memo = await execution.memo()
+        if memo.get(MEMO_VIDEO_PATH) == str(video_path) and memo.get(MEMO_HOST) == host:
+            stage = attributes.get(VIDEO_STAGE) or PREPARING
+            found.at_this_path.append(RunAtPath(execution.id, stage, _hold_from(memo)))
+    return found
+
+
+def superseded_reason(video_path: Path, workflow_id: str) -> str:
+    return f"superseded by the new content at {video_path} ({workflow_id})"
+
+
+async def supersede(
+    client: Client, runs: list[RunAtPath], video_path: Path, workflow_id: str
+) -> list[str]:
+    """Cancel the runs of the earlier content at this path that have not begun publishing, with
+    the reason `status` shows; returns their ids. The others stay, for a person."""
+    cancelled = []
+    for run in runs:
+        if run.began_publishing:
+            continue
+        handle = client.get_workflow_handle(run.workflow_id)
+        try:
+            await handle.cancel(reason=superseded_reason(video_path, workflow_id))
+        except RPCError as error:
+            if error.status != RPCStatusCode.NOT_FOUND:  # not found: it ended meanwhile
+                raise
+            continue
+        cancelled.append(run.workflow_id)
+    return cancelled
+
+
+def _supersession_note(runs: list[RunAtPath], cancelled: list[str]) -> str:
+    notes = [
+        f"; it replaces {run.workflow_id} (the earlier content of this file, cancelled)"
+        if run.workflow_id in cancelled
+        else f"; {run.workflow_id} (the earlier content of this file) had begun publishing: "
+        f"it stays for a person (`python main_temporal.py status {run.workflow_id}`)"
+        for run in runs
+        if run.workflow_id in cancelled or run.began_publishing
+    ]
+    return "".join(notes)
 
 
 async def _description_or_none(
@@ -487,7 +596,7 @@ class WorkflowSummary:
     stage: str  # shown_stage: how it ended, for a run that did not complete
     started_at: datetime | None
     progress_percent: int | None
-    failure: str | None
+    failure: str | None  # why it failed, or why it was cancelled (when that was said)
     hold: Hold | None = None
     host: str = ""
     host_state: HostState | None = None  # running videos with a host
@@ -523,6 +632,9 @@ async def _summary(client: Client, execution: WorkflowExecution) -> WorkflowSumm
         progress = await _progress_percent(handle)
     elif status == WorkflowExecutionStatus.FAILED:
         failure = await failure_reason(handle)
+    elif status == WorkflowExecutionStatus.CANCELED:
+        reason = await cancel_reason(client, execution.id, execution.run_id)
+        failure = f"cancelled: {reason}" if reason else None
     running = status == WorkflowExecutionStatus.RUNNING
     hold = _hold_from(memo) if running and stage in HELD_STAGES else None
     return WorkflowSummary(
@@ -740,6 +852,61 @@ class VideoDetail:
     host_state: HostState | None = None  # while it runs, when it has a host
     last_stage: str = ""  # the VideoStage it reached
     unanswered: str = ""  # why the workflow could not answer a worker's query
+    cancel_reason: str = ""  # CANCELED: why, as the canceller said (e.g. superseded by ...)
+    retrying: list[RetryingStep] = field(default_factory=list)  # steps after a failed attempt
+
+
+@dataclass
+class RetryingStep:
+    """A step that failed for a passing reason and that Temporal runs again (the server's
+    pending-activity info: known without a worker)."""
+
+    stage: str  # the stage of the step, e.g. UPLOADING (its activity's name when it has none)
+    attempt: int  # the attempt running, or the next one
+    maximum_attempts: int  # 0: no limit
+    last_failure: str
+    next_attempt_at: datetime | None  # while it waits between two attempts
+
+
+def retrying_steps(description: WorkflowExecutionDescription) -> list[RetryingStep]:
+    steps = []
+    for pending in description.raw_description.pending_activities:
+        failure = pending.last_failure
+        if pending.attempt <= 1 or not failure.message:
+            continue
+        kind = failure.application_failure_info.type
+        message = f"{kind}: {failure.message}" if kind else failure.message
+        next_at = (
+            pending.next_attempt_schedule_time.ToDatetime(tzinfo=UTC)
+            if pending.HasField("next_attempt_schedule_time")
+            else None
+        )
+        activity = pending.activity_type.name
+        steps.append(
+            RetryingStep(
+                STAGE_OF_ACTIVITY.get(activity, activity),
+                pending.attempt,
+                pending.maximum_attempts,
+                message[:LAST_FAILURE_CHARS],
+                next_at,
+            )
+        )
+    return steps
+
+
+async def cancel_reason(client: Client, workflow_id: str, run_id: str | None) -> str:
+    """Why the run was cancelled, as its canceller said (a new video superseding it says which):
+    read from the end of its history, where the cancel request is. Empty when none was said."""
+    request = GetWorkflowExecutionHistoryReverseRequest(
+        namespace=client.namespace,
+        execution=ExecutionRef(workflow_id=workflow_id, run_id=run_id or ""),
+        maximum_page_size=CANCEL_REASON_PAGE,
+    )
+    page = await client.workflow_service.get_workflow_execution_history_reverse(request)
+    for event in page.history.events:
+        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED:
+            return event.workflow_execution_cancel_requested_event_attributes.cause
+    return ""
 
 
 async def _describe(handle: WorkflowHandle) -> WorkflowExecutionDescription:
@@ -772,6 +939,9 @@ async def describe_video(client: Client, workflow_id: str) -> VideoDetail:
     )
     host = memo.get(MEMO_HOST, "")
     state = await host_state(client, description.task_queue, host) if running and host else None
+    cancelled = ""
+    if execution == WorkflowExecutionStatus.CANCELED:
+        cancelled = await cancel_reason(client, workflow_id, description.run_id)
     return VideoDetail(
         workflow_id,
         execution.name,
@@ -784,6 +954,8 @@ async def describe_video(client: Client, workflow_id: str) -> VideoDetail:
         state,
         stage,
         unanswered,
+        cancelled,
+        retrying_steps(description) if running else [],
     )
 
 
@@ -1015,13 +1187,22 @@ async def retry(client: Client, workflow_id: str) -> str:
     return stage
 
 
-async def retry_held(client: Client, redo: str | None = None) -> list[HeldVideo]:
-    """Run again now the held steps (of the videos whose fix is `redo`, e.g. "auth", when
-    given); returns those videos."""
-    chosen = [video for video in await list_held(client) if redo is None or video.hold.redo == redo]
-    for video in chosen:
+async def retry_held(client: Client) -> list[HeldVideo]:
+    """Run again now every held step; returns those videos."""
+    return await retry_videos(client, await list_held(client))
+
+
+async def retry_videos(client: Client, videos: list[HeldVideo]) -> list[HeldVideo]:
+    """Run again now the held steps of these videos; returns them."""
+    for video in videos:
         await client.get_workflow_handle(video.workflow_id).signal(RETRY_SIGNAL)
-    return chosen
+    return videos
+
+
+def runs_on(video: HeldVideo, host: str) -> bool:
+    """Whether the video's steps run on the worker named `host` (or on any: started before
+    hosts existed)."""
+    return video.host in ("", host)
 
 
 async def cancel(client: Client, workflow_id: str) -> None:

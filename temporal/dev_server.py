@@ -17,12 +17,13 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from temporalio.client import Client
 
 from config import Settings
 from temporal.client import OperatorError
-from temporal.messages import SEARCH_ATTRIBUTES
+from temporal.messages import SEARCH_ATTRIBUTES, VIDEO_STAGE, WAITING_FOR_SELECTION
 
 NAMESPACE = "default"
 STARTUP_TIMEOUT_SECONDS = 60
@@ -66,7 +67,8 @@ def split_address(address: str) -> tuple[str, int]:
     return host or "localhost", int(port)
 
 
-def server_command(settings: Settings, address: str) -> list[str]:
+def server_command(settings: Settings, address: str, namespace: str = NAMESPACE) -> list[str]:
+    """`temporal server start-dev` at `address`, with `namespace` (besides "default")."""
     host, port = split_address(address)
     return [
         str(temporal_binary()),
@@ -81,7 +83,7 @@ def server_command(settings: Settings, address: str) -> list[str]:
         "--ui-port",
         str(settings.temporal_ui_port),
         "--namespace",
-        NAMESPACE,
+        namespace,
         *search_attribute_args(),
         *dynamic_config_args(),
         "--log-level",
@@ -117,14 +119,14 @@ def server_log(settings: Settings) -> Path:
     return settings.temporal_data_dir / "server.log"
 
 
-def start_server(settings: Settings, address: str) -> subprocess.Popen:
+def start_server(settings: Settings, address: str, namespace: str) -> subprocess.Popen:
     """Start the dev server. Its output goes to `server_log()`: the CLI prints the addresses
     once it answers, and its shutdown chatter stays out of the operator's terminal."""
     log = server_log(settings)
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("ab") as output:  # the child keeps its own descriptor
         return subprocess.Popen(
-            dying_with_this_process(server_command(settings, address)),
+            dying_with_this_process(server_command(settings, address, namespace)),
             stdin=subprocess.DEVNULL,
             stdout=output,
             stderr=subprocess.STDOUT,
@@ -140,11 +142,24 @@ def stop_server(process: subprocess.Popen) -> None:
             process.kill()
 
 
+def ui_address(settings: Settings, address: str, namespace: str) -> str:
+    """The Web UI of the dev server started at `address`: the videos of `namespace` waiting for
+    a choice."""
+    host = split_address(address)[0]
+    shown = "localhost" if host in ("127.0.0.1", "0.0.0.0", "::") else host
+    return (
+        f"http://{shown}:{settings.temporal_ui_port}/namespaces/{quote(namespace, safe='')}"
+        f"/workflows?query={VIDEO_STAGE.name}%3D%22{WAITING_FOR_SELECTION}%22"
+    )
+
+
 @asynccontextmanager
-async def embedded_server(settings: Settings, address: str) -> AsyncIterator[subprocess.Popen]:
-    """The dev server at `address`, once it answers; stopped on leaving, however one leaves
-    (`server` and `up` both run it this way)."""
-    process = start_server(settings, address)
+async def embedded_server(
+    settings: Settings, address: str, namespace: str = NAMESPACE
+) -> AsyncIterator[subprocess.Popen]:
+    """The dev server at `address` with `namespace`, once it answers; stopped on leaving, however
+    one leaves (`server` and `up` both run it this way)."""
+    process = start_server(settings, address, namespace)
     try:
         await wait_until_serving(address, process, server_log(settings))
         yield process

@@ -44,10 +44,11 @@ MEMO_WAITING_SINCE = "waiting_since"
 MEMO_CHOSEN_CANDIDATE = "chosen_candidate"
 MEMO_HOLD = "hold"
 MEMO_HOST = "host"  # the worker whose task queue runs the video's activities
+MEMO_VIDEO_PATH = "video_path"  # the file's path on its host: new content there supersedes it
 
 # An activity's ApplicationError whose first detail is one of these waits instead of failing.
 HOLD_FOR_QUOTA = "quota"  # second detail: when to try again (ISO time)
-HOLD_FOR_ATTENTION = "attention"
+HOLD_FOR_ATTENTION = "attention"  # second detail: not tried again by itself before (ISO), or None
 # third detail (both): the errors.Step that fixes it, or None
 
 AUTOPICK = "autopick"

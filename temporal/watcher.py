@@ -5,7 +5,9 @@ workflow through `temporal.client`; `start` runs it once per file, `FolderWatche
 for the files that settled since. Every outcome is reported once per file content: a refused file
 is not refused again at every scan, an unreachable server is logged once until it answers again.
 Several watchers (on several hosts) may watch one folder: the workflow id, from the content,
-settles who starts a video.
+settles who starts a video. New content at the path of a running video (a copy that went on
+after it was started, a file copied over) supersedes that run unless it began publishing
+(`temporal.client.start_video`).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from temporalio.client import Client
@@ -37,6 +39,7 @@ class IngestOutcome:
     workflow_id: str | None = None
     started: bool = False
     refused: bool = False
+    superseded: list[str] = field(default_factory=list)  # runs of its earlier content, cancelled
 
 
 async def ingest_file(
@@ -50,17 +53,34 @@ async def ingest_file(
     refused with what is wrong and how to fix it, and nothing starts."""
     try:
         incoming = await asyncio.to_thread(ingest.examine, video)
+        waiting = ingest.still_being_copied(video, settings.ingest_settle_seconds)
+    except ingest.ChangedWhileReadError:
+        waiting = ingest.still_copying(settings.ingest_settle_seconds, None)
+        return IngestOutcome(video.name, f"skipped: {waiting}")
     except PipelineError as error:
         return IngestOutcome(video.name, f"skipped: {ingest.refusal(video, error)}", refused=True)
     except FileNotFoundError:
-        return IngestOutcome(video.name, "skipped: it is gone (moved away meanwhile)")
+        return gone(video)
     except OSError as error:
         reason = f"skipped: cannot read it ({error.strerror}); let this user read it"
         return IngestOutcome(video.name, reason, refused=True)
+    if waiting:  # it changed since it was seen settled, even if it was read whole
+        return IngestOutcome(video.name, f"skipped: {waiting}")
     outcome = await start_video(
         client, video, settings, retry_failed, rechoose, fingerprint=incoming.fingerprint
     )
-    return IngestOutcome(outcome.video, outcome.message, outcome.workflow_id, outcome.started)
+    return IngestOutcome(
+        outcome.video,
+        outcome.message,
+        outcome.workflow_id,
+        outcome.started,
+        superseded=outcome.superseded,
+    )
+
+
+def gone(video: Path) -> IngestOutcome:
+    """A file removed or moved away between the moment it was seen and the moment it was read."""
+    return IngestOutcome(video.name, "skipped: it is gone (moved away meanwhile)")
 
 
 def log_outcome(outcome: IngestOutcome) -> None:
@@ -122,6 +142,9 @@ class FolderWatcher:
             self._tracker.mark_handled([video])
             if outcome.workflow_id and outcome.workflow_id not in self.workflow_ids:
                 self.workflow_ids.append(outcome.workflow_id)
+            for replaced in outcome.superseded:  # its content is gone: the new one counts
+                if replaced in self.workflow_ids:
+                    self.workflow_ids.remove(replaced)
             self._report(outcome)
 
     def _log_problem(self, problem: str) -> None:

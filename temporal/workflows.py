@@ -3,8 +3,9 @@
 prepare -> rank -> wait for the operator's choice -> select -> enhance -> upload -> cleanup, each
 step from the STEPS table. A step that hits a YouTube daily limit waits on a durable timer until
 the time its activity named (WAITING_FOR_QUOTA); one that needs a person (a full disk, a
-permission, a token, a replaced source) waits ATTENTION_RETRY_INTERVAL (NEEDS_ATTENTION); either
-runs again at once on a `retry_now` signal. Bad input still fails the video once.
+permission, a token, a replaced source) waits ATTENTION_RETRY_INTERVAL, or until the later time
+its activity named (NEEDS_ATTENTION); either runs again at once on a `retry_now` signal. Bad
+input still fails the video once.
 
 Only the workflow runs on the shared task queue: its activities run on the queue of the worker
 that started it (`ProcessVideoInput.host`, the Temporal pattern of worker-specific task queues),
@@ -90,11 +91,14 @@ QUICK_RETRY = RetryPolicy(
     maximum_interval=timedelta(seconds=30),
     maximum_attempts=5,
 )
+# A passing failure of the upload (the network, YouTube's servers) is retried every 10 minutes
+# at most, without a limit: an internet outage of a day is waited out, not failed. `status`
+# shows the attempt and the last failure. Bad input is non-retryable and fails at once.
 UPLOAD_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=10),
     backoff_coefficient=2.0,
     maximum_interval=timedelta(minutes=10),
-    maximum_attempts=20,
+    maximum_attempts=0,
 )
 # A quota hold whose activity named no time (or a time already past) waits this long.
 QUOTA_FALLBACK_WAIT = timedelta(hours=1)
@@ -267,6 +271,8 @@ class ProcessVideoWorkflow:
             held = WAITING_FOR_QUOTA
         elif kind == HOLD_FOR_ATTENTION:
             wake = now + self._attention_retry
+            named = _parse_time(retry_at)  # a problem that is not fixed in minutes waits longer
+            wake = max(wake, named) if named else wake
             held = NEEDS_ATTENTION
         else:
             return None

@@ -11,17 +11,25 @@ import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
 from temporalio.client import Client, WorkflowHandle
+from temporalio.worker import Worker
 
 import config
 from sample_clips import Segment, encode_clip
+from temporal.activities import VideoActivities
 from temporal.client import query_status
-from temporal.messages import THUMBNAIL_SELECTED_SIGNAL, ThumbnailSelectedSignal, VideoStatus
+from temporal.messages import (
+    THUMBNAIL_SELECTED_SIGNAL,
+    ThumbnailSelectedSignal,
+    VideoStatus,
+    host_task_queue,
+)
 from temporal.watcher import FolderWatcher
 from temporal.worker import run_worker
 
@@ -106,6 +114,20 @@ async def running_worker(
     finally:
         stop.set()
         await task
+
+
+@asynccontextmanager
+async def activities_of_host(client: Client, host: str) -> AsyncIterator[None]:
+    """The activities of another host's worker (its own task queue), in this process: the SDK
+    allows one worker per queue in a process, and the shared queue is `running_worker`'s."""
+    queue = host_task_queue(config.get_settings().temporal_task_queue, host)
+    activities = VideoActivities(client, asyncio.get_running_loop())
+    with ThreadPoolExecutor(max_workers=4) as executor:
+        worker = Worker(
+            client, task_queue=queue, activities=activities.all(), activity_executor=executor
+        )
+        async with worker:
+            yield
 
 
 @dataclass

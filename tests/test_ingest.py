@@ -219,3 +219,29 @@ def test_a_workspace_taken_by_another_recording_is_refused(env):
     with pytest.raises(ingest.SourceReplacedError, match="workspace now belongs"):
         ingest.require_same_source(video, first)
     ingest.require_same_source(video, first, workspace=False)
+
+
+def copy_going_on_while_read(video: Path):
+    """`open` for the ingest module: the file grows each time it is opened, as a copy that
+    goes on while the fingerprint reads it."""
+
+    def opened(path, mode="r", *args, **kwargs):
+        handle = open(path, mode, *args, **kwargs)  # noqa: SIM115 (the caller closes it)
+        with open(video, "ab") as copy:
+            copy.write(b"more of the recording")
+        return handle
+
+    return opened
+
+
+def test_a_file_that_changes_while_its_fingerprint_is_read_gets_none(tmp_path, monkeypatch):
+    video = tmp_path / "md_AnzBinhvsChizDung.mp4"
+    video.write_bytes(os.urandom(3 * MIB))
+    with monkeypatch.context() as copying, pytest.raises(ingest.ChangedWhileReadError) as changed:
+        copying.setattr(ingest, "open", copy_going_on_while_read(video), raising=False)
+        ingest.fingerprint(video)
+    assert f"{video}: it changed while it was read" in str(changed.value)
+
+    same_bytes = tmp_path / "md_CvsD.mp4"
+    same_bytes.write_bytes(video.read_bytes())
+    assert ingest.fingerprint(video) == ingest.fingerprint(same_bytes)  # of what it holds now

@@ -392,6 +392,8 @@ def test_up_uses_a_server_that_already_answers(temporal_env, pipeline_env, clip_
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Embedded Temporal server" not in result.stdout and ": completed" in result.stdout
+    assert f"Temporal server at {address}, namespace default" in result.stdout
+    assert "Web UI" not in result.stdout  # that server's UI is not the embedded one's
     assert (env / "completed" / video.name).is_file()
 
 
@@ -416,6 +418,7 @@ async def test_worker_stops_gracefully_on_sigterm(temporal_env, pipeline_env):
 def test_up_runs_every_video_to_the_end_on_one_machine(env, clip_cache):
     videos = [add_video(clip_cache, env / "videos", unique_name()) for _ in range(2)]
     address = f"localhost:{free_port()}"
+    ui_port = free_port()
     result = subprocess.run(
         [sys.executable, str(ROOT / "main_temporal.py"), "up", "--pick", "1", "--exit-when-done"],
         capture_output=True,
@@ -424,14 +427,42 @@ def test_up_runs_every_video_to_the_end_on_one_machine(env, clip_cache):
         env={
             **os.environ,
             "TEMPORAL_ADDRESS": address,
-            "TEMPORAL_UI_PORT": str(free_port()),
+            "TEMPORAL_NAMESPACE": "cafe",  # created in the embedded server, shown in the link
+            "TEMPORAL_UI_PORT": str(ui_port),
             "COLUMNS": "250",
         },
     )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     assert f"Embedded Temporal server at {address}" in output
-    assert "Web UI: http://localhost:" in output
+    assert f"Web UI: http://localhost:{ui_port}/namespaces/cafe/workflows?query=" in output
     assert output.count(": completed") == 2 and "Traceback" not in output
     for video in videos:
         assert (env / "completed" / video.name).is_file() and not video.exists()
+
+
+class LoopWithoutSignalHandlers(asyncio.SelectorEventLoop):
+    """An event loop that cannot watch signals, as asyncio's loops on Windows."""
+
+    def add_signal_handler(self, sig, callback, *args):
+        raise NotImplementedError
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_stops_the_commands_where_the_event_loop_cannot_watch_signals(stop_signal):
+    import main_temporal
+
+    async def stopped_by_the_signal() -> bool:
+        stop = asyncio.Event()
+        main_temporal.stop_on_signals(stop)  # what `worker`, `up`, `server` and `web` do
+        os.kill(os.getpid(), stop_signal)
+        await asyncio.wait_for(stop.wait(), 30)
+        return stop.is_set()
+
+    before = signal.getsignal(stop_signal)
+    loop = LoopWithoutSignalHandlers()
+    try:
+        assert loop.run_until_complete(stopped_by_the_signal())
+    finally:
+        loop.close()
+        signal.signal(stop_signal, before)

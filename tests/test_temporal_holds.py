@@ -35,11 +35,19 @@ from temporal.messages import (
     VideoStatus,
 )
 from tests.fake_youtube import QUOTA_MESSAGE, FakeYouTube
-from tests.temporal_support import add_video, result_of, running_worker, wait_for_stage
+from tests.temporal_support import (
+    activities_of_host,
+    add_video,
+    result_of,
+    running_worker,
+    wait_for_stage,
+    wait_until,
+)
 from tests.test_temporal_cli import ROOT, cli_async
 from tests.test_temporal_workflow import record_history, start, typed_handle, unique_name
 from tests.upload_support import use_youtube
 from workspace import workspace_dir
+from youtube.errors import THUMBNAIL_REFUSED_RETRY
 
 PACIFIC = ZoneInfo("America/Los_Angeles")
 MIB = 1024 * 1024
@@ -222,15 +230,23 @@ async def test_a_revoked_token_waits_for_auth_and_the_video_goes_on_after_it(
         )
         youtube.revoke_grant()  # the café's Google account removed the app's access
         video = add_video(clip_cache, env / "videos", unique_name())
-        async with running_worker(client):
+        elsewhere = add_video(clip_cache, env / "videos", unique_name("ms_HuyvsViet"))
+        settings = config.get_settings()
+        laptop = f"{settings.worker_name}-laptop"
+        async with running_worker(client), activities_of_host(client, laptop):
             workflow_id = (await start(client, video)).workflow_id
             handle = typed_handle(client, workflow_id)
+            other = await temporal_client.start_video(client, elsewhere, settings, host=laptop)
+            other_handle = typed_handle(client, other.workflow_id)
             held = await wait_for_stage(handle, NEEDS_ATTENTION)
+            other_held = await wait_for_stage(other_handle, NEEDS_ATTENTION)
             listed = await cli_async("pending", "--json", address=address)
             authorized = await asyncio.to_thread(run_auth, youtube, address)
             result = await result_of(handle)
+            still = await temporal_client.query_status(other_handle)
+            await temporal_client.cancel(client, other.workflow_id)
 
-        host = config.get_settings().worker_name  # its token is the one to renew
+        host = settings.worker_name  # its token is the one to renew
         assert held.hold.redo == "auth"
         assert f"run `python main_temporal.py auth` on {host}" in held.hold.reason
         row = next(r for r in json.loads(listed.stdout) if r["workflow_id"] == workflow_id)
@@ -238,6 +254,13 @@ async def test_a_revoked_token_waits_for_auth_and_the_video_goes_on_after_it(
         assert authorized.returncode == 0, authorized.stdout + authorized.stderr
         assert f"{workflow_id} ({video.name}): goes on now." in authorized.stdout
         assert result.published.video_id in youtube.videos
+        # the laptop's token was not renewed here: its video was not retried, and auth says so
+        assert f"{other.workflow_id} ({elsewhere.name}): goes on now" not in authorized.stdout
+        assert (
+            f"{other.workflow_id} ({elsewhere.name}): waits for `python main_temporal.py auth` "
+            f"on {laptop}" in authorized.stdout
+        )
+        assert still.stage == NEEDS_ATTENTION and still.hold.since == other_held.hold.since
 
 
 def run_auth(youtube: FakeYouTube, address: str) -> subprocess.CompletedProcess:
@@ -368,3 +391,84 @@ async def rejection_after(handle, earlier: list[str]) -> str:
             return rejected.reason
         await asyncio.sleep(0.1)
     raise AssertionError("the signal was not refused")
+
+
+async def test_an_upload_that_cannot_reach_youtube_keeps_retrying_and_status_says_why(
+    temporal_env, pipeline_env, clip_cache, env, monkeypatch
+):
+    client = temporal_env.client
+    address = client.service_client.config.target_host
+    with FakeYouTube() as youtube:
+        use_youtube(env, monkeypatch, youtube)
+        pipeline_env(SELECTION_TIMEOUT="1s")
+        youtube.fail("thumbnails.set", 503, "backendError", "Backend Error", times=None)  # down
+        video = add_video(clip_cache, env / "videos", unique_name())
+        async with running_worker(client):
+            workflow_id = (await start(client, video)).workflow_id
+            handle = typed_handle(client, workflow_id)
+
+            async def retrying() -> bool:
+                return bool(temporal_client.retrying_steps(await handle.describe()))
+
+            await wait_until(retrying)
+            shown = await cli_async("status", workflow_id, address=address)
+            youtube.stop_failing("thumbnails.set")  # the internet is back
+            result = await result_of(handle)
+
+        assert "retrying UPLOADING: attempt 2 (no limit), next at " in shown.stdout
+        assert "last failure: UploadInterruptedError: " in shown.stdout
+        assert "thumbnails.set failed 4 times in a row (HTTP 503)" in shown.stdout
+        assert result.published.video_id in youtube.videos and len(youtube.videos) == 1
+    policy = await upload_retry_policy(client, workflow_id)
+    assert policy.maximum_attempts == 0  # no limit: an outage is waited out, never failed
+    assert policy.maximum_interval.ToTimedelta() == timedelta(minutes=10)
+    assert policy.non_retryable_error_types == []  # bad input is non-retryable where raised
+
+
+async def upload_retry_policy(client: Client, workflow_id: str):
+    async for event in client.get_workflow_handle(workflow_id).fetch_history_events():
+        if event.HasField("activity_task_scheduled_event_attributes"):
+            scheduled = event.activity_task_scheduled_event_attributes
+            if scheduled.activity_type.name == "upload_video":
+                return scheduled.retry_policy
+    raise AssertionError("no upload was scheduled")
+
+
+async def test_a_refused_thumbnail_waits_hours_not_minutes_and_retry_goes_on_at_once(
+    temporal_env, pipeline_env, clip_cache, env, monkeypatch
+):
+    client = temporal_env.client
+    address = client.service_client.config.target_host
+    with FakeYouTube() as youtube:
+        use_youtube(env, monkeypatch, youtube)
+        pipeline_env(
+            SELECTION_TIMEOUT="1s", ATTENTION_RETRY_INTERVAL="2s", CAFE_TIMEZONE="Asia/Ho_Chi_Minh"
+        )
+        youtube.fail(
+            "thumbnails.set",
+            403,
+            "forbidden",
+            "The authenticated user doesn't have permissions to upload and set custom video "
+            "thumbnails.",
+            times=None,
+        )
+        video = add_video(clip_cache, env / "videos", unique_name())
+        async with running_worker(client):
+            workflow_id = (await start(client, video)).workflow_id
+            handle = typed_handle(client, workflow_id)
+            held = await wait_for_stage(handle, NEEDS_ATTENTION)
+            shown = await cli_async("status", workflow_id, address=address)
+            youtube.stop_failing("thumbnails.set")  # the channel was verified
+            retried = await cli_async("retry", workflow_id, address=address)
+            result = await result_of(handle)
+
+        since, retry_at = (datetime.fromisoformat(t) for t in (held.hold.since, held.hold.retry_at))
+        assert retry_at - since >= THUMBNAIL_REFUSED_RETRY - timedelta(minutes=1)  # not 2 s
+        at_the_cafe = retry_at.astimezone(ZoneInfo("Asia/Ho_Chi_Minh"))
+        assert f"UPLOADING is tried again at {at_the_cafe:%a %d %b %H:%M}" in shown.stdout
+        assert "must be verified for custom thumbnails" in shown.stdout
+        assert retried.returncode == 0, retried.stdout + retried.stderr
+        # refused once, then set once after the retry: no refusal every 2 s meanwhile
+        assert [call.status for call in youtube.calls_named("thumbnails.set")] == [403, 200]
+        assert result.published.video_id in youtube.videos
+    await record_history(client, workflow_id, "thumbnail_refused_waited")

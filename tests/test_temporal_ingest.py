@@ -12,16 +12,23 @@ import logging
 import os
 from pathlib import Path
 
+import pytest
+from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
+from typer.testing import CliRunner
+
 import config
 import ingest
+import main_temporal
 from temporal import client as temporal_client
 from temporal.messages import (
     NEEDS_ATTENTION,
     VIDEO_FILE,
     VIDEO_FINGERPRINT,
+    WAITING_FOR_QUOTA,
     WAITING_FOR_SELECTION,
 )
 from temporal.watcher import FolderWatcher, IngestOutcome, ingest_file
+from tests.fake_youtube import QUOTA_MESSAGE, FakeYouTube
 from tests.temporal_support import (
     add_video,
     recording,
@@ -30,8 +37,10 @@ from tests.temporal_support import (
     wait_for_stage,
     wait_until,
 )
+from tests.test_ingest import copy_going_on_while_read
 from tests.test_temporal_cli import cli_async
 from tests.test_temporal_workflow import typed_handle, unique_name
+from tests.upload_support import use_youtube
 from workspace import UPLOAD_FILE, workspace_dir
 
 
@@ -89,43 +98,79 @@ async def test_a_file_copied_slowly_into_a_watched_folder_gets_exactly_one_workf
     assert sum(line.endswith(f": started ({execution.id})") for line in watched) == 1
 
 
-async def test_a_copy_that_pauses_past_the_settle_time_stops_its_first_run_before_use(
+async def test_a_copy_that_pauses_past_the_settle_time_ends_as_one_video(
     temporal_env, pipeline_env, clip_cache, env
 ):
     pipeline_env(WATCH_INTERVAL="0.2", INGEST_SETTLE="0.5", ATTENTION_RETRY_INTERVAL="1h")
     client = temporal_env.client
+    address = client.service_client.config.target_host
     name = unique_name("xd_KhanhzVyvsZezTram").replace(".mp4", ".mkv")
     data = recording(clip_cache, ".mkv")
     half, rest = data[: len(data) // 2], data[len(data) // 2 :]
     target = env / "videos" / name
     query = f'{VIDEO_FILE.name}="{name}"'
+    outcomes: list[IngestOutcome] = []
+    watcher = FolderWatcher(client, config.get_settings(), report=outcomes.append)
 
     async def runs(count: int) -> bool:
         return len(await workflows_where(client, query)) >= count
 
-    async with running_worker(client, FolderWatcher(client, config.get_settings())):
+    async with running_worker(client, watcher):
         target.write_bytes(half)  # the copy stalls here for longer than INGEST_SETTLE
         await wait_until(lambda: runs(1))
         (first,) = await workflows_where(client, query)
         first_handle = typed_handle(client, first.id)
-        offered = await wait_for_stage(first_handle, WAITING_FOR_SELECTION)
+        await wait_for_stage(first_handle, WAITING_FOR_SELECTION)
         with target.open("ab") as copy:
             copy.write(rest)  # and goes on
         await wait_until(lambda: runs(2))
         (second,) = [run for run in await workflows_where(client, query) if run.id != first.id]
+        with pytest.raises(WorkflowFailureError):
+            await result_of(first_handle)
+        shown = await cli_async("status", first.id, address=address)
         second_handle = typed_handle(client, second.id)
         status = await wait_for_stage(second_handle, WAITING_FOR_SELECTION)
-
-        await temporal_client.choose(client, first.id, str(target), offered.candidates[0].id)
-        held = await wait_for_stage(first_handle, NEEDS_ATTENTION)
-        await temporal_client.cancel(client, first.id)
         await temporal_client.choose(client, second.id, str(target), status.candidates[0].id)
         result = await result_of(second_handle)
 
-    assert "holds another recording" in held.hold.reason
+    assert (await first_handle.describe()).status == WorkflowExecutionStatus.CANCELED
+    reason = f"superseded by the new content at {target.resolve()} ({second.id})"
+    assert f"cancelled: {reason}" in shown.stdout and "CANCELED" in shown.stdout
+    started = [outcome for outcome in outcomes if outcome.started]
+    assert [outcome.workflow_id for outcome in started] == [first.id, second.id]
+    assert f"it replaces {first.id} (the earlier content of this file" in started[1].message
+    assert watcher.workflow_ids == [second.id]  # what `up --exit-when-done` waits for
     published = Path(result.published.url.removeprefix("file://")) / name
     assert published.read_bytes() == data  # the whole file, once
     assert len(list((env / "published").iterdir())) == 1
+
+
+async def test_new_content_over_a_video_that_began_publishing_starts_and_leaves_it_for_a_person(
+    temporal_env, pipeline_env, clip_cache, env, monkeypatch
+):
+    client = temporal_env.client
+    address = client.service_client.config.target_host
+    with FakeYouTube() as youtube:
+        use_youtube(env, monkeypatch, youtube)
+        pipeline_env(SELECTION_TIMEOUT="1s", ATTENTION_RETRY_INTERVAL="1h")
+        youtube.fail("videos.insert", 403, "quotaExceeded", QUOTA_MESSAGE, times=None)
+        video = add_video(clip_cache, env / "videos", unique_name())
+        async with running_worker(client):
+            first = await ingest_file(client, video, config.get_settings())
+            first_handle = typed_handle(client, first.workflow_id)
+            await wait_for_stage(first_handle, WAITING_FOR_QUOTA)  # its upload began
+            video.write_bytes(recording(clip_cache))  # another recording copied over it
+            started = await cli_async("start", str(video), address=address)
+            still = await temporal_client.query_status(first_handle)
+            second_id = temporal_client.workflow_id_for(video)
+            for workflow_id in (first.workflow_id, second_id):
+                await temporal_client.cancel(client, workflow_id)
+
+    assert started.returncode == 0, started.stdout + started.stderr
+    kept = f"{first.workflow_id} (the earlier content of this file) had begun publishing"
+    assert f"{video.name}: started; {kept}: it stays for a person" in started.stdout
+    assert still.stage == WAITING_FOR_QUOTA  # not cancelled: a person decides
+    assert second_id != first.workflow_id
 
 
 async def test_a_file_renamed_back_and_forth_keeps_its_one_workflow(
@@ -267,3 +312,56 @@ async def test_the_watcher_reports_a_refused_file_once_and_again_only_when_it_ch
     misnamed.write_bytes(b"copied again, still misnamed")
     await watcher.scan_once()
     assert len(outcomes) == 2
+
+
+async def test_start_given_a_folder_says_it_is_one_and_what_to_pass(
+    temporal_env, pipeline_env, clip_cache, env
+):
+    address = temporal_env.client.service_client.config.target_host
+    folder = env / "videos"
+    add_video(clip_cache, folder, unique_name())
+
+    result = await cli_async("start", str(folder), address=address)
+
+    assert result.returncode == 1 and "Traceback" not in result.stdout + result.stderr
+    assert f"{folder}: skipped: it is a folder; name the videos in it" in result.stdout
+    assert "no such file" not in result.stdout
+
+
+def test_a_file_removed_just_before_start_looks_at_it_is_one_line(
+    temporal_env, pipeline_env, clip_cache, env, monkeypatch
+):
+    monkeypatch.setenv("TEMPORAL_ADDRESS", temporal_env.client.service_client.config.target_host)
+    video = add_video(clip_cache, env / "videos", unique_name())
+    seen_as_a_file = Path.is_file
+
+    def removed_right_after_the_check(path: Path) -> bool:
+        answer = seen_as_a_file(path)
+        if path == video:
+            video.unlink(missing_ok=True)  # a person moves it away at that very moment
+        return answer
+
+    monkeypatch.setattr(Path, "is_file", removed_right_after_the_check)
+    result = CliRunner().invoke(main_temporal.app, ["start", str(video)])
+
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert result.output.splitlines() == [
+        f"{video.name}: skipped: it is gone (moved away meanwhile)"
+    ]
+
+
+async def test_a_file_that_changes_while_it_is_read_starts_nothing_until_it_settles(
+    temporal_env, pipeline_env, clip_cache, env, monkeypatch
+):
+    client = temporal_env.client
+    video = add_video(clip_cache, env / "videos", unique_name())
+    with monkeypatch.context() as copying:
+        copying.setattr(ingest, "open", copy_going_on_while_read(video), raising=False)
+        outcome = await ingest_file(client, video, config.get_settings())
+
+    assert not outcome.started and not outcome.refused
+    assert "still being copied (it changed while it was read" in outcome.message
+    assert not await workflows_where(client, f'{VIDEO_FILE.name}="{video.name}"')
+    settled = await ingest_file(client, video, config.get_settings())  # the copy is over
+    assert settled.started and settled.workflow_id == temporal_client.workflow_id_for(video)
+    await temporal_client.cancel(client, settled.workflow_id)

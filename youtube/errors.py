@@ -7,6 +7,8 @@ person fixes something outside the video, then the same upload goes on).
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from config import get_settings
 from errors import NeedsAttentionError, PipelineError, QuotaExhaustedError, RetryLaterError, Step
 
@@ -23,8 +25,16 @@ class QuotaExceededError(QuotaExhaustedError):
     """The YouTube API quota or the channel's upload limit is used up for today."""
 
 
+# A refused thumbnails.set may still cost its 50 quota units, and verifying a channel takes a
+# person and often a day: tried by itself every ATTENTION_RETRY_INTERVAL (10 minutes), one held
+# video would spend some 7,200 of the 10,000 daily units. Every 6 hours: 200 a day.
+THUMBNAIL_REFUSED_RETRY = timedelta(hours=6)
+
+
 class ThumbnailNotAllowedError(NeedsAttentionError):
     """The channel may not set custom thumbnails (it is not verified)."""
+
+    retry_after = THUMBNAIL_REFUSED_RETRY
 
 
 class NoChannelError(NeedsAttentionError):
