@@ -36,7 +36,7 @@ import re
 import secrets
 import socket
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -67,6 +67,7 @@ UNIT_COSTS = {
     "thumbnails.set": 50,
     "playlists.list": 1,
     "playlists.insert": 50,
+    "playlists.delete": 50,
     "playlistItems.list": 1,
     "playlistItems.insert": 50,
 }
@@ -134,12 +135,18 @@ class FakePlaylist:
     title: str
     privacy: str
     video_ids: list[str] = field(default_factory=list)
+    # to the microsecond, so that playlists created in one second still have an order
+    published_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
 
     def resource(self) -> dict[str, Any]:
         return {
             "kind": "youtube#playlist",
             "id": self.id,
-            "snippet": {"title": self.title, "channelId": CHANNEL_ID},
+            "snippet": {
+                "title": self.title,
+                "channelId": CHANNEL_ID,
+                "publishedAt": self.published_at,
+            },
             "status": {"privacyStatus": self.privacy},
         }
 
@@ -202,6 +209,7 @@ class FakeYouTube:
         self.drop_final_answer = False
         self.errors: dict[str, InjectedError] = {}
         self.paused_calls: dict[str, Pause] = {}
+        self.meanwhile_calls: dict[str, Callable[[], Any]] = {}
         self.playlists: dict[str, FakePlaylist] = {}
         self.playlist_page_size = 50  # at most; a test lowers it to see every page read
         self.issued_codes: dict[str, Consent] = {}
@@ -311,6 +319,10 @@ class FakeYouTube:
         """Let `call` take effect, then hold its answer until `release`, then drop it."""
         pause = self.paused_calls[call] = Pause()
         return pause
+
+    def meanwhile(self, call: str, action: Callable[[], Any]) -> None:
+        """Run `action` once, just before `call` takes effect (another machine acting then)."""
+        self.meanwhile_calls[call] = action
 
     def stop_failing(self, call: str) -> None:
         """Switch off the error injected for `call` (a quota that was reset, say)."""
@@ -566,7 +578,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _api_call(self, name: str) -> bool:
         """Whether the call may go on: a valid token and no fault injected before it."""
-        return self._authorized(name) and not self._injected_error(name)
+        if not self._authorized(name) or self._injected_error(name):
+            return False
+        action = self.fake.meanwhile_calls.pop(name, None)
+        if action is not None:
+            action()
+        return True
 
     def _dispatch(self, handlers: dict[str, Any]) -> None:
         path, query = self._route()
@@ -599,6 +616,9 @@ class _Handler(BaseHTTPRequestHandler):
                 "/raw-upload": self._raw_upload,
             }
         )
+
+    def do_DELETE(self) -> None:
+        self._dispatch({"/youtube/v3/playlists": self._playlist_delete})
 
     def do_GET(self) -> None:
         self._dispatch(
@@ -888,6 +908,18 @@ class _Handler(BaseHTTPRequestHandler):
         with self.fake.lock:
             playlist = self.fake._new_playlist(title, privacy)
         self._reply("playlists.insert", playlist.resource(), title=title, privacy=privacy)
+
+    def _playlist_delete(self, query: dict[str, list[str]]) -> None:
+        if not self._api_call("playlists.delete"):
+            return
+        playlist_id = query.get("id", [""])[0]
+        with self.fake.lock:
+            deleted = self.fake.playlists.pop(playlist_id, None)
+        if deleted is None:
+            self._send_error("playlists.delete", 404, "playlistNotFound", "Not found.")
+            return
+        self.fake.record("playlists.delete", 200, playlist=playlist_id)  # 204 at YouTube
+        self._send_empty(204)
 
     def _items_list(self, query: dict[str, list[str]]) -> None:
         if not self._api_call("playlistItems.list"):

@@ -26,7 +26,12 @@ import config
 import uploader
 from config import ConfigError
 from remedies import for_batch
-from tests.fake_youtube import QUOTA_MESSAGE, THUMBNAIL_FORBIDDEN_MESSAGE, FakeYouTube
+from tests.fake_youtube import (
+    QUOTA_MESSAGE,
+    THUMBNAIL_FORBIDDEN_MESSAGE,
+    FakePlaylist,
+    FakeYouTube,
+)
 from tests.upload_support import add_ready_video, use_youtube
 from video_prep import (
     SidecarError,
@@ -301,6 +306,20 @@ def test_a_crash_right_after_a_playlist_call_never_adds_twice_nor_makes_a_second
     assert status["privacyStatus"] == "public" and status["embeddable"] is True
 
 
+def test_two_machines_creating_one_new_playlist_end_with_one(env, youtube, clip_cache):
+    video = add_ready_video(clip_cache, env)
+    first: list[FakePlaylist] = []
+    # the other machine creates the tournament's playlist between this one's look and its insert
+    youtube.meanwhile("playlists.insert", lambda: first.append(youtube.add_playlist("Cafe Game")))
+
+    record = uploader.upload_single_video(video)
+
+    (playlist,) = youtube.playlists_titled("Cafe Game")
+    assert playlist is first[0] and playlist.video_ids == [record.video_id]
+    assert record.playlist_id == playlist.id
+    assert [call.status for call in youtube.calls_named("playlists.delete")] == [200]
+
+
 def test_a_playlist_deleted_in_studio_before_the_video_joined_it_is_made_again(
     env, youtube, clip_cache
 ):
@@ -497,7 +516,7 @@ def test_the_quota_units_a_video_costs(env, monkeypatch, youtube, clip_cache):
 
     # thumbnails.set 50, playlists.list 1 (+ playlists.insert 50 for a new playlist),
     # playlistItems.insert 50, videos.list 1 + videos.update 50 for the privacy change
-    assert spent == [202, 152, 101]
+    assert spent == [203, 152, 101]
     assert len(youtube.calls_named("videos.insert")) == 3  # its own bucket: 100 a day
 
 

@@ -122,6 +122,7 @@ def test_clean_upload_sends_each_byte_once_and_goes_public_only_after_the_thumbn
         "videos.update",
         "playlists.list",
         "playlists.insert",
+        "playlists.list",  # no other machine created it meanwhile
         "playlistItems.insert",
     ]
     assert youtube.calls_named("videos.insert")[0].detail["privacy"] == "private"

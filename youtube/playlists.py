@@ -4,16 +4,22 @@ created, and the video added to it once.
 `playlists.insert` and `playlistItems.insert` create something, so a failure that may have come
 after YouTube carried one out is checked (list the playlists, or the playlist's items for this
 video) before the call is sent again.
+
+Two machines may create a new tournament's playlist at the same moment. Of several playlists of
+one title, every machine takes the same one, the first created (then the smallest id); a machine
+that finds its new playlist is not that one deletes it, still empty.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from datetime import UTC, datetime
 from typing import Any
 
 from googleapiclient.discovery import Resource
 
+from errors import PipelineError, RetryLaterError
 from youtube import api
 
 log = logging.getLogger(__name__)
@@ -24,18 +30,29 @@ _CREATING = threading.Lock()
 
 
 def find(youtube: Resource, title: str, subject: str) -> str | None:
-    """The id of the channel's playlist titled `title` (ignoring case), or None."""
+    """The id of the channel's playlist titled `title` (ignoring case), or None; of several,
+    the first created."""
     wanted = title.casefold()
+    found: list[tuple[str, str]] = []  # (publishedAt, id)
     page: str | None = None
     while True:
         request = youtube.playlists().list(part="snippet", mine=True, maxResults=50, pageToken=page)
         answer = api.execute(request, subject, "playlists.list")
         for item in answer.get("items", []):
-            if item.get("snippet", {}).get("title", "").casefold() == wanted:
-                return item["id"]
+            snippet = item.get("snippet", {})
+            if snippet.get("title", "").casefold() == wanted:
+                found.append((_moment(snippet.get("publishedAt", "")), item["id"]))
         page = answer.get("nextPageToken")
         if not page:
-            return None
+            return min(found)[1] if found else None
+
+
+def _moment(published_at: str) -> str:
+    """publishedAt in one comparable form (UTC, microseconds), whatever precision it came in."""
+    try:
+        return datetime.fromisoformat(published_at).astimezone(UTC).isoformat()
+    except ValueError:
+        return "~"  # after every date: a playlist without one is never preferred
 
 
 def find_or_create(youtube: Resource, title: str, privacy: str, subject: str) -> str:
@@ -52,8 +69,31 @@ def find_or_create(youtube: Resource, title: str, privacy: str, subject: str) ->
             return None if existing is None else {"id": existing}
 
         playlist = api.execute(request, subject, "playlists.insert", created_meanwhile)
-    log.info("%s: created the %s playlist %r", subject, privacy, title)
-    return playlist["id"]
+        log.info("%s: created the %s playlist %r", subject, privacy, title)
+        chosen = find(youtube, title, subject) or playlist["id"]
+        if chosen != playlist["id"]:  # another machine created one first
+            _delete_duplicate(youtube, playlist["id"], title, subject)
+    return chosen
+
+
+def _delete_duplicate(youtube: Resource, playlist_id: str, title: str, subject: str) -> None:
+    """Delete a playlist this machine just created in vain (still empty); a failure leaves it."""
+    request = youtube.playlists().delete(id=playlist_id)
+    try:
+        api.execute(request, subject, "playlists.delete")
+    except (PipelineError, RetryLaterError) as error:
+        log.warning(
+            "%s: another machine created the playlist %r first; the empty copy %s could not be "
+            "deleted (%s): delete it in YouTube Studio",
+            subject,
+            title,
+            playlist_id,
+            error,
+        )
+        return
+    log.info(
+        "%s: another machine created the playlist %r first; the copy is deleted", subject, title
+    )
 
 
 def holds(youtube: Resource, playlist_id: str, video_id: str, subject: str) -> bool:
