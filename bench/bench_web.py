@@ -15,7 +15,9 @@ The page shows each video's six previews from one image, the video's sheet (50 i
 300). Baselines, side by side in interleaved rounds, served by the same uvicorn: the same page
 and images saved as static files (the ratio is what the Temporal queries and the rendering
 cost), and that static page as it was before sheets, with one image per preview (each cut from
-its sheet). The first chooser load ("cold") also reads and shrinks every candidate JPEG once.
+its sheet). At its launch the chooser makes every waiting video's sheet before it answers
+(WARM_AT_START_SECONDS; how long is printed); its first page ("cold") is reported, and the page a
+phone asking at the very launch gets (that wait added), besides the warm rounds.
 Target: under 1 s to fully loaded.
 
     python bench/bench_web.py [--videos 50] [--rounds 5]
@@ -207,22 +209,31 @@ async def measure(videos: list[Path], rounds: int, workdir: Path) -> None:
 
         source = TemporalVideoSource(client, settings)
         app = create_app(source, chooser_options(settings))
-        urls: list[str] = []
+        chooser_lines: list[str] = []
+        launched = time.monotonic()
         servers.append(
-            asyncio.create_task(serve(app, listening_socket("127.0.0.1", 0), stop, urls.append))
+            asyncio.create_task(
+                serve(app, listening_socket("127.0.0.1", 0), stop, chooser_lines.append)
+            )
         )
+        static_lines: list[str] = []
         static = workdir / "static-copy"
         static.mkdir()
         static_app = Starlette()
         static_app.mount("/", StaticFiles(directory=static, html=True))
         servers.append(
             asyncio.create_task(
-                serve(static_app, listening_socket("127.0.0.1", 0), stop, urls.append)
+                serve(static_app, listening_socket("127.0.0.1", 0), stop, static_lines.append)
             )
         )
-        while len(urls) < 2:
-            await asyncio.sleep(0.05)
-        chooser_url, static_url = (line.rsplit(" ", 1)[-1] for line in urls)
+        while not chooser_lines:
+            await asyncio.sleep(0.01)
+        started = time.monotonic() - launched  # its previews made first (WARM_AT_START_SECONDS)
+        while not static_lines:
+            await asyncio.sleep(0.01)
+        chooser_url, static_url = (
+            lines[0].rsplit(" ", 1)[-1] for lines in (chooser_lines, static_lines)
+        )
         pages = (
             ("chooser", chooser_url),
             ("static", static_url),
@@ -258,15 +269,21 @@ async def measure(videos: list[Path], rounds: int, workdir: Path) -> None:
         await worker
         await env.shutdown()
 
-    report(cold, results, statistics.median(waiting_calls), len(videos))
+    report(cold, results, statistics.median(waiting_calls), len(videos), started)
 
 
-def report(cold: dict, results: dict[str, list[dict]], waiting_seconds: float, videos: int) -> None:
+def report(
+    cold: dict, results: dict[str, list[dict]], waiting_seconds: float, videos: int, started: float
+) -> None:
     def median(key: str, field: str) -> float:
         return statistics.median(r[field] for r in results[key])
 
     print(
-        f"cold chooser (just started), all previews: TTFB {cold['ttfb'] * 1000:.0f} ms, "
+        f"chooser answering {started:.2f} s after its launch (it makes the waiting videos' "
+        "previews first)"
+    )
+    print(
+        f"cold chooser (its first page), all previews: TTFB {cold['ttfb'] * 1000:.0f} ms, "
         f"all {cold['waited']} previews loaded at {cold['loaded'] * 1000:.0f} ms"
     )
     print(f"{'median of rounds':40} {'TTFB':>8} {'DOM ready':>10} {'load':>8} {'loaded':>8}")
@@ -295,7 +312,8 @@ def report(cold: dict, results: dict[str, list[dict]], waiting_seconds: float, v
         ("load event, as a phone loads the page (warm)", median("chooser first screen", "load")),
         ("first screen loaded (warm)", median("chooser first screen", "loaded")),
         ("every preview loaded (warm)", median("chooser all previews", "loaded")),
-        ("every preview loaded (cold)", cold["loaded"]),
+        ("every preview loaded (its first page)", cold["loaded"]),
+        ("every preview loaded (page asked at the chooser's launch)", started + cold["loaded"]),
     ):
         verdict = "PASS" if seconds < TARGET_SECONDS else "MISS"
         print(f"{label}: {seconds:.2f} s (target < {TARGET_SECONDS:.0f} s): {verdict}")

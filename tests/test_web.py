@@ -361,7 +361,7 @@ def test_previews_are_made_ahead_for_every_waiting_video():
     source = FixedVideoSource(waiting_videos(3), [])
     with served(source, dataclasses.replace(options(), warm_seconds=0.1)):
         wanted = {(v.workflow_id, c.id) for v in source.waiting_list for c in v.candidates}
-        wait_until(lambda: set(source.images) == wanted)
+        assert set(source.images) == wanted  # before the chooser answers anyone
         source.waiting_list = [*source.waiting_list, *waiting_videos(4)[3:]]
         wanted |= {(v.workflow_id, c.id) for v in source.waiting_list for c in v.candidates}
         wait_until(lambda: set(source.images) == wanted)

@@ -49,6 +49,10 @@ SESSION_DAYS = 30
 REFRESH_SECONDS = 5
 RECENT_LIMIT = 20
 WARM_SECONDS = 10  # how often the chooser looks for newly waiting videos to make previews for
+# At start the chooser makes the waiting videos' previews before it answers, for at most this
+# long: the first phone to open it gets them at once (50 videos: about 1.5 s on 2 cores).
+WARM_AT_START_SECONDS = 5
+SHEETS_AT_ONCE = 4  # previews made side by side while warming (each reads 6 from Temporal)
 MAX_SHEET_TILES = 9  # TOP_RANKED_CANDIDATES_NUM's largest value
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -84,7 +88,10 @@ def create_app(source: VideoSource, options: ChooserOptions) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        warming = asyncio.create_task(chooser.keep_previews_warm())
+        first_pass = asyncio.Event()
+        warming = asyncio.create_task(chooser.keep_previews_warm(first_pass))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(first_pass.wait(), WARM_AT_START_SECONDS)
         try:
             yield
         finally:
@@ -187,19 +194,26 @@ class _Chooser:
         environment.globals["tile"] = TILE
         self._templates = Jinja2Templates(env=environment)
 
-    async def keep_previews_warm(self) -> None:
+    async def keep_previews_warm(self, first_pass: asyncio.Event) -> None:
         """Make the sheet of each newly waiting video before anyone asks for it: a phone
-        opening the page after a notification gets them at once."""
+        opening the page after a notification gets them at once. `first_pass` is set once the
+        videos waiting at start have theirs (or could not get them)."""
+        at_once = asyncio.Semaphore(SHEETS_AT_ONCE)
+
+        async def make(video: WaitingVideo) -> None:
+            async with at_once:
+                ids = [candidate.id for candidate in video.candidates]
+                await self._previews.sheet(video.workflow_id, ids)
+
         while True:
             try:
-                for video in await self._source.waiting():
-                    if video.candidates:
-                        ids = [candidate.id for candidate in video.candidates]
-                        await self._previews.sheet(video.workflow_id, ids)
+                videos = await self._source.waiting()
+                await asyncio.gather(*(make(video) for video in videos if video.candidates))
             except SourceError as error:
                 log.debug("previews not warmed: %s", error)
             except Exception:  # a helper's bug must not stop the chooser: the page makes them too
                 log.exception("making previews ahead failed")
+            first_pass.set()
             await asyncio.sleep(self._options.warm_seconds)
 
     def _render(self, request: Request, name: str, status_code: int = 200, **context) -> Response:
