@@ -52,6 +52,7 @@ from remedies import for_batch
 app = typer.Typer(
     help="Badminton café uploader: the pipeline's stages as a plain batch CLI.",
     no_args_is_help=True,
+    rich_markup_mode="markdown",  # a docstring's line breaks are not kept in the help
     add_completion=False,
 )
 log = logging.getLogger("main")

@@ -75,6 +75,7 @@ from temporal.watcher import FolderWatcher, IngestOutcome, gone, ingest_file
 app = typer.Typer(
     help="Badminton café uploader on Temporal: one durable workflow per match video.",
     no_args_is_help=True,
+    rich_markup_mode="markdown",  # a docstring's line breaks are not kept in the help
     add_completion=False,
 )
 T = TypeVar("T")
