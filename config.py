@@ -331,6 +331,21 @@ def load_settings(
     return Settings(**values)
 
 
+def temporal_environment(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment Temporal's own configuration reads (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
+    TEMPORAL_API_KEY, ...): this process's, with the TEMPORAL_* variables of the `.env` file
+    where the environment has none, as for every other setting."""
+    environ = os.environ if environ is None else environ
+    env_file = env_file_for(environ)
+    from_file = _read_env_file(env_file, required=bool(environ.get("APP_ENV", "").strip()))
+    temporal = {
+        name: value
+        for name, value in from_file.items()
+        if name.startswith("TEMPORAL_") and value is not None
+    }
+    return {**temporal, **environ}
+
+
 def _read_env_file(env_file: Path, required: bool) -> dict[str, str | None]:
     """The file's settings; none when it is absent, unless APP_ENV named it."""
     if not env_file.is_file():

@@ -59,7 +59,7 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 import ingest
-from config import Settings
+from config import Settings, temporal_environment
 from temporal.messages import (
     CHOOSE_THUMBNAIL_UPDATE,
     CLEANING_UP,
@@ -160,9 +160,11 @@ class WorkflowEndedError(OperatorError):
 
 
 def connect_config() -> dict:
-    """Temporal's standard environment configuration (TEMPORAL_* variables, profile file)."""
+    """Temporal's standard environment configuration (TEMPORAL_* variables of the environment or
+    the `.env` file, profile file)."""
     try:
-        config = dict(ClientConfig.load_client_connect_config())
+        environment = temporal_environment()
+        config = dict(ClientConfig.load_client_connect_config(override_env_vars=environment))
     except RuntimeError as error:  # the SDK's ConfigError: a missing profile, a bad file
         raise OperatorError(
             f"Temporal client configuration: {error}; fix TEMPORAL_PROFILE or the profile "

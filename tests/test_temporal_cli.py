@@ -466,3 +466,32 @@ def test_ctrl_c_stops_the_commands_where_the_event_loop_cannot_watch_signals(sto
     finally:
         loop.close()
         signal.signal(stop_signal, before)
+
+
+@pytest.mark.parametrize("in_the_environment", [False, True])
+def test_the_temporal_server_may_be_named_in_the_env_file_and_the_environment_wins(
+    temporal_env, pipeline_env, clip_cache, env, tmp_path, in_the_environment
+):
+    address = temporal_env.client.service_client.config.target_host
+    video = add_video(clip_cache, env / "videos", unique_name())
+    folder = tmp_path / "cafe"
+    folder.mkdir()
+    named = "localhost:1" if in_the_environment else address  # the .env's
+    (folder / ".env").write_text(f"TEMPORAL_ADDRESS={named}\n", encoding="utf-8")
+    environment = {k: v for k, v in os.environ.items() if k != "TEMPORAL_ADDRESS"}
+    if in_the_environment:
+        environment["TEMPORAL_ADDRESS"] = address
+
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "main_temporal.py"), "start", str(video)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=folder,
+        env={**environment, "COLUMNS": "250"},
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"{video.name}: started" in result.stdout
+    workflow_id = workflow_id_for(video)
+    asyncio.run(temporal_env.client.get_workflow_handle(workflow_id).cancel())
