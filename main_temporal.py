@@ -122,7 +122,7 @@ def print_outcome(outcome: IngestOutcome) -> None:
     line = Text(outcome.video, style=style) + f": {outcome.message}"
     if outcome.workflow_id:
         line += f" ({outcome.workflow_id})"
-    console.print(line)
+    console.print(line + outcome.note)
 
 
 def not_startable(video: Path, settings: Settings) -> IngestOutcome | None:
@@ -716,7 +716,7 @@ def event_line(event: VideoEvent) -> tuple[str, str]:
         return f"published {event.video_file}: {event.detail}", "green"
     if event.kind == feed.FAILED:
         return f"{event.video_file} failed: {event.detail}", "red"
-    return f"{event.video_file}: {event.detail.lower()}", "yellow"
+    return f"{event.video_file}: {event.detail}", "yellow"
 
 
 def still_wait_line(count: int) -> str:

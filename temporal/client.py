@@ -218,6 +218,7 @@ class StartOutcome:
     message: str
     started: bool
     superseded: list[str] = field(default_factory=list)  # runs of the earlier content, cancelled
+    note: str = ""  # what became of the runs of the earlier content at its path, when any
 
 
 async def start_video(
@@ -292,8 +293,8 @@ async def start_video(
         return StartOutcome(video_path.name, workflow_id, state, started=False)
     again = f", keeping the choice {previous_choice}" if previous_choice else ""
     superseded = await supersede(client, others.at_this_path, video_path, workflow_id)
-    message = f"started{again}{_supersession_note(others.at_this_path, superseded)}"
-    return StartOutcome(video_path.name, workflow_id, message, True, superseded)
+    note = _supersession_note(others.at_this_path, superseded)
+    return StartOutcome(video_path.name, workflow_id, f"started{again}", True, superseded, note)
 
 
 async def started_by_an_earlier_version(
@@ -1120,7 +1121,7 @@ class VideoOutcome:
     video_file: str
     execution_status: str  # RUNNING while it is not done
     published: str | None = None  # COMPLETED: the link (or the local folder's URI)
-    failure: str | None = None  # FAILED: why
+    failure: str | None = None  # FAILED: why; CANCELED: why, when the canceller said
 
     @property
     def done(self) -> bool:
@@ -1138,6 +1139,8 @@ async def outcome(client: Client, workflow_id: str, run_id: str | None = None) -
         found.published = result.published.url or result.published.video_id
     elif execution == "FAILED":
         found.failure = await failure_reason(handle)
+    elif execution == "CANCELED":
+        found.failure = await cancel_reason(client, workflow_id, description.run_id) or None
     return found
 
 

@@ -32,7 +32,8 @@ CHOSEN = "chosen"  # `rank` and `candidate_id`; rendering and publishing follow
 HELD = "held"  # `hold`: waiting for a person (NEEDS_ATTENTION) or YouTube's quota
 FAILED = "failed"  # `detail`: why
 PUBLISHED = "published"  # `detail`: its link
-ENDED = "ended"  # cancelled, terminated or timed out; `detail`: which
+ENDED = "ended"  # cancelled, terminated or timed out; `detail`: which, and why when known
+ENDINGS = {"CANCELED": "cancelled", "TERMINATED": "terminated", "TIMED_OUT": "timed out"}
 
 # Visibility has a short delay: runs that closed a little before the last look are looked at
 # again (each is reported once).
@@ -73,7 +74,7 @@ class VideoFeed:
             if workflow_id not in {video.workflow_id for video in waiting}
             and _chosen_or_running(ended.get(workflow_id))
         ]
-        events += [_ending(outcome) for outcome in ended.values()]
+        events += [ending(outcome) for outcome in ended.values()]
         events += [
             VideoEvent(WAITING, video.workflow_id, video.video_file, number=number)
             for number, video in enumerate(waiting, 1)
@@ -118,7 +119,8 @@ def _chosen_or_running(ended: VideoOutcome | None) -> bool:
     return ended is None or ended.execution_status == "COMPLETED"
 
 
-def _ending(outcome: VideoOutcome) -> VideoEvent:
+def ending(outcome: VideoOutcome) -> VideoEvent:
+    """What `up` reports of a video that ended."""
     if outcome.execution_status == "COMPLETED":
         return VideoEvent(
             PUBLISHED, outcome.workflow_id, outcome.video_file, detail=outcome.published or ""
@@ -127,9 +129,9 @@ def _ending(outcome: VideoOutcome) -> VideoEvent:
         return VideoEvent(
             FAILED, outcome.workflow_id, outcome.video_file, detail=outcome.failure or ""
         )
-    return VideoEvent(
-        ENDED, outcome.workflow_id, outcome.video_file, detail=outcome.execution_status
-    )
+    ended = ENDINGS.get(outcome.execution_status, outcome.execution_status.lower())
+    detail = f"{ended}: {outcome.failure}" if outcome.failure else ended
+    return VideoEvent(ENDED, outcome.workflow_id, outcome.video_file, detail=detail)
 
 
 async def follow(

@@ -40,6 +40,7 @@ class IngestOutcome:
     started: bool = False
     refused: bool = False
     superseded: list[str] = field(default_factory=list)  # runs of its earlier content, cancelled
+    note: str = ""  # said after the workflow id: what became of those runs
 
 
 async def ingest_file(
@@ -75,6 +76,7 @@ async def ingest_file(
         outcome.workflow_id,
         outcome.started,
         superseded=outcome.superseded,
+        note=outcome.note,
     )
 
 
@@ -86,7 +88,7 @@ def gone(video: Path) -> IngestOutcome:
 def log_outcome(outcome: IngestOutcome) -> None:
     level = logging.WARNING if outcome.refused else logging.INFO
     where = f" ({outcome.workflow_id})" if outcome.workflow_id else ""
-    log.log(level, "%s: %s%s", outcome.video, outcome.message, where)
+    log.log(level, "%s: %s%s%s", outcome.video, outcome.message, where, outcome.note)
 
 
 class FolderWatcher:

@@ -20,6 +20,7 @@ import config
 import ingest
 import main_temporal
 from temporal import client as temporal_client
+from temporal import feed
 from temporal.messages import (
     NEEDS_ATTENTION,
     VIDEO_FILE,
@@ -128,6 +129,7 @@ async def test_a_copy_that_pauses_past_the_settle_time_ends_as_one_video(
         with pytest.raises(WorkflowFailureError):
             await result_of(first_handle)
         shown = await cli_async("status", first.id, address=address)
+        ended = feed.ending(await temporal_client.outcome(client, first.id))
         second_handle = typed_handle(client, second.id)
         status = await wait_for_stage(second_handle, WAITING_FOR_SELECTION)
         await temporal_client.choose(client, second.id, str(target), status.candidates[0].id)
@@ -136,9 +138,10 @@ async def test_a_copy_that_pauses_past_the_settle_time_ends_as_one_video(
     assert (await first_handle.describe()).status == WorkflowExecutionStatus.CANCELED
     reason = f"superseded by the new content at {target.resolve()} ({second.id})"
     assert f"cancelled: {reason}" in shown.stdout and "CANCELED" in shown.stdout
+    assert main_temporal.event_line(ended)[0] == f"{name}: cancelled: {reason}"  # what `up` says
     started = [outcome for outcome in outcomes if outcome.started]
     assert [outcome.workflow_id for outcome in started] == [first.id, second.id]
-    assert f"it replaces {first.id} (the earlier content of this file" in started[1].message
+    assert started[1].note.startswith(f"; it replaces {first.id} (the earlier content of this file")
     assert watcher.workflow_ids == [second.id]  # what `up --exit-when-done` waits for
     published = Path(result.published.url.removeprefix("file://")) / name
     assert published.read_bytes() == data  # the whole file, once
@@ -168,7 +171,7 @@ async def test_new_content_over_a_video_that_began_publishing_starts_and_leaves_
 
     assert started.returncode == 0, started.stdout + started.stderr
     kept = f"{first.workflow_id} (the earlier content of this file) had begun publishing"
-    assert f"{video.name}: started; {kept}: it stays for a person" in started.stdout
+    assert f"{video.name}: started ({second_id}); {kept}: it stays for a person" in started.stdout
     assert still.stage == WAITING_FOR_QUOTA  # not cancelled: a person decides
     assert second_id != first.workflow_id
 
