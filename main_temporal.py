@@ -38,7 +38,6 @@ from temporalio.service import RPCError
 import thumbnail_selector  # noqa: F401
 
 # isort: split
-import ingest
 from cli_support import (
     console,
     fail,
@@ -70,7 +69,7 @@ from temporal.messages import (
     VideoStatus,
     host_task_queue,
 )
-from temporal.watcher import FolderWatcher, IngestOutcome, gone, ingest_file
+from temporal.watcher import FolderWatcher, IngestOutcome, ingest_file
 
 app = typer.Typer(
     help="Badminton café uploader on Temporal: one durable workflow per match video.",
@@ -126,8 +125,7 @@ def print_outcome(outcome: IngestOutcome) -> None:
 
 
 def not_startable(video: Path, settings: Settings) -> IngestOutcome | None:
-    """Why `start` cannot start this path now (a folder, no such file, still being copied, gone
-    meanwhile), or None when it is a settled file."""
+    """Why `start` cannot take this path (a folder, no such file), or None when it is a file."""
     if video.is_dir():
         return IngestOutcome(
             str(video),
@@ -142,11 +140,7 @@ def not_startable(video: Path, settings: Settings) -> IngestOutcome | None:
             "path, or run `start` on the machine that holds it",
             refused=True,
         )
-    try:
-        waiting = ingest.still_being_copied(video, settings.ingest_settle_seconds)
-    except FileNotFoundError:
-        return gone(video)
-    return IngestOutcome(video.name, f"skipped: {waiting}") if waiting else None
+    return None
 
 
 async def start_videos(

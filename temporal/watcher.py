@@ -50,18 +50,22 @@ async def ingest_file(
     retry_failed: bool = False,
     rechoose: bool = False,
 ) -> IngestOutcome:
-    """Check `video` (name first, then a readable video) and start its workflow; a bad file is
-    refused with what is wrong and how to fix it, and nothing starts."""
+    """Check `video` (settled, then its name, then a readable video) and start its workflow; a
+    file still being copied waits, a bad file is refused with what is wrong and how to fix it,
+    and nothing starts."""
+    settle = settings.ingest_settle_seconds
     try:
+        if waiting := ingest.still_being_copied(video, settle):  # not refused as cut off
+            return IngestOutcome(video.name, f"skipped: {waiting}")
         incoming = await asyncio.to_thread(ingest.examine, video)
-        waiting = ingest.still_being_copied(video, settings.ingest_settle_seconds)
+        waiting = ingest.still_being_copied(video, settle)
     except ingest.ChangedWhileReadError:
-        waiting = ingest.still_copying(settings.ingest_settle_seconds, None)
+        waiting = ingest.still_copying(settle, None)
         return IngestOutcome(video.name, f"skipped: {waiting}")
     except PipelineError as error:
         return IngestOutcome(video.name, f"skipped: {ingest.refusal(video, error)}", refused=True)
-    except FileNotFoundError:
-        return gone(video)
+    except FileNotFoundError:  # removed or moved away since it was seen
+        return IngestOutcome(video.name, "skipped: it is gone (moved away meanwhile)")
     except OSError as error:
         reason = f"skipped: cannot read it ({error.strerror}); let this user read it"
         return IngestOutcome(video.name, reason, refused=True)
@@ -78,11 +82,6 @@ async def ingest_file(
         superseded=outcome.superseded,
         note=outcome.note,
     )
-
-
-def gone(video: Path) -> IngestOutcome:
-    """A file removed or moved away between the moment it was seen and the moment it was read."""
-    return IngestOutcome(video.name, "skipped: it is gone (moved away meanwhile)")
 
 
 def log_outcome(outcome: IngestOutcome) -> None:
