@@ -13,6 +13,8 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 import config
+from tests.fake_youtube import FakeYouTube
+from tests.upload_support import use_youtube
 
 
 @pytest.fixture
@@ -131,3 +133,17 @@ def small_disk(tmp_path: Path) -> Iterator[Callable[[str, int], SmallDisk]]:
     yield mount
     for point in mounted:
         subprocess.run(["umount", "--lazy", str(point)], check=False)
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeYouTube]:
+    """The fake YouTube server, running."""
+    with FakeYouTube() as server:
+        yield server
+
+
+@pytest.fixture
+def youtube(env: Path, monkeypatch: pytest.MonkeyPatch, fake: FakeYouTube) -> FakeYouTube:
+    """The fake YouTube server, with this test's pipeline uploading to it."""
+    use_youtube(env, monkeypatch, fake)
+    return fake

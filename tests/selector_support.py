@@ -30,6 +30,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import pytest
 from PIL import Image
 
 from sample_clips import Segment, encode_clip, frames_for
@@ -47,6 +48,16 @@ def python_path() -> str:
 
 def missing_gui_tools() -> list[str]:
     return [tool for tool in GUI_TOOLS if shutil.which(tool) is None]
+
+
+# The marks of a module of tests in a real window (CI installs the tools; elsewhere they say why).
+GUI_TESTS = [
+    pytest.mark.gui,
+    pytest.mark.skipif(
+        bool(missing_gui_tools()),
+        reason=f"needs {', '.join(missing_gui_tools())} (apt-get install xvfb xdotool x11-apps)",
+    ),
+]
 
 
 @dataclass

@@ -14,7 +14,6 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -30,9 +29,8 @@ from tests.fake_youtube import (
     QUOTA_MESSAGE,
     THUMBNAIL_FORBIDDEN_MESSAGE,
     FakePlaylist,
-    FakeYouTube,
 )
-from tests.upload_support import add_ready_video, use_youtube
+from tests.upload_support import add_ready_video
 from video_prep import (
     SidecarError,
     VideoInfo,
@@ -51,18 +49,6 @@ INFO = VideoInfo(600.0, 30.0, 1920, 1080, 1920, 1080, 0, "h264", "yuv420p", 8, R
 # Characters that must never reach YouTube: C0 and C1 controls but the line break, bidi controls.
 FORBIDDEN = {*map(chr, range(0x20)), *map(chr, range(0x7F, 0xA0)), *"\u202a\u202b\u202c"}
 FORBIDDEN |= {*"\u202d\u202e\u2066\u2067\u2068\u2069"}
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeYouTube]:
-    with FakeYouTube() as server:
-        yield server
-
-
-@pytest.fixture
-def youtube(env: Path, monkeypatch: pytest.MonkeyPatch, fake: FakeYouTube) -> FakeYouTube:
-    use_youtube(env, monkeypatch, fake)
-    return fake
 
 
 def set_env(monkeypatch: pytest.MonkeyPatch, **values: str) -> None:

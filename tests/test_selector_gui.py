@@ -22,6 +22,7 @@ from chooser_window.layout import Rect
 from temporal.client import start_video
 from temporal.workflows import WAITING_FOR_SELECTION, ProcessVideoWorkflow
 from tests.selector_support import (
+    GUI_TESTS,
     REPO,
     SCREEN,
     Chooser,
@@ -30,7 +31,6 @@ from tests.selector_support import (
     candidate_spec,
     ensure_painted,
     grab,
-    missing_gui_tools,
     preview_spec,
     python_path,
     ranked_video,
@@ -45,13 +45,7 @@ from thumbnail_ranking import preview_jpeg
 from thumbnail_selector import ACCENT, PANEL, Layout, canvas_size, layout, load_selection
 from workspace import CANDIDATES_DIR, SELECTED_IMAGE, workspace_dir
 
-pytestmark = [
-    pytest.mark.gui,
-    pytest.mark.skipif(
-        bool(missing_gui_tools()),
-        reason=f"needs {', '.join(missing_gui_tools())} (apt-get install xvfb xdotool x11-apps)",
-    ),
-]
+pytestmark = GUI_TESTS
 
 SCREENSHOT = REPO / "test-artifacts" / "selector_window.png"
 PREVIEWS_SCREENSHOT = REPO / "test-artifacts" / "selector_window_previews.png"

@@ -45,7 +45,6 @@ from tests.temporal_support import (
 )
 from tests.test_temporal_cli import ROOT, cli_async
 from tests.test_temporal_workflow import record_history, start, typed_handle, unique_name
-from tests.upload_support import use_youtube
 from workspace import workspace_dir
 from youtube.errors import THUMBNAIL_REFUSED_RETRY
 
@@ -94,57 +93,53 @@ def test_a_disk_error_names_the_path_and_the_cause(tmp_path):
 
 
 async def test_a_used_up_quota_waits_then_completes_after_retry_with_one_video_and_no_second_choice(
-    temporal_env, pipeline_env, clip_cache, env, monkeypatch
+    temporal_env, pipeline_env, clip_cache, env, monkeypatch, youtube
 ):
     client = temporal_env.client
     address = client.service_client.config.target_host
-    with FakeYouTube() as youtube:
-        use_youtube(env, monkeypatch, youtube)
-        pipeline_env(CAFE_TIMEZONE="Asia/Ho_Chi_Minh")
-        youtube.fail("videos.insert", 403, "quotaExceeded", QUOTA_MESSAGE, times=None)
-        video = add_video(clip_cache, env / "videos", unique_name())
-        async with running_worker(client):
-            workflow_id = (await start(client, video)).workflow_id
-            handle = typed_handle(client, workflow_id)
-            status = await wait_for_stage(handle, WAITING_FOR_SELECTION)
-            second = status.candidates[1].id
-            chosen = await cli_async("select", workflow_id, "--pick", "2", address=address)
-            held = await wait_for_stage(handle, WAITING_FOR_QUOTA)
-            shown = await cli_async("status", workflow_id, address=address)
-            pending = await cli_async("pending", address=address)
-            rows = json.loads((await cli_async("pending", "--json", address=address)).stdout)
-            number = next(row["number"] for row in rows if row["workflow_id"] == workflow_id)
+    pipeline_env(CAFE_TIMEZONE="Asia/Ho_Chi_Minh")
+    youtube.fail("videos.insert", 403, "quotaExceeded", QUOTA_MESSAGE, times=None)
+    video = add_video(clip_cache, env / "videos", unique_name())
+    async with running_worker(client):
+        workflow_id = (await start(client, video)).workflow_id
+        handle = typed_handle(client, workflow_id)
+        status = await wait_for_stage(handle, WAITING_FOR_SELECTION)
+        second = status.candidates[1].id
+        chosen = await cli_async("select", workflow_id, "--pick", "2", address=address)
+        held = await wait_for_stage(handle, WAITING_FOR_QUOTA)
+        shown = await cli_async("status", workflow_id, address=address)
+        pending = await cli_async("pending", address=address)
+        rows = json.loads((await cli_async("pending", "--json", address=address)).stdout)
+        number = next(row["number"] for row in rows if row["workflow_id"] == workflow_id)
 
-            refused = await cli_async("retry", str(number), address=address)  # still used up
-            again = await wait_for_a_new_hold(handle, held.hold.since)
-            youtube.stop_failing("videos.insert")  # midnight in California
-            retried = await cli_async("retry", "--all", address=address)
-            result = await result_of(handle)
-            not_held = await cli_async("retry", workflow_id, address=address)
+        refused = await cli_async("retry", str(number), address=address)  # still used up
+        again = await wait_for_a_new_hold(handle, held.hold.since)
+        youtube.stop_failing("videos.insert")  # midnight in California
+        retried = await cli_async("retry", "--all", address=address)
+        result = await result_of(handle)
+        not_held = await cli_async("retry", workflow_id, address=address)
 
-        assert chosen.returncode == 0 and "Rank 2 chosen for" in chosen.stdout
-        assert result.selected_candidate_id == second
-        assert held.hold.step == UPLOADING and "quotaExceeded" in held.hold.reason
-        assert "goes on by itself" in held.hold.reason and "--retry-failed" not in held.hold.reason
-        retry_at = datetime.fromisoformat(held.hold.retry_at)
-        assert retry_at - datetime.now(UTC) < timedelta(hours=25)
-        assert retry_at.astimezone(PACIFIC).hour == 0  # just after midnight Pacific time
-        at_the_cafe = retry_at.astimezone(ZoneInfo("Asia/Ho_Chi_Minh"))
-        assert f"{at_the_cafe:%a %d %b %H:%M} (Asia/Ho_Chi_Minh)" in shown.stdout
-        assert "waiting for YouTube's daily limit" in shown.stdout
-        assert (
-            workflow_id in pending.stdout and "waiting for YouTube's daily limit" in pending.stdout
-        )
-        assert f"  {number}. {video.name} | host: " in pending.stdout  # numbered, as for select
-        assert refused.returncode == 0, refused.stdout + refused.stderr
-        assert f"{workflow_id}: was {WAITING_FOR_QUOTA}; its step runs again now" in refused.stdout
-        assert again.hold.since > held.hold.since
-        assert retried.returncode == 0 and workflow_id in retried.stdout
-        assert not_held.returncode == 1 and "has already ended (completed)" in not_held.stdout
+    assert chosen.returncode == 0 and "Rank 2 chosen for" in chosen.stdout
+    assert result.selected_candidate_id == second
+    assert held.hold.step == UPLOADING and "quotaExceeded" in held.hold.reason
+    assert "goes on by itself" in held.hold.reason and "--retry-failed" not in held.hold.reason
+    retry_at = datetime.fromisoformat(held.hold.retry_at)
+    assert retry_at - datetime.now(UTC) < timedelta(hours=25)
+    assert retry_at.astimezone(PACIFIC).hour == 0  # just after midnight Pacific time
+    at_the_cafe = retry_at.astimezone(ZoneInfo("Asia/Ho_Chi_Minh"))
+    assert f"{at_the_cafe:%a %d %b %H:%M} (Asia/Ho_Chi_Minh)" in shown.stdout
+    assert "waiting for YouTube's daily limit" in shown.stdout
+    assert workflow_id in pending.stdout and "waiting for YouTube's daily limit" in pending.stdout
+    assert f"  {number}. {video.name} | host: " in pending.stdout  # numbered, as for select
+    assert refused.returncode == 0, refused.stdout + refused.stderr
+    assert f"{workflow_id}: was {WAITING_FOR_QUOTA}; its step runs again now" in refused.stdout
+    assert again.hold.since > held.hold.since
+    assert retried.returncode == 0 and workflow_id in retried.stdout
+    assert not_held.returncode == 1 and "has already ended (completed)" in not_held.stdout
 
-        assert result.selected_candidate_id == second
-        assert len(youtube.videos) == 1
-        assert [c.status for c in youtube.calls_named("videos.insert")] == [403, 403, 200]
+    assert result.selected_candidate_id == second
+    assert len(youtube.videos) == 1
+    assert [c.status for c in youtube.calls_named("videos.insert")] == [403, 403, 200]
     stages = await stages_entered(client, workflow_id)
     assert stages.count(WAITING_FOR_SELECTION) == 1  # the choice was asked once
     assert stages.count(WAITING_FOR_QUOTA) == 2 and stages[-1] == "COMPLETED"
@@ -213,54 +208,52 @@ async def test_a_cleanup_a_person_must_sort_out_waits_and_never_names_a_batch_co
 
 
 async def test_a_revoked_token_waits_for_auth_and_the_video_goes_on_after_it(
-    temporal_env, pipeline_env, clip_cache, env, monkeypatch
+    temporal_env, pipeline_env, clip_cache, env, monkeypatch, youtube
 ):
     client = temporal_env.client
     address = client.service_client.config.target_host
-    with FakeYouTube() as youtube:
-        use_youtube(env, monkeypatch, youtube)
-        secrets = env / "client_secrets.json"
-        secrets.write_text(json.dumps(youtube.client_secrets()))
-        pipeline_env(
-            GOOGLE_CLIENT_SECRETS=str(secrets),
-            YOUTUBE_AUTH_PORT="0",
-            OAUTHLIB_INSECURE_TRANSPORT="1",  # the fake's token endpoint is plain http
-            ATTENTION_RETRY_INTERVAL="1h",
-            SELECTION_TIMEOUT="1s",
-        )
-        youtube.revoke_grant()  # the café's Google account removed the app's access
-        video = add_video(clip_cache, env / "videos", unique_name())
-        elsewhere = add_video(clip_cache, env / "videos", unique_name("ms_HuyvsViet"))
-        settings = config.get_settings()
-        laptop = f"{settings.worker_name}-laptop"
-        async with running_worker(client), activities_of_host(client, laptop):
-            workflow_id = (await start(client, video)).workflow_id
-            handle = typed_handle(client, workflow_id)
-            other = await temporal_client.start_video(client, elsewhere, settings, host=laptop)
-            other_handle = typed_handle(client, other.workflow_id)
-            held = await wait_for_stage(handle, NEEDS_ATTENTION)
-            other_held = await wait_for_stage(other_handle, NEEDS_ATTENTION)
-            listed = await cli_async("pending", "--json", address=address)
-            authorized = await asyncio.to_thread(run_auth, youtube, address)
-            result = await result_of(handle)
-            still = await temporal_client.query_status(other_handle)
-            await temporal_client.cancel(client, other.workflow_id)
+    secrets = env / "client_secrets.json"
+    secrets.write_text(json.dumps(youtube.client_secrets()))
+    pipeline_env(
+        GOOGLE_CLIENT_SECRETS=str(secrets),
+        YOUTUBE_AUTH_PORT="0",
+        OAUTHLIB_INSECURE_TRANSPORT="1",  # the fake's token endpoint is plain http
+        ATTENTION_RETRY_INTERVAL="1h",
+        SELECTION_TIMEOUT="1s",
+    )
+    youtube.revoke_grant()  # the café's Google account removed the app's access
+    video = add_video(clip_cache, env / "videos", unique_name())
+    elsewhere = add_video(clip_cache, env / "videos", unique_name("ms_HuyvsViet"))
+    settings = config.get_settings()
+    laptop = f"{settings.worker_name}-laptop"
+    async with running_worker(client), activities_of_host(client, laptop):
+        workflow_id = (await start(client, video)).workflow_id
+        handle = typed_handle(client, workflow_id)
+        other = await temporal_client.start_video(client, elsewhere, settings, host=laptop)
+        other_handle = typed_handle(client, other.workflow_id)
+        held = await wait_for_stage(handle, NEEDS_ATTENTION)
+        other_held = await wait_for_stage(other_handle, NEEDS_ATTENTION)
+        listed = await cli_async("pending", "--json", address=address)
+        authorized = await asyncio.to_thread(run_auth, youtube, address)
+        result = await result_of(handle)
+        still = await temporal_client.query_status(other_handle)
+        await temporal_client.cancel(client, other.workflow_id)
 
-        host = settings.worker_name  # its token is the one to renew
-        assert held.hold.redo == "auth"
-        assert f"run `python main_temporal.py auth` on {host}" in held.hold.reason
-        row = next(r for r in json.loads(listed.stdout) if r["workflow_id"] == workflow_id)
-        assert row["stage"] == NEEDS_ATTENTION and "authorize again" in row["reason"]
-        assert authorized.returncode == 0, authorized.stdout + authorized.stderr
-        assert f"{workflow_id} ({video.name}): goes on now." in authorized.stdout
-        assert result.published.video_id in youtube.videos
-        # the laptop's token was not renewed here: its video was not retried, and auth says so
-        assert f"{other.workflow_id} ({elsewhere.name}): goes on now" not in authorized.stdout
-        assert (
-            f"{other.workflow_id} ({elsewhere.name}): waits for `python main_temporal.py auth` "
-            f"on {laptop}" in authorized.stdout
-        )
-        assert still.stage == NEEDS_ATTENTION and still.hold.since == other_held.hold.since
+    host = settings.worker_name  # its token is the one to renew
+    assert held.hold.redo == "auth"
+    assert f"run `python main_temporal.py auth` on {host}" in held.hold.reason
+    row = next(r for r in json.loads(listed.stdout) if r["workflow_id"] == workflow_id)
+    assert row["stage"] == NEEDS_ATTENTION and "authorize again" in row["reason"]
+    assert authorized.returncode == 0, authorized.stdout + authorized.stderr
+    assert f"{workflow_id} ({video.name}): goes on now." in authorized.stdout
+    assert result.published.video_id in youtube.videos
+    # the laptop's token was not renewed here: its video was not retried, and auth says so
+    assert f"{other.workflow_id} ({elsewhere.name}): goes on now" not in authorized.stdout
+    assert (
+        f"{other.workflow_id} ({elsewhere.name}): waits for `python main_temporal.py auth` "
+        f"on {laptop}" in authorized.stdout
+    )
+    assert still.stage == NEEDS_ATTENTION and still.hold.since == other_held.hold.since
 
 
 def run_auth(youtube: FakeYouTube, address: str) -> subprocess.CompletedProcess:
@@ -284,36 +277,32 @@ def run_auth(youtube: FakeYouTube, address: str) -> subprocess.CompletedProcess:
 
 
 async def test_the_choice_survives_start_retry_failed_and_rechoose_asks_again(
-    temporal_env, pipeline_env, clip_cache, env, monkeypatch
+    temporal_env, pipeline_env, clip_cache, env, monkeypatch, youtube
 ):
     client = temporal_env.client
     address = client.service_client.config.target_host
-    with FakeYouTube() as youtube:
-        use_youtube(env, monkeypatch, youtube)
-        pipeline_env()
-        youtube.fail("videos.insert", 400, "invalidDescription", "Bad description.", times=2)
-        video = add_video(clip_cache, env / "videos", unique_name())
-        async with running_worker(client):
-            workflow_id = (await start(client, video)).workflow_id
-            handle = typed_handle(client, workflow_id)
-            offered = await wait_for_stage(handle, WAITING_FOR_SELECTION)
-            chose = await cli_async("select", workflow_id, "--pick", "3", address=address)
-            with pytest.raises(WorkflowFailureError):
-                await result_of(handle)
+    pipeline_env()
+    youtube.fail("videos.insert", 400, "invalidDescription", "Bad description.", times=2)
+    video = add_video(clip_cache, env / "videos", unique_name())
+    async with running_worker(client):
+        workflow_id = (await start(client, video)).workflow_id
+        handle = typed_handle(client, workflow_id)
+        offered = await wait_for_stage(handle, WAITING_FOR_SELECTION)
+        chose = await cli_async("select", workflow_id, "--pick", "3", address=address)
+        with pytest.raises(WorkflowFailureError):
+            await result_of(handle)
 
-            kept = await cli_async("start", "--retry-failed", str(video), address=address)
-            with pytest.raises(WorkflowFailureError):
-                await result_of(typed_handle(client, workflow_id))  # YouTube refused again
-            kept_stages = await stages_entered(client, workflow_id)
-            await record_history(client, workflow_id, "choice_kept_after_retry_failed")
+        kept = await cli_async("start", "--retry-failed", str(video), address=address)
+        with pytest.raises(WorkflowFailureError):
+            await result_of(typed_handle(client, workflow_id))  # YouTube refused again
+        kept_stages = await stages_entered(client, workflow_id)
+        await record_history(client, workflow_id, "choice_kept_after_retry_failed")
 
-            anew = await cli_async(
-                "start", "--retry-failed", "--rechoose", str(video), address=address
-            )
-            status = await wait_for_stage(typed_handle(client, workflow_id), WAITING_FOR_SELECTION)
-            await cli_async("select", workflow_id, "--pick", "1", address=address)
-            result = await result_of(typed_handle(client, workflow_id))
-            shown = await cli_async("status", workflow_id, address=address)
+        anew = await cli_async("start", "--retry-failed", "--rechoose", str(video), address=address)
+        status = await wait_for_stage(typed_handle(client, workflow_id), WAITING_FOR_SELECTION)
+        await cli_async("select", workflow_id, "--pick", "1", address=address)
+        result = await result_of(typed_handle(client, workflow_id))
+        shown = await cli_async("status", workflow_id, address=address)
 
     assert f"Rank 3 chosen for {video.name}" in chose.stdout
     third = offered.candidates[2].id
@@ -394,31 +383,29 @@ async def rejection_after(handle, earlier: list[str]) -> str:
 
 
 async def test_an_upload_that_cannot_reach_youtube_keeps_retrying_and_status_says_why(
-    temporal_env, pipeline_env, clip_cache, env, monkeypatch
+    temporal_env, pipeline_env, clip_cache, env, monkeypatch, youtube
 ):
     client = temporal_env.client
     address = client.service_client.config.target_host
-    with FakeYouTube() as youtube:
-        use_youtube(env, monkeypatch, youtube)
-        pipeline_env(SELECTION_TIMEOUT="1s")
-        youtube.fail("thumbnails.set", 503, "backendError", "Backend Error", times=None)  # down
-        video = add_video(clip_cache, env / "videos", unique_name())
-        async with running_worker(client):
-            workflow_id = (await start(client, video)).workflow_id
-            handle = typed_handle(client, workflow_id)
+    pipeline_env(SELECTION_TIMEOUT="1s")
+    youtube.fail("thumbnails.set", 503, "backendError", "Backend Error", times=None)  # down
+    video = add_video(clip_cache, env / "videos", unique_name())
+    async with running_worker(client):
+        workflow_id = (await start(client, video)).workflow_id
+        handle = typed_handle(client, workflow_id)
 
-            async def retrying() -> bool:
-                return bool(temporal_client.retrying_steps(await handle.describe()))
+        async def retrying() -> bool:
+            return bool(temporal_client.retrying_steps(await handle.describe()))
 
-            await wait_until(retrying)
-            shown = await cli_async("status", workflow_id, address=address)
-            youtube.stop_failing("thumbnails.set")  # the internet is back
-            result = await result_of(handle)
+        await wait_until(retrying)
+        shown = await cli_async("status", workflow_id, address=address)
+        youtube.stop_failing("thumbnails.set")  # the internet is back
+        result = await result_of(handle)
 
-        assert "retrying UPLOADING: attempt 2 (no limit), next at " in shown.stdout
-        assert "last failure: UploadInterruptedError: " in shown.stdout
-        assert "thumbnails.set failed 4 times in a row (HTTP 503)" in shown.stdout
-        assert result.published.video_id in youtube.videos and len(youtube.videos) == 1
+    assert "retrying UPLOADING: attempt 2 (no limit), next at " in shown.stdout
+    assert "last failure: UploadInterruptedError: " in shown.stdout
+    assert "thumbnails.set failed 4 times in a row (HTTP 503)" in shown.stdout
+    assert result.published.video_id in youtube.videos and len(youtube.videos) == 1
     policy = await upload_retry_policy(client, workflow_id)
     assert policy.maximum_attempts == 0  # no limit: an outage is waited out, never failed
     assert policy.maximum_interval.ToTimedelta() == timedelta(minutes=10)
@@ -435,40 +422,38 @@ async def upload_retry_policy(client: Client, workflow_id: str):
 
 
 async def test_a_refused_thumbnail_waits_hours_not_minutes_and_retry_goes_on_at_once(
-    temporal_env, pipeline_env, clip_cache, env, monkeypatch
+    temporal_env, pipeline_env, clip_cache, env, monkeypatch, youtube
 ):
     client = temporal_env.client
     address = client.service_client.config.target_host
-    with FakeYouTube() as youtube:
-        use_youtube(env, monkeypatch, youtube)
-        pipeline_env(
-            SELECTION_TIMEOUT="1s", ATTENTION_RETRY_INTERVAL="2s", CAFE_TIMEZONE="Asia/Ho_Chi_Minh"
-        )
-        youtube.fail(
-            "thumbnails.set",
-            403,
-            "forbidden",
-            "The authenticated user doesn't have permissions to upload and set custom video "
-            "thumbnails.",
-            times=None,
-        )
-        video = add_video(clip_cache, env / "videos", unique_name())
-        async with running_worker(client):
-            workflow_id = (await start(client, video)).workflow_id
-            handle = typed_handle(client, workflow_id)
-            held = await wait_for_stage(handle, NEEDS_ATTENTION)
-            shown = await cli_async("status", workflow_id, address=address)
-            youtube.stop_failing("thumbnails.set")  # the channel was verified
-            retried = await cli_async("retry", workflow_id, address=address)
-            result = await result_of(handle)
+    pipeline_env(
+        SELECTION_TIMEOUT="1s", ATTENTION_RETRY_INTERVAL="2s", CAFE_TIMEZONE="Asia/Ho_Chi_Minh"
+    )
+    youtube.fail(
+        "thumbnails.set",
+        403,
+        "forbidden",
+        "The authenticated user doesn't have permissions to upload and set custom video "
+        "thumbnails.",
+        times=None,
+    )
+    video = add_video(clip_cache, env / "videos", unique_name())
+    async with running_worker(client):
+        workflow_id = (await start(client, video)).workflow_id
+        handle = typed_handle(client, workflow_id)
+        held = await wait_for_stage(handle, NEEDS_ATTENTION)
+        shown = await cli_async("status", workflow_id, address=address)
+        youtube.stop_failing("thumbnails.set")  # the channel was verified
+        retried = await cli_async("retry", workflow_id, address=address)
+        result = await result_of(handle)
 
-        since, retry_at = (datetime.fromisoformat(t) for t in (held.hold.since, held.hold.retry_at))
-        assert retry_at - since >= THUMBNAIL_REFUSED_RETRY - timedelta(minutes=1)  # not 2 s
-        at_the_cafe = retry_at.astimezone(ZoneInfo("Asia/Ho_Chi_Minh"))
-        assert f"UPLOADING is tried again at {at_the_cafe:%a %d %b %H:%M}" in shown.stdout
-        assert "must be verified for custom thumbnails" in shown.stdout
-        assert retried.returncode == 0, retried.stdout + retried.stderr
-        # refused once, then set once after the retry: no refusal every 2 s meanwhile
-        assert [call.status for call in youtube.calls_named("thumbnails.set")] == [403, 200]
-        assert result.published.video_id in youtube.videos
+    since, retry_at = (datetime.fromisoformat(t) for t in (held.hold.since, held.hold.retry_at))
+    assert retry_at - since >= THUMBNAIL_REFUSED_RETRY - timedelta(minutes=1)  # not 2 s
+    at_the_cafe = retry_at.astimezone(ZoneInfo("Asia/Ho_Chi_Minh"))
+    assert f"UPLOADING is tried again at {at_the_cafe:%a %d %b %H:%M}" in shown.stdout
+    assert "must be verified for custom thumbnails" in shown.stdout
+    assert retried.returncode == 0, retried.stdout + retried.stderr
+    # refused once, then set once after the retry: no refusal every 2 s meanwhile
+    assert [call.status for call in youtube.calls_named("thumbnails.set")] == [403, 200]
+    assert result.published.video_id in youtube.videos
     await record_history(client, workflow_id, "thumbnail_refused_waited")

@@ -29,7 +29,7 @@ from temporal.messages import (
     WAITING_FOR_SELECTION,
 )
 from temporal.watcher import FolderWatcher, IngestOutcome, ingest_file
-from tests.fake_youtube import QUOTA_MESSAGE, FakeYouTube
+from tests.fake_youtube import QUOTA_MESSAGE
 from tests.temporal_support import (
     add_video,
     recording,
@@ -41,7 +41,6 @@ from tests.temporal_support import (
 from tests.test_ingest import copy_going_on_while_read
 from tests.test_temporal_cli import cli_async
 from tests.test_temporal_workflow import typed_handle, unique_name
-from tests.upload_support import use_youtube
 from workspace import UPLOAD_FILE, workspace_dir
 
 
@@ -149,25 +148,23 @@ async def test_a_copy_that_pauses_past_the_settle_time_ends_as_one_video(
 
 
 async def test_new_content_over_a_video_that_began_publishing_starts_and_leaves_it_for_a_person(
-    temporal_env, pipeline_env, clip_cache, env, monkeypatch
+    temporal_env, pipeline_env, clip_cache, env, monkeypatch, youtube
 ):
     client = temporal_env.client
     address = client.service_client.config.target_host
-    with FakeYouTube() as youtube:
-        use_youtube(env, monkeypatch, youtube)
-        pipeline_env(SELECTION_TIMEOUT="1s", ATTENTION_RETRY_INTERVAL="1h")
-        youtube.fail("videos.insert", 403, "quotaExceeded", QUOTA_MESSAGE, times=None)
-        video = add_video(clip_cache, env / "videos", unique_name())
-        async with running_worker(client):
-            first = await ingest_file(client, video, config.get_settings())
-            first_handle = typed_handle(client, first.workflow_id)
-            await wait_for_stage(first_handle, WAITING_FOR_QUOTA)  # its upload began
-            video.write_bytes(recording(clip_cache))  # another recording copied over it
-            started = await cli_async("start", str(video), address=address)
-            still = await temporal_client.query_status(first_handle)
-            second_id = temporal_client.workflow_id_for(video)
-            for workflow_id in (first.workflow_id, second_id):
-                await temporal_client.cancel(client, workflow_id)
+    pipeline_env(SELECTION_TIMEOUT="1s", ATTENTION_RETRY_INTERVAL="1h")
+    youtube.fail("videos.insert", 403, "quotaExceeded", QUOTA_MESSAGE, times=None)
+    video = add_video(clip_cache, env / "videos", unique_name())
+    async with running_worker(client):
+        first = await ingest_file(client, video, config.get_settings())
+        first_handle = typed_handle(client, first.workflow_id)
+        await wait_for_stage(first_handle, WAITING_FOR_QUOTA)  # its upload began
+        video.write_bytes(recording(clip_cache))  # another recording copied over it
+        started = await cli_async("start", str(video), address=address)
+        still = await temporal_client.query_status(first_handle)
+        second_id = temporal_client.workflow_id_for(video)
+        for workflow_id in (first.workflow_id, second_id):
+            await temporal_client.cancel(client, workflow_id)
 
     assert started.returncode == 0, started.stdout + started.stderr
     kept = f"{first.workflow_id} (the earlier content of this file) had begun publishing"

@@ -12,14 +12,13 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-import pytest
 
 from temporal import client as temporal_client
 from tests.selector_support import (
+    GUI_TESTS,
     SCREEN,
     ensure_painted,
     grab,
-    missing_gui_tools,
     python_path,
     screenshot,
     wait_for_window,
@@ -30,13 +29,7 @@ from tests.test_selector_gui import press, shown_in
 from tests.test_temporal_workflow import start, typed_handle
 from thumbnail_selector import canvas_size, layout
 
-pytestmark = [
-    pytest.mark.gui,
-    pytest.mark.skipif(
-        bool(missing_gui_tools()),
-        reason=f"needs {', '.join(missing_gui_tools())} (apt-get install xvfb xdotool x11-apps)",
-    ),
-]
+pytestmark = GUI_TESTS
 
 SCREENSHOT = REPO / "test-artifacts" / "select_previews_from_temporal.png"
 VIDEOS = ("md_NhozVinhvsKhanhzLeo_Laptop.mp4", "ms_Nguyễn Đức HuyvsTrâm_Laptop.mp4")

@@ -34,7 +34,6 @@ from temporal.messages import (
 )
 from temporal.worker import ACTIVITY_NICENESS, ensure_search_attributes
 from temporal.workflows import ProcessVideoWorkflow
-from tests.fake_youtube import FakeYouTube
 from tests.temporal_support import (
     add_video,
     history_json,
@@ -44,7 +43,7 @@ from tests.temporal_support import (
     wait_for_stage,
     wait_until,
 )
-from tests.upload_support import CHUNK_BYTES, upload_clip, use_youtube
+from tests.upload_support import CHUNK_BYTES, upload_clip
 from thumbnail_ranking.previews import PREVIEW_MAX_BYTES
 
 HISTORIES = Path(__file__).parent / "histories"
@@ -219,40 +218,38 @@ async def test_cancel_stops_the_video_and_leaves_the_source(
 
 
 async def test_cancel_during_the_upload_stops_it_and_never_makes_the_video_public(
-    temporal_env, pipeline_env, clip_cache, env, monkeypatch, caplog
+    temporal_env, pipeline_env, clip_cache, env, monkeypatch, caplog, youtube
 ):
     client = temporal_env.client
     caplog.set_level(logging.INFO, logger="temporal.activities")
-    with FakeYouTube() as youtube:
-        use_youtube(env, monkeypatch, youtube)
-        pipeline_env(VIDEO_PRIVACY_STATUS="public", SELECTION_TIMEOUT="1s")
-        video = env / "videos" / unique_name()
-        shutil.copyfile(upload_clip(clip_cache), video)  # five 1 MB chunks
-        pause = youtube.pause_chunk_request(2)
-        async with running_worker(client):
-            workflow_id = (await start(client, video)).workflow_id
-            assert await asyncio.to_thread(pause.reached.wait, 60), "no upload started"
-            one_chunk = int(100 * CHUNK_BYTES / video.stat().st_size)
-            status = await wait_for_progress(typed_handle(client, workflow_id))
-            assert (status.stage, status.progress.percent) == (UPLOADING, one_chunk)
-            recent = await temporal_client.recent_workflows(client)
-            assert next(r for r in recent if r.workflow_id == workflow_id).progress_percent == (
-                one_chunk
-            )
-            await temporal_client.cancel(client, workflow_id)
-
-            async def cancel_seen() -> bool:
-                return f"upload_video of {workflow_id}: cancelled" in caplog.text
-
-            await wait_until(cancel_seen)
-            pause.release.set()  # the chunk in flight fails; the uploader stops before the next
-            with pytest.raises(WorkflowFailureError):
-                await result_of(typed_handle(client, workflow_id))
-        assert (await client.get_workflow_handle(workflow_id).describe()).status == (
-            WorkflowExecutionStatus.CANCELED
+    pipeline_env(VIDEO_PRIVACY_STATUS="public", SELECTION_TIMEOUT="1s")
+    video = env / "videos" / unique_name()
+    shutil.copyfile(upload_clip(clip_cache), video)  # five 1 MB chunks
+    pause = youtube.pause_chunk_request(2)
+    async with running_worker(client):
+        workflow_id = (await start(client, video)).workflow_id
+        assert await asyncio.to_thread(pause.reached.wait, 60), "no upload started"
+        one_chunk = int(100 * CHUNK_BYTES / video.stat().st_size)
+        status = await wait_for_progress(typed_handle(client, workflow_id))
+        assert (status.stage, status.progress.percent) == (UPLOADING, one_chunk)
+        recent = await temporal_client.recent_workflows(client)
+        assert next(r for r in recent if r.workflow_id == workflow_id).progress_percent == (
+            one_chunk
         )
-        assert youtube.videos == {} and not youtube.calls_named("videos.update")
-        assert youtube.committed_bytes() < video.stat().st_size
+        await temporal_client.cancel(client, workflow_id)
+
+        async def cancel_seen() -> bool:
+            return f"upload_video of {workflow_id}: cancelled" in caplog.text
+
+        await wait_until(cancel_seen)
+        pause.release.set()  # the chunk in flight fails; the uploader stops before the next
+        with pytest.raises(WorkflowFailureError):
+            await result_of(typed_handle(client, workflow_id))
+    assert (await client.get_workflow_handle(workflow_id).describe()).status == (
+        WorkflowExecutionStatus.CANCELED
+    )
+    assert youtube.videos == {} and not youtube.calls_named("videos.update")
+    assert youtube.committed_bytes() < video.stat().st_size
     assert video.exists() and not (env / "completed").exists()
     await record_history(client, workflow_id, "cancelled_during_upload")
 
@@ -280,36 +277,34 @@ async def test_start_twice_creates_nothing_new_and_retry_failed_restarts(
 
 
 async def test_a_killed_worker_is_replaced_and_its_upload_resumes_where_it_stopped(
-    temporal_env, pipeline_env, clip_cache, env, monkeypatch
+    temporal_env, pipeline_env, clip_cache, env, monkeypatch, youtube
 ):
     client = temporal_env.client
-    with FakeYouTube() as youtube:
-        use_youtube(env, monkeypatch, youtube)
-        pipeline_env(SELECTION_TIMEOUT="1s")
-        video = env / "videos" / unique_name()
-        shutil.copyfile(upload_clip(clip_cache), video)  # five 1 MB chunks
-        size = video.stat().st_size
-        pause = youtube.pause_chunk_request(2)
-        doomed = subprocess.Popen(
-            [sys.executable, str(REPO / "main_temporal.py"), "worker"],
-            env={**os.environ, "TEMPORAL_ADDRESS": client.service_client.config.target_host},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            workflow_id = (await start(client, video)).workflow_id
-            assert await asyncio.to_thread(pause.reached.wait, 120), "no upload started"
-        finally:
-            doomed.kill()  # a power cut: no goodbye, no heartbeat any more
-            doomed.wait()
-        pause.release.set()
+    pipeline_env(SELECTION_TIMEOUT="1s")
+    video = env / "videos" / unique_name()
+    shutil.copyfile(upload_clip(clip_cache), video)  # five 1 MB chunks
+    size = video.stat().st_size
+    pause = youtube.pause_chunk_request(2)
+    doomed = subprocess.Popen(
+        [sys.executable, str(REPO / "main_temporal.py"), "worker"],
+        env={**os.environ, "TEMPORAL_ADDRESS": client.service_client.config.target_host},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        workflow_id = (await start(client, video)).workflow_id
+        assert await asyncio.to_thread(pause.reached.wait, 120), "no upload started"
+    finally:
+        doomed.kill()  # a power cut: no goodbye, no heartbeat any more
+        doomed.wait()
+    pause.release.set()
 
-        async with running_worker(client):  # noticed by the heartbeat timeout, then retried
-            result = await result_of(typed_handle(client, workflow_id))
+    async with running_worker(client):  # noticed by the heartbeat timeout, then retried
+        result = await result_of(typed_handle(client, workflow_id))
 
-        assert result.published.video_id in youtube.videos and len(youtube.videos) == 1
-        assert len(youtube.calls_named("videos.insert")) == 1  # one session, resumed
-        assert youtube.media_bytes_read <= size + CHUNK_BYTES
+    assert result.published.video_id in youtube.videos and len(youtube.videos) == 1
+    assert len(youtube.calls_named("videos.insert")) == 1  # one session, resumed
+    assert youtube.media_bytes_read <= size + CHUNK_BYTES
     attempts = [
         event.activity_task_started_event_attributes.attempt
         async for event in typed_handle(client, workflow_id).fetch_history_events()

@@ -18,7 +18,6 @@ import threading
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -52,18 +51,6 @@ from workspace import (
 from youtube import api
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeYouTube]:
-    with FakeYouTube() as server:
-        yield server
-
-
-@pytest.fixture
-def youtube(env: Path, monkeypatch: pytest.MonkeyPatch, fake: FakeYouTube) -> FakeYouTube:
-    use_youtube(env, monkeypatch, fake)
-    return fake
 
 
 @pytest.fixture

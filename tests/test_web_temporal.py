@@ -33,7 +33,6 @@ from tests.temporal_support import add_video, result_of, running_worker, wait_fo
 from tests.test_temporal_cli import cli, free_port, printed
 from tests.test_temporal_workflow import start, typed_handle, unique_name
 from tests.test_web import alert_fired, post
-from tests.upload_support import use_youtube
 from tests.web_support import (
     SCRIPT_NAME,
     browser_missing,
@@ -167,28 +166,26 @@ def assert_no_path_outside(text: str, cafe: Path) -> None:
 
 @pytest.mark.skipif(bool(browser_missing()), reason=browser_missing() or "")
 async def test_a_held_video_shows_retry_on_a_phone_and_retry_moves_it_on(
-    temporal_env, pipeline_env, clip_cache, env, monkeypatch
+    temporal_env, pipeline_env, clip_cache, env, monkeypatch, youtube
 ):
     client = temporal_env.client
-    with FakeYouTube() as youtube:
-        use_youtube(env, monkeypatch, youtube)
-        pipeline_env(SELECTION_TIMEOUT="1s", CAFE_TIMEZONE="Asia/Ho_Chi_Minh")
-        youtube.fail("videos.insert", 403, "quotaExceeded", QUOTA_MESSAGE, times=None)
-        video = add_video(clip_cache, env / "videos", unique_name())
-        source = TemporalVideoSource(client, config.get_settings())
-        async with running_worker(client):
-            workflow_id = (await start(client, video)).workflow_id
-            handle = typed_handle(client, workflow_id)
-            held = await wait_for_stage(handle, WAITING_FOR_QUOTA)
-            late = await source.choose(workflow_id, held.candidates[1].id)
-            async with chooser(client) as url:
-                await asyncio.to_thread(retry_on_a_phone, url, workflow_id, held, youtube)
-                result = await result_of(handle)
-        assert late.status == ChoiceStatus.ALREADY_TAKEN
-        assert late.taken_candidate_id == held.candidates[0].id
-        assert "(the selection timeout's pick)" in late.message
-        assert result.selected_candidate_id == held.candidates[0].id
-        assert list(youtube.videos) == [result.published.video_id]
+    pipeline_env(SELECTION_TIMEOUT="1s", CAFE_TIMEZONE="Asia/Ho_Chi_Minh")
+    youtube.fail("videos.insert", 403, "quotaExceeded", QUOTA_MESSAGE, times=None)
+    video = add_video(clip_cache, env / "videos", unique_name())
+    source = TemporalVideoSource(client, config.get_settings())
+    async with running_worker(client):
+        workflow_id = (await start(client, video)).workflow_id
+        handle = typed_handle(client, workflow_id)
+        held = await wait_for_stage(handle, WAITING_FOR_QUOTA)
+        late = await source.choose(workflow_id, held.candidates[1].id)
+        async with chooser(client) as url:
+            await asyncio.to_thread(retry_on_a_phone, url, workflow_id, held, youtube)
+            result = await result_of(handle)
+    assert late.status == ChoiceStatus.ALREADY_TAKEN
+    assert late.taken_candidate_id == held.candidates[0].id
+    assert "(the selection timeout's pick)" in late.message
+    assert result.selected_candidate_id == held.candidates[0].id
+    assert list(youtube.videos) == [result.published.video_id]
 
 
 def retry_on_a_phone(url: str, workflow_id: str, held: VideoStatus, youtube: FakeYouTube) -> None:
