@@ -16,8 +16,9 @@ the work goes on after that.
 own retries. Temporal retries the activity; the batch CLI prints the message.
 
 A stage never names a command of either CLI: an error says what is wrong and, in `redo`, which
-step fixes it; each front end (main.py, the Temporal activities, the web page) renders the
-command that fits it with `with_remedy`.
+step fixes it; each front end (main.py, the Temporal CLI, the web page, the notifications)
+renders the command that fits it with `with_remedy`. Under Temporal, `redo` crosses into the
+workflow as text (`step_named` reads it back).
 """
 
 from __future__ import annotations
@@ -67,8 +68,19 @@ class RetryLaterError(Exception):
 
 def with_remedy(error: BaseException, command_for: Callable[[Step], str]) -> str:
     """The error's message, followed by the command (from `command_for`) that fixes it."""
-    message = str(error)
-    redo = getattr(error, "redo", None)
+    return message_with_remedy(str(error), getattr(error, "redo", None), command_for)
+
+
+def message_with_remedy(message: str, redo: Step | None, command_for: Callable[[Step], str]) -> str:
+    """`message`, followed by the command (from `command_for`) for the step `redo`, if any."""
     if redo is None:
         return message
     return f"{message.rstrip('.')}; {command_for(redo)}."
+
+
+def step_named(name: str | None) -> Step | None:
+    """The Step of this name (as it crossed a process boundary), None for none or an unknown."""
+    try:
+        return Step(name) if name else None
+    except ValueError:
+        return None

@@ -17,11 +17,9 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import re
 import stat
 import threading
 import time
-import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,7 +38,6 @@ log = logging.getLogger(__name__)
 
 MIB = 1024 * 1024
 FINGERPRINT_HEX = 32
-SLUG_MAX_CHARS = 40
 
 
 class SourceReplacedError(NeedsAttentionError):
@@ -131,14 +128,6 @@ def require_same_source(
             f"{video.name} (content {recorded[:6]}); this video's files were set aside beside it. "
             "Cancel this video, or start it again once the other one is done"
         )
-
-
-def slug(text: str, limit: int = SLUG_MAX_CHARS) -> str:
-    """`md_Nguyễn Đức HuyvsTrâm` -> `md-nguyen-duc-huyvstram`: ASCII, lowercase, at most
-    `limit` characters."""
-    folded = unicodedata.normalize("NFKD", text.replace("Đ", "D").replace("đ", "d"))
-    ascii_text = folded.encode("ascii", "ignore").decode().lower()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")[:limit].rstrip("-") or "video"
 
 
 def summary_of(parsed: ParsedName) -> str:

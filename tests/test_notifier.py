@@ -15,17 +15,16 @@ from temporalio.worker import Replayer
 import config
 from notify import WaitingGroup
 from temporal import client as temporal_client
-from temporal.messages import NEEDS_ATTENTION, WAITING_FOR_SELECTION
-from temporal.notifier import (
+from temporal.messages import (
     ATTENTION,
     CHOSEN,
-    VIDEO_EVENT_SIGNAL,
+    HOLD_FOR_ATTENTION,
+    NEEDS_ATTENTION,
     WAITING,
-    NotifierInput,
-    NotifierWorkflow,
+    WAITING_FOR_SELECTION,
     VideoEvent,
-    notifier_id,
 )
+from temporal.notifier import VIDEO_EVENT_SIGNAL, NotifierInput, NotifierWorkflow, notifier_id
 from tests.fake_youtube import FakeYouTube
 from tests.notify_support import endpoint
 from tests.temporal_support import (
@@ -147,8 +146,8 @@ async def test_attention_once_per_problem_and_failures_each_their_own_message(
             await received(hook, 4)
 
     hold = shown[workflow_id].hold  # the chooser shows the same problem, with a Retry button
-    assert hold.needs_attention and hold.step == "UPLOADING"
-    assert "YouTube refused the custom thumbnail" in hold.reason
+    assert hold.kind == HOLD_FOR_ATTENTION and hold.stage == "UPLOADING"
+    assert "YouTube refused the custom thumbnail" in hold.problem
     warnings = hook.of_type("warning")
     assert [m["title"] for m in warnings] == [f"Needs attention: {held.title}"]
     assert "YouTube refused the custom thumbnail" in warnings[0]["message"]

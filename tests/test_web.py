@@ -20,6 +20,7 @@ from PIL import Image
 from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.common.by import By
 
+from temporal.messages import HOLD_FOR_ATTENTION, HOLD_FOR_QUOTA, Hold
 from tests.web_support import (
     SCRIPT_NAME,
     FixedVideoSource,
@@ -35,7 +36,7 @@ from tests.web_support import (
 )
 from web.auth import SignInThrottle, UnsafeAddressError, is_loopback, require_safe_address
 from web.redact import Redactor
-from web.source import Hold, RecentVideo
+from web.source import RecentVideo
 
 needs_browser = pytest.mark.skipif(bool(browser_missing()), reason=browser_missing() or "")
 PASSWORD = "shuttlecock-42"
@@ -50,14 +51,14 @@ def recent_videos() -> list[RecentVideo]:
             "NEEDS_ATTENTION",
             "RUNNING",
             hold=Hold(
-                needs_attention=True,
-                step="UPLOADING",
-                reason=(
-                    "The YouTube token in /home/owner/secrets/token.json was revoked "
-                    "(ya29.a0AfB_secret)"
-                ),
-                resumes_at=datetime(2025, 1, 10, 9, 30, tzinfo=UTC),
+                HOLD_FOR_ATTENTION,
+                "The YouTube token in /home/owner/secrets/token.json was revoked "
+                "(ya29.a0AfB_secret)",
+                redo="auth",
+                retry_at=datetime(2025, 1, 10, 9, 30, tzinfo=UTC).isoformat(),
+                stage="UPLOADING",
             ),
+            host="cafe-pc",
         ),
         RecentVideo(
             "video-quota",
@@ -65,10 +66,10 @@ def recent_videos() -> list[RecentVideo]:
             "WAITING_FOR_QUOTA",
             "RUNNING",
             hold=Hold(
-                needs_attention=False,
-                step="UPLOADING",
-                reason="md_GvsH.mp4: the YouTube daily API quota is used up (quotaExceeded)",
-                resumes_at=datetime(2025, 1, 11, 8, 12, tzinfo=UTC),
+                HOLD_FOR_QUOTA,
+                "md_GvsH.mp4: the YouTube daily API quota is used up (quotaExceeded)",
+                retry_at=datetime(2025, 1, 11, 8, 12, tzinfo=UTC).isoformat(),
+                stage="UPLOADING",
             ),
         ),
         RecentVideo(
@@ -223,6 +224,8 @@ def test_retry_only_for_held_videos_and_its_refusal_shows():
         )
         resumes = retry_rows[0].find_element(By.CSS_SELECTOR, ".resumes").text
         assert resumes == "UPLOADING is tried again by itself at 10 Jan 09:30."
+        remedy = retry_rows[0].find_element(By.CSS_SELECTOR, ".remedy").text  # the page's own
+        assert remedy.startswith("Authorize YouTube again on cafe-pc")
         progress = driver.find_element(By.CSS_SELECTOR, "li[data-workflow-id='video-up'] progress")
         assert progress.get_attribute("value") == "42"
         link = driver.find_element(By.CSS_SELECTOR, "li[data-workflow-id='video-done'] a")
