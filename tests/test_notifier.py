@@ -42,6 +42,8 @@ from web.temporal_source import TemporalVideoSource
 
 WEB = "http://cafe-pc.local:8280/"
 HISTORIES = Path(__file__).parent / "histories" / "notifier"
+# v2: events carry a typed hold (v1's the reason, a remedy worded in); v1's still replay
+NOTIFIER_HISTORY_VERSION = "v2"
 THUMBNAIL_REFUSED = "The authenticated user doesn't have permissions to upload thumbnails."
 
 
@@ -52,7 +54,8 @@ async def record_notifier_history(client: Client, name: str, run_id: str | None 
         HISTORIES.mkdir(parents=True, exist_ok=True)
         queue = os.environ["TEMPORAL_TASK_QUEUE"]
         handle = client.get_workflow_handle(notifier_id(queue), run_id=run_id)
-        (HISTORIES / f"v1-{name}.json").write_text((await handle.fetch_history()).to_json())
+        path = HISTORIES / f"{NOTIFIER_HISTORY_VERSION}-{name}.json"
+        path.write_text((await handle.fetch_history()).to_json())
 
 
 async def received(hook, count: int, timeout: float = 60) -> None:

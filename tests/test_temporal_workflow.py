@@ -489,6 +489,7 @@ async def test_bad_video_fails_once_with_a_clear_reason(temporal_env, pipeline_e
     ]
     assert len(attempts) == 1
     assert video.read_text() == "this is not a video"
+    await record_history(client, handle.id, "failed_on_bad_input")
 
 
 def history_texts(value: Any, key: str = "") -> Iterator[tuple[str, str]]:
