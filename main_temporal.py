@@ -244,15 +244,14 @@ def auth() -> None:
     from errors import PipelineError, Step
     from operator_cli.lines import Line
     from operator_cli.output import say
-    from operator_cli.remedies import CLI
-    from remedies import for_temporal
+    from operator_cli.remedies import CLI, error_line
     from temporal import client as temporal_client
     from uploader import run_auth_flow
 
     try:
         run_auth_flow()
     except PipelineError as error:
-        raise fail(for_temporal(error)) from None
+        raise fail(error_line(error)) from None
     say(Line("Authorized."))
 
     async def retry_waiting() -> None:

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from temporalio.client import WorkflowExecutionStatus
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
 import config
 from operator_cli.events import event_line, outcome_lines, still_wait_line
@@ -28,6 +29,7 @@ from operator_cli.videos import (
     recent_json,
     recent_lines,
 )
+from temporal import client as temporal_client
 from temporal.client import (
     Failure,
     HeldVideo,
@@ -40,11 +42,16 @@ from temporal.client import (
     WorkflowEndedError,
     WorkflowSummary,
 )
+from temporal.client.ids import WORKFLOW_TYPE
 from temporal.messages import (
     ATTENTION,
     FAILED,
     HOLD_FOR_ATTENTION,
     HOLD_FOR_QUOTA,
+    MEMO_HOLD,
+    NEEDS_ATTENTION,
+    VIDEO_FILE,
+    VIDEO_STAGE,
     WAITING,
     Hold,
     VideoEvent,
@@ -54,6 +61,7 @@ from temporal.messages import (
 from tests.temporal_support import add_video, wait_for_stage
 from tests.test_temporal_cli import ROOT
 from tests.test_temporal_workflow import unique_name
+from web.temporal_source import TemporalVideoSource
 
 CAFE = ZoneInfo("Asia/Ho_Chi_Minh")
 NOW = datetime(2025, 3, 8, 8, 0, tzinfo=UTC)
@@ -136,6 +144,41 @@ def test_a_hold_of_the_version_before_reads_as_a_typed_one():
     old = HeldVideo("md-a-1", "md_AvsB.mp4", from_memo, "cafe-pc", "videos")
     line = texts(pending_lines([], [old], {}, CAFE, NOW))[2]
     assert line.count(DISK_FULL) == 1 and line.count("main_temporal.py retry") == 1  # once
+
+
+async def test_a_video_held_by_the_version_before_shows_its_problem_once_with_each_remedy(
+    own_temporal_env, env
+):
+    """A video that waits since before typed holds keeps that version's memo (its reason worded
+    the CLI's remedy) until its stage runs again: `pending`, `status` and the web chooser read it
+    as a typed hold, the problem once and their own remedy once. No worker runs its workflow."""
+    client = own_temporal_env.client
+    handle = await client.start_workflow(
+        WORKFLOW_TYPE,
+        id="md-a-1",
+        task_queue="nobody-polls-this",
+        search_attributes=TypedSearchAttributes(
+            [
+                SearchAttributePair(VIDEO_STAGE, NEEDS_ATTENTION),
+                SearchAttributePair(VIDEO_FILE, "md_AvsB.mp4"),
+            ]
+        ),
+        memo={"video_file": "md_AvsB.mp4", "host": "cafe-pc", MEMO_HOLD: OLD_MEMO_HOLD},
+    )
+    try:
+        found = await temporal_client.pending(client)
+        detail = await temporal_client.describe_video(client, handle.id)
+        recent = await TemporalVideoSource(client, config.get_settings()).recent(10)
+    finally:
+        await handle.terminate()
+
+    assert [video.hold for video in found.held] == [held().hold]
+    listed = texts(pending_lines(found.waiting, found.held, found.hosts, CAFE, NOW))[2]
+    assert listed.count(DISK_FULL) == 1 and listed.count("main_temporal.py retry md-a-1") == 1
+    shown = "\n".join(texts(detail_lines(detail, CAFE)))
+    assert shown.count(DISK_FULL) == 1 and shown.count("main_temporal.py retry md-a-1") == 1
+    assert "needs attention: UPLOADING is tried again at Sat 08 Mar 16:30" in shown
+    assert recent[0].hold.problem == DISK_FULL  # the page words its own (a Retry button)
 
 
 def test_one_video_in_detail_and_as_json():

@@ -19,6 +19,7 @@ import pytest
 from PIL import Image
 from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.common.by import By
+from temporalio.client import WorkflowExecutionStatus
 
 from temporal.messages import HOLD_FOR_ATTENTION, HOLD_FOR_QUOTA, Hold
 from tests.web_support import (
@@ -40,16 +41,21 @@ from web.source import RecentVideo
 
 needs_browser = pytest.mark.skipif(bool(browser_missing()), reason=browser_missing() or "")
 PASSWORD = "shuttlecock-42"
+RUNNING, COMPLETED, FAILED = (
+    WorkflowExecutionStatus.RUNNING,
+    WorkflowExecutionStatus.COMPLETED,
+    WorkflowExecutionStatus.FAILED,
+)
 
 
 def recent_videos() -> list[RecentVideo]:
     return [
-        RecentVideo("video-up", "md_AvsB.mp4", "UPLOADING", "RUNNING", progress_percent=42),
+        RecentVideo("video-up", "md_AvsB.mp4", "UPLOADING", RUNNING, progress_percent=42),
         RecentVideo(
             "video-token",
             "md_CvsD.mp4",
             "NEEDS_ATTENTION",
-            "RUNNING",
+            RUNNING,
             hold=Hold(
                 HOLD_FOR_ATTENTION,
                 "The YouTube token in /home/owner/secrets/token.json was revoked "
@@ -64,7 +70,7 @@ def recent_videos() -> list[RecentVideo]:
             "video-quota",
             "md_GvsH.mp4",
             "WAITING_FOR_QUOTA",
-            "RUNNING",
+            RUNNING,
             hold=Hold(
                 HOLD_FOR_QUOTA,
                 "md_GvsH.mp4: the YouTube daily API quota is used up (quotaExceeded)",
@@ -76,14 +82,14 @@ def recent_videos() -> list[RecentVideo]:
             "video-done",
             "md_EvsF.mp4",
             "COMPLETED",
-            "COMPLETED",
+            COMPLETED,
             published_link="https://youtu.be/x1",
         ),
         RecentVideo(
             "video-bad",
             SCRIPT_NAME,
             "PREPARING",
-            "FAILED",
+            FAILED,
             failure=f"{SCRIPT_NAME}: Men's Doubles needs 2 player(s) a team",
         ),
     ]

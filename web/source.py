@@ -13,6 +13,8 @@ from datetime import datetime
 from enum import Enum
 from typing import Protocol
 
+from temporalio.client import WorkflowExecutionStatus
+
 from temporal.client.listing import WaitingVideo
 from temporal.messages import Hold
 
@@ -40,13 +42,17 @@ class RecentVideo:
     workflow_id: str
     video_file: str
     stage: str  # the workflow's stage, e.g. WAITING_FOR_SELECTION, UPLOADING, COMPLETED
-    execution_status: str  # RUNNING, COMPLETED, FAILED, CANCELED, TERMINATED, TIMED_OUT
+    execution_status: WorkflowExecutionStatus
     started_at: datetime | None = None
     progress_percent: int | None = None  # of the running stage, when it reports progress
     hold: Hold | None = None  # a stage waiting for a person or the quota; None: not held
     failure: str | None = None  # why the workflow failed (and how to fix it), or was cancelled
     published_link: str | None = None  # where the published video is
     host: str = ""  # the worker that runs its activities; empty: any
+
+    @property
+    def running(self) -> bool:
+        return self.execution_status == WorkflowExecutionStatus.RUNNING
 
 
 @dataclass(frozen=True)

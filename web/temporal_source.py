@@ -214,7 +214,7 @@ class TemporalVideoSource:
                 workflow_id=s.workflow_id,
                 video_file=s.video_file,
                 stage=s.stage,
-                execution_status=s.execution_status.name,
+                execution_status=s.execution_status,
                 started_at=s.started_at,
                 progress_percent=s.progress_percent,
                 hold=s.hold,
