@@ -23,7 +23,6 @@ import itertools
 import json
 import logging
 import os
-import re
 import shutil
 import uuid
 from collections.abc import Callable
@@ -35,7 +34,8 @@ from googleapiclient.discovery import Resource
 
 from config import get_settings
 from errors import PipelineError, Step
-from video_prep import MatchMetadata, load_metadata
+from formats.folding import slug
+from prepare.metadata import MatchMetadata, load_metadata
 from workspace import (
     METADATA_FILE,
     THUMBNAIL_FILE,
@@ -62,7 +62,6 @@ from youtube.errors import (
 )
 from youtube.listing import Listing, build_listing
 from youtube.oauth import SCOPES, run_auth_flow
-from youtube.text import ascii_fold
 from youtube.upload import ResumableUpload, forget_session
 
 __all__ = [
@@ -93,7 +92,6 @@ __all__ = [
     "YouTubeUnreachableError",
     "load_upload_record",
     "run_auth_flow",
-    "slugify",
     "upload_single_video",
     "validate_auth",
 ]
@@ -281,11 +279,6 @@ def _refuse_a_past_schedule(video: Path, metadata: MatchMetadata, listing: Listi
 # -- local target -------------------------------------------------------------------------------
 
 
-def slugify(text: str) -> str:
-    """`ms_Nguyễn Đức HuyvsTrâm.mp4` -> `ms-nguyen-duc-huyvstram-mp4`."""
-    return re.sub(r"[^a-z0-9]+", "-", ascii_fold(text).lower()).strip("-") or "video"
-
-
 def _free_folder(parent: Path, name: str) -> Path:
     for number in itertools.count(1):
         candidate = parent / (name if number == 1 else f"{name}-{number}")
@@ -307,7 +300,7 @@ def _publish_locally(
         # Chosen and recorded before anything is copied: a rerun after a crash finds the folder
         # (complete, since it appears by one rename) instead of publishing again. A folder that
         # another video took meanwhile is not this one's.
-        folder = _free_folder(get_settings().publish_dir, slugify(video.name))
+        folder = _free_folder(get_settings().publish_dir, slug(video.name))
         record.published_path = str(folder)
         _save_record(video, record)
     if not folder.exists():

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 
 import cv2
@@ -96,6 +96,10 @@ def choose_frame(video: Path, frame: np.ndarray | bytes) -> None:
     if isinstance(frame, np.ndarray):
         frame = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 95])[1].tobytes()
     (workspace_dir(video) / SELECTED_IMAGE).write_bytes(frame)
+
+
+def cafe_zone() -> tzinfo:
+    return config.get_settings().cafe_timezone
 
 
 def set_logo(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
@@ -360,7 +364,7 @@ def test_characters_no_face_has_are_left_out_with_one_warning(
     for each in (odd, plain):
         choose_frame(each, frame)
     for template in available_templates():
-        plan = TEMPLATES[template].plan(match_text(load_metadata(odd)), LOGO_SIZE)
+        plan = TEMPLATES[template].plan(match_text(load_metadata(odd), cafe_zone()), LOGO_SIZE)
         assert (plan.text("team1").text, plan.text("team2").text) == ("HUY", "LÊ VY")
         for block in plan.texts:
             glyphs = cmap(block.face)
@@ -400,7 +404,8 @@ def test_the_thumbnail_shows_the_day_of_the_title(
     metadata = load_metadata(video)
     assert metadata.title.endswith("(25 Dec 2024)")
     for template in available_templates():
-        caption = TEMPLATES[template].plan(match_text(metadata), LOGO_SIZE).text("caption").text
+        plan = TEMPLATES[template].plan(match_text(metadata, cafe_zone()), LOGO_SIZE)
+        caption = plan.text("caption").text
         assert caption == "MEN'S DOUBLES · 25 DEC 2024", template
 
 
@@ -422,7 +427,8 @@ def test_the_thumbnail_shows_the_cafes_day_on_a_server_kept_in_utc(
 ) -> None:
     metadata = load_metadata(prepared(env, late_clip, "md_NhozVinhvsKhanhzLeo.mp4"))
     for template in available_templates():
-        caption = TEMPLATES[template].plan(match_text(metadata), LOGO_SIZE).text("caption").text
+        plan = TEMPLATES[template].plan(match_text(metadata, cafe_zone()), LOGO_SIZE)
+        caption = plan.text("caption").text
         assert caption == "MEN'S DOUBLES · 25 DEC 2024", template
 
 
@@ -431,7 +437,7 @@ def test_names_written_without_spaces_show_with_them_on_the_thumbnail(
 ) -> None:
     video = prepared(env, clip, "xd_NguyễnVănThànhzPhạmThịHồngNhungvsLêHoàngPhúczVy.mp4")
     for template in available_templates():
-        plan = TEMPLATES[template].plan(match_text(load_metadata(video)), LOGO_SIZE)
+        plan = TEMPLATES[template].plan(match_text(load_metadata(video), cafe_zone()), LOGO_SIZE)
         shown = [" ".join(plan.text(team).text.split()) for team in ("team1", "team2")]
         assert shown == ["NGUYỄN VĂN THÀNH / PHẠM THỊ HỒNG NHUNG", "LÊ HOÀNG PHÚC / VY"], template
 

@@ -24,6 +24,9 @@ import pytest
 import config
 import uploader
 from config import ConfigError
+from formats.cleaning import clean_text
+from formats.publish_at import publish_time
+from prepare.match_text import recording_date
 from remedies import for_batch
 from tests.fake_youtube import (
     QUOTA_MESSAGE,
@@ -36,12 +39,9 @@ from video_prep import (
     VideoInfo,
     describe_match,
     load_metadata,
-    recording_date,
 )
 from workspace import METADATA_FILE, UPLOAD_FILE, atomic_write_json, read_json, workspace_dir
 from youtube.listing import build_listing
-from youtube.schedule import publish_time
-from youtube.text import clean_text
 
 REPO = Path(__file__).resolve().parents[1]
 RECORDED_AT = "2024-12-25T11:30:00+00:00"
@@ -117,9 +117,10 @@ def test_the_video_gets_the_default_description_its_language_and_the_cafes_recor
     record = uploader.upload_single_video(video)
 
     held = youtube.videos[record.video_id]
+    day = recording_date(recorded_at, config.get_settings().cafe_timezone)
     assert held.snippet["description"] == (
         "Men's Doubles: An/Binh vs Chi/Dung at Tour HCM, recorded at the café on "
-        f"{recording_date(recorded_at)}.\n\nPlayers: An, Binh, Chi, Dung\n\n"
+        f"{day}.\n\nPlayers: An, Binh, Chi, Dung\n\n"
         "#cafebadminton #badminton #tourhcm"
     )
     assert held.snippet["defaultLanguage"] == held.snippet["defaultAudioLanguage"] == "vi"
@@ -143,7 +144,7 @@ def test_a_description_template_of_the_cafes_own_with_language_and_made_for_kids
         MADE_FOR_KIDS="true",
     )
     video = add_ready_video(clip_cache, env)
-    date = recording_date(load_metadata(video).recorded_at)
+    date = recording_date(load_metadata(video).recorded_at, config.get_settings().cafe_timezone)
 
     record = uploader.upload_single_video(video)
 

@@ -14,6 +14,7 @@ import io
 import json
 import logging
 from dataclasses import asdict, dataclass
+from datetime import tzinfo
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -24,6 +25,7 @@ from PIL import Image, ImageChops, ImageDraw, ImageFilter, UnidentifiedImageErro
 
 from config import get_settings
 from errors import PipelineError, Step
+from prepare.metadata import MatchMetadata, load_metadata
 from thumbnail_enhancement.fonts import TEXT_LOCK, font
 from thumbnail_enhancement.layout import (
     CANVAS_HEIGHT,
@@ -35,7 +37,6 @@ from thumbnail_enhancement.layout import (
     Plan,
 )
 from thumbnail_enhancement.templates import Template, template_named
-from video_prep import MatchMetadata, load_metadata
 from workspace import SELECTED_IMAGE, THUMBNAIL_FILE, atomic_write_bytes, workspace_dir
 
 log = logging.getLogger(__name__)
@@ -72,13 +73,15 @@ class Logo:
         return _scaled_logo(self.data, size)
 
 
-def match_text(metadata: MatchMetadata) -> MatchText:
+def match_text(metadata: MatchMetadata, zone: tzinfo) -> MatchText:
+    """The words of the thumbnail; its date is the day in `zone` (the café's)."""
     return MatchText.create(
         metadata.team1,
         metadata.team2,
         metadata.tournament,
         metadata.match_type_name,
         metadata.recorded_at,
+        zone,
     )
 
 
@@ -375,7 +378,7 @@ def render_thumbnail(video_path: Path, template_name: str) -> Path:
     metadata = load_metadata(video_path)
     data = _read_selected(video_path)
     logo = load_logo()
-    match = match_text(metadata)
+    match = match_text(metadata, get_settings().cafe_timezone)
     target = workspace_dir(video_path) / THUMBNAIL_FILE
     stamp = _stamp(template, data, match, logo)
     if target.is_file() and _existing_stamp(target) == stamp:

@@ -1,9 +1,6 @@
 """The YouTube Data API v3 client behind `uploader.py`, one module per concern.
 
 - `common`: the progress-callback type and the clock helpers;
-- `text`: clean text (no control characters or bidi overrides) and the description and playlist
-  templates; `schedule`: `PUBLISH_AT` (a time of day or a date-time). Both import nothing of the
-  project, so `config` and `video_prep` use them without an import circle;
 - `listing`: what YouTube gets for a video (and what the local target writes beside its copy);
 - `errors`: the failures a person acts on, of the kinds in the project's `errors.py`;
 - `oauth`: the saved token and the consent flow;
@@ -11,5 +8,6 @@
 - `upload`: the resumable `videos.insert`;
 - `playlists`: find or create a playlist, add a video once.
 
-Nothing here imports `uploader`, which is the face the pipeline imports.
+Nothing here imports `uploader`, which is the face the pipeline imports. The texts' own rules
+(cleaning, templates, PUBLISH_AT, YouTube's limits) are in `formats/`.
 """

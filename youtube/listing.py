@@ -3,7 +3,8 @@
 The description is the prepared one (`DESCRIPTION_TEMPLATE` filled by prepare, or the
 sidecar's), the playlist is `YOUTUBE_PLAYLIST` filled, the language `VIDEO_LANGUAGE`, the
 recording date the match's day in the café's time zone. Every text is cleaned
-(`text.clean_text`), whatever prepared it. The local target writes the same beside its copy.
+(`formats.cleaning.clean_text`), whatever prepared it. The local target writes the same beside
+its copy.
 """
 
 from __future__ import annotations
@@ -13,10 +14,13 @@ from datetime import datetime
 from typing import Any
 
 from config import get_settings
-from video_prep import MatchMetadata, fit_description, fit_tags, recording_date, template_values
+from formats.cleaning import clean_text
+from formats.publish_at import publish_time
+from formats.templates import fill_template
+from formats.youtube_fields import fit_description, fit_tags
+from prepare.match_text import recording_date, template_values
+from prepare.metadata import MatchMetadata
 from youtube.playlists import TITLE_MAX_CHARS as PLAYLIST_TITLE_MAX_CHARS
-from youtube.schedule import publish_time
-from youtube.text import clean_text, fill_template
 
 
 @dataclass(frozen=True)
@@ -87,7 +91,8 @@ class Listing:
 def build_listing(metadata: MatchMetadata) -> Listing:
     settings = get_settings()
     teams = (metadata.team1, metadata.team2, metadata.tournament)
-    values = template_values(metadata.match_type_name, *teams, recording_date(metadata.recorded_at))
+    date = recording_date(metadata.recorded_at, settings.cafe_timezone)
+    values = template_values(metadata.match_type_name, *teams, date)
     playlist = clean_text(fill_template(settings.youtube_playlist, values))
     recorded = datetime.fromisoformat(metadata.recorded_at).astimezone(settings.cafe_timezone)
     schedule = settings.publish_at if metadata.publish_at is None else metadata.publish_at
