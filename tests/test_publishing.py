@@ -34,6 +34,7 @@ from tests.fake_youtube import (
     FakePlaylist,
 )
 from tests.upload_support import add_ready_video
+from uploader import listing_options
 from video_prep import (
     SidecarError,
     VideoInfo,
@@ -169,7 +170,7 @@ def listing_for(env: Path, sidecar: dict[str, Any]) -> Any:
     """The listing of a video whose metadata comes from `sidecar` (probe values stand in)."""
     video = env / "videos" / "xd_AnzBinhvsChizDung.mp4"
     video.with_name(video.name + ".json").write_text(json.dumps(sidecar), encoding="utf-8")
-    return build_listing(describe_match(video, INFO))
+    return build_listing(describe_match(video, INFO), listing_options(config.get_settings()))
 
 
 def test_the_default_description_stays_within_youtubes_5000_bytes(env):
@@ -519,7 +520,7 @@ def test_the_local_target_writes_what_youtube_would_get_beside_the_copy(
     record = uploader.upload_single_video(video)
 
     published = read_json(Path(record.published_path) / METADATA_FILE)
-    listing = build_listing(load_metadata(video))
+    listing = build_listing(load_metadata(video), listing_options(config.get_settings()))
     assert published["description"] == listing.description
     assert published["description"].endswith("#cafebadminton #badminton #cafegame")
     assert published["playlist"] == record.playlist == "Cafe Game"
