@@ -19,7 +19,8 @@ import pytest
 import config
 from errors import PipelineError
 from remedies import for_batch
-from sample_clips import DEFAULT_SEGMENTS, Segment, _court, encode_clip, render_frame
+from sample_clips import DEFAULT_SEGMENTS, Segment, encode_clip
+from synthetic_frames import _court, render_frame
 from thumbnail_ranking import (
     Candidate,
     CandidatesMissingError,

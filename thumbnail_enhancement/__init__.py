@@ -3,15 +3,21 @@
     render_thumbnail(video_path, template_name) -> Path of the workspace's thumbnail.jpg
 
 Templates: see `TEMPLATES` / `available_templates()`; `write_contact_sheet(dir)` previews them.
+
+The package is the stage's face: its two functions here read LOGO_PATH and CAFE_TIMEZONE from
+the settings; the modules below it read no settings (`RenderOptions` carries them).
 """
 
+from pathlib import Path
+
+from config import Settings, get_settings
+from thumbnail_enhancement import preview, renderer
 from thumbnail_enhancement.layout import MatchText, Plan, Theme, theme_for
-from thumbnail_enhancement.preview import write_contact_sheet
 from thumbnail_enhancement.renderer import (
     JPEG_MAX_BYTES,
     NoSelectionError,
+    RenderOptions,
     SelectedImageError,
-    render_thumbnail,
 )
 from thumbnail_enhancement.templates import (
     TEMPLATES,
@@ -27,13 +33,29 @@ __all__ = [
     "MatchText",
     "NoSelectionError",
     "Plan",
+    "RenderOptions",
     "SelectedImageError",
     "Template",
     "Theme",
     "UnknownTemplateError",
     "available_templates",
+    "render_options",
     "render_thumbnail",
     "template_named",
     "theme_for",
     "write_contact_sheet",
 ]
+
+
+def render_options(settings: Settings) -> RenderOptions:
+    return RenderOptions(logo_path=settings.logo_path, cafe_timezone=settings.cafe_timezone)
+
+
+def render_thumbnail(video_path: Path, template_name: str) -> Path:
+    """Draw the video's thumbnail.jpg with the configured logo (see `renderer.render_thumbnail`)."""
+    return renderer.render_thumbnail(video_path, template_name, render_options(get_settings()))
+
+
+def write_contact_sheet(out_dir: Path) -> Path:
+    """Every template for sample matches, with the configured logo, in `out_dir`."""
+    return preview.write_contact_sheet(out_dir, get_settings().logo_path)

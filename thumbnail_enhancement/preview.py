@@ -10,6 +10,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from errors import PipelineError
+from synthetic_frames import Segment, frames_for
 from thumbnail_enhancement.fonts import MONTSERRAT_BOLD, MONTSERRAT_EXTRABOLD, TEXT_LOCK, font
 from thumbnail_enhancement.layout import CANVAS_HEIGHT, CANVAS_WIDTH, MatchText, theme_for
 from thumbnail_enhancement.renderer import Logo, compose, load_logo
@@ -71,8 +72,6 @@ class PreviewFolderError(PipelineError):
 
 def sample_frame() -> np.ndarray:
     """A synthetic rally on the café's court (BGR), as in the demo clips."""
-    from sample_clips import Segment, frames_for  # imported late: it loads the video encoder
-
     return next(frames_for([Segment("rally", 1.0)], 1.0, (1920, 1080)))
 
 
@@ -104,15 +103,16 @@ def contact_sheet(frame: np.ndarray, logo: Logo | None) -> Image.Image:
     return sheet
 
 
-def write_contact_sheet(out_dir: Path) -> Path:
-    """Render the contact sheet into `out_dir`/thumbnail-templates.png; returns its path."""
+def write_contact_sheet(out_dir: Path, logo_path: Path | None) -> Path:
+    """Render the contact sheet into `out_dir`/thumbnail-templates.png, with the logo at
+    `logo_path` (LOGO_PATH; None: the café's); returns its path."""
     out_dir = Path(out_dir)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)  # before the drawing: fail in no time
     except OSError as error:
         raise _unusable(out_dir, error) from None
     buffer = io.BytesIO()
-    contact_sheet(sample_frame(), load_logo()).save(buffer, "PNG", optimize=True)
+    contact_sheet(sample_frame(), load_logo(logo_path)).save(buffer, "PNG", optimize=True)
     path = out_dir / SHEET_FILE
     try:
         atomic_write_bytes(path, buffer.getvalue(), mode=0o644)  # for anyone to open

@@ -23,7 +23,6 @@ import cv2
 import numpy as np
 from PIL import Image, ImageChops, ImageDraw, ImageFilter, UnidentifiedImageError
 
-from config import get_settings
 from errors import PipelineError, Step
 from prepare.metadata import MatchMetadata, load_metadata
 from thumbnail_enhancement.fonts import TEXT_LOCK, font
@@ -50,6 +49,14 @@ STAMP_PREFIX = "cafe-badminton-thumbnail"
 DEFAULT_LOGO = Path(str(resources.files("thumbnail_enhancement") / "assets" / "cafe_logo.png"))
 _SUPERSAMPLE = 4  # rounded shapes are drawn this much larger, then reduced: smooth edges
 _SHADOW_BLUR = 8
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    """What the settings decide about a thumbnail; its caller builds them from the settings."""
+
+    logo_path: Path | None  # LOGO_PATH; None: the café logo shipped with the tool
+    cafe_timezone: tzinfo  # CAFE_TIMEZONE: the caption's date is the café's day
 
 
 class NoSelectionError(PipelineError):
@@ -136,10 +143,9 @@ def decode_frame(data: bytes, path: Path, target: tuple[int, int]) -> np.ndarray
     return frame
 
 
-def load_logo() -> Logo | None:
-    """LOGO_PATH's image, or the café logo shipped with the tool when LOGO_PATH is unset.
-    A missing or unreadable logo is logged once and the thumbnail is drawn without one."""
-    configured = get_settings().logo_path
+def load_logo(configured: Path | None = None) -> Logo | None:
+    """The image at `configured` (LOGO_PATH), or the café logo shipped with the tool when it is
+    None. A missing or unreadable logo is logged once and the thumbnail is drawn without one."""
     path = configured or DEFAULT_LOGO
     try:
         data = path.read_bytes()
@@ -368,7 +374,7 @@ def _existing_stamp(path: Path) -> str | None:
     return comment.decode("utf-8", "replace") if isinstance(comment, bytes) else str(comment)
 
 
-def render_thumbnail(video_path: Path, template_name: str) -> Path:
+def render_thumbnail(video_path: Path, template_name: str, options: RenderOptions) -> Path:
     """Draw the video's branded thumbnail into its workspace's thumbnail.jpg; returns its path.
 
     A thumbnail made before from the same selected frame, metadata, logo and template is kept.
@@ -377,8 +383,8 @@ def render_thumbnail(video_path: Path, template_name: str) -> Path:
     template = template_named(template_name, video_path.name)
     metadata = load_metadata(video_path)
     data = _read_selected(video_path)
-    logo = load_logo()
-    match = match_text(metadata, get_settings().cafe_timezone)
+    logo = load_logo(options.logo_path)
+    match = match_text(metadata, options.cafe_timezone)
     target = workspace_dir(video_path) / THUMBNAIL_FILE
     stamp = _stamp(template, data, match, logo)
     if target.is_file() and _existing_stamp(target) == stamp:

@@ -46,7 +46,6 @@ import cv2
 import numpy as np
 from av.video.reformatter import VideoReformatter
 
-from config import get_settings
 from errors import PipelineError, Step
 from thumbnail_ranking.between import Keyframe, Run, budget_frames, plan_runs
 from thumbnail_ranking.metrics import (
@@ -98,6 +97,13 @@ CANDIDATE_LONG_SIDE = 1920
 SMALL_FRAMES_MAX_BYTES = 128 * 2**20
 DECODERS = 2
 JPEG_QUALITY = 92
+
+
+@dataclass(frozen=True)
+class RankingOptions:
+    """What the settings decide about ranking; its caller builds them from the settings."""
+
+    frames_to_examine: int  # CANDIDATE_THUMBNAIL_NUM
 
 
 class UndecodableVideoError(PipelineError):
@@ -491,9 +497,12 @@ def store_candidates(reader: KeyframeReader, chosen: list[ScoredFrame]) -> list[
 
 
 def rank_and_store_top_candidates(
-    video_path: Path, top_n: int, progress: Callable[[int, int], None] | None = None
+    video_path: Path,
+    top_n: int,
+    options: RankingOptions,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[Candidate]:
-    """Examine CANDIDATE_THUMBNAIL_NUM frames, store the best `top_n`; best first.
+    """Examine `options.frames_to_examine` frames, store the best `top_n`; best first.
 
     `progress(done, total)` is called after each examined frame, from the decoding threads (one
     call at a time), during long decoding with the count unchanged, and once more with
@@ -501,7 +510,7 @@ def rank_and_store_top_candidates(
     middle 80% (out of the decoding budget's reach), come with one warning saying why.
     """
     video_path = Path(video_path)
-    count = get_settings().candidate_thumbnail_num
+    count = options.frames_to_examine
     with KeyframeReader(video_path) as reader:
         frame_bytes = reader.frame_bytes
         small = frame_bytes is not None and frame_bytes * count <= SMALL_FRAMES_MAX_BYTES
