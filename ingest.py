@@ -26,9 +26,9 @@ from pathlib import Path
 
 from errors import NeedsAttentionError, PipelineError, RetryLaterError
 from formats import folding
-from prepare.file_names import ParsedName, parse_file_name
+from prepare.file_names import SUPPORTED_EXTENSIONS, ParsedName, parse_file_name
 from prepare.match_text import matchup
-from prepare.probe import SUPPORTED_EXTENSIONS, probe_video
+from prepare.probe import probe_video
 from workspace import recorded_fingerprint, workspace_dir
 
 log = logging.getLogger(__name__)

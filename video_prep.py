@@ -20,7 +20,13 @@ from typing import Any
 from config import get_settings
 from formats.cleaning import clean_metadata_text
 from formats.youtube_fields import CATEGORY_SPORTS, fit_description, fit_tags, fit_title
-from prepare.file_names import MATCH_TYPES, FileNameError, ParsedName, parse_file_name
+from prepare.file_names import (
+    MATCH_TYPES,
+    SUPPORTED_EXTENSIONS,
+    FileNameError,
+    ParsedName,
+    parse_file_name,
+)
 from prepare.match_text import (
     build_description,
     build_tags,
@@ -39,7 +45,6 @@ from prepare.metadata import (
     save_metadata,
 )
 from prepare.probe import (
-    SUPPORTED_EXTENSIONS,
     EmptyVideoError,
     NotAVideoError,
     NoVideoStreamError,

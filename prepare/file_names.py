@@ -1,6 +1,7 @@
 """The café's file names: `{type}_{team1}vs{team2}[_{tournament}].{ext}`, e.g.
 `md_NhozVinhvsKhanhzLeo.mov` (Nho/Vinh vs Khanh/Leo, Cafe Game) or
 `xd_KhanhzVyvsZezTram_Friendly Game.mov`: who played, which kind of match, which tournament.
+Imports neither PyAV nor OpenCV: the operator's commands check names with it cheaply.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pathlib import Path
 
 from errors import PipelineError
 
+SUPPORTED_EXTENSIONS = (".mov", ".mp4", ".m4v", ".mkv")
 MATCH_TYPES = {
     "ms": "Men's Singles",
     "md": "Men's Doubles",

@@ -11,8 +11,7 @@ from typing import Any
 import av
 
 from errors import PipelineError
-
-SUPPORTED_EXTENSIONS = (".mov", ".mp4", ".m4v", ".mkv")
+from prepare.file_names import SUPPORTED_EXTENSIONS
 
 # Containers whose header we recognise: such a file that FFmpeg cannot open was cut off.
 _CONTAINER_SIGNATURES = (

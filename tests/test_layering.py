@@ -5,6 +5,8 @@ options that its caller builds from them); every module of the project has its p
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -138,6 +140,21 @@ def test_no_module_imports_one_above_it_and_no_part_reads_the_settings() -> None
         for problem in problems(name, path.read_text(encoding="utf-8"), set(modules))
     ]
     assert not found, "\n".join(found)
+
+
+def test_file_names_and_the_formats_load_no_decoder_and_no_settings() -> None:
+    """What the operator's commands need to check a name costs no PyAV, OpenCV or Pillow."""
+    script = (
+        "import sys\n"
+        "import formats.cleaning, formats.folding, formats.publish_at, formats.templates\n"
+        "import formats.youtube_fields, prepare.file_names\n"
+        "heavy = {'av', 'cv2', 'PIL', 'numpy', 'googleapiclient', 'config'}\n"
+        "print(sorted(heavy & set(sys.modules)))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=60
+    )
+    assert (result.returncode, result.stdout.strip()) == (0, "[]"), result.stderr
 
 
 @pytest.mark.parametrize(
