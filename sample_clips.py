@@ -251,6 +251,25 @@ def encode_clip(
     return path
 
 
+def encode_stills(path: Path, images: Sequence[np.ndarray], *, fps: int = 1) -> Path:
+    """Encode pictures (BGR, one size) as a clip of `fps` frames a second, each a keyframe:
+    real camera frames played as a video."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with av.open(str(path), mode="w") as container:
+        stream = container.add_stream("libx264", rate=fps)
+        stream.height, stream.width = images[0].shape[:2]
+        stream.pix_fmt = "yuv420p"
+        stream.codec_context.gop_size = 1
+        stream.codec_context.options = {"preset": "ultrafast", "x264-params": "keyint=1"}
+        for image in images:
+            for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="bgr24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path
+
+
 # Each demo clip is a recording of its own: identical bytes under two names would be one video.
 DEMO_CLIPS = {
     "md_NhozVinhvsKhanhzLeo.mp4": DEFAULT_SEGMENTS,

@@ -4,6 +4,7 @@ from thumbnail_ranking.pipeline import (
     Candidate,
     CandidatesMissingError,
     CandidatesUnreadableError,
+    Ranking,
     load_candidates,
     rank_and_store_top_candidates,
 )
@@ -13,6 +14,7 @@ __all__ = [
     "Candidate",
     "CandidatesMissingError",
     "CandidatesUnreadableError",
+    "Ranking",
     "load_candidates",
     "rank_and_store_top_candidates",
 ]
