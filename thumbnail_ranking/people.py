@@ -207,23 +207,22 @@ def regions_in(mask: np.ndarray) -> list[Region]:
     closing = cv2.getStructuringElement(cv2.MORPH_RECT, (3, 7))
     joined = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, closing)
     count, _, stats, _ = cv2.connectedComponentsWithStats(joined)
-    parts = [
+    return [
         Region(int(x), int(y), int(x + w), int(y + h), int(pixels))
         for x, y, w, h, pixels in stats[1:count]
     ]
-    smallest = MIN_REGION_SHARE * mask.size
-    return [region for region in _stacked(parts) if region.pixels >= smallest]
 
 
-def _stacked(parts: list[Region]) -> list[Region]:
-    """Parts joined where one stands on another: a head or a shirt over the rest of a body,
-    cut apart where it matched the wall behind."""
+def stacked(parts: list[Region], plane: GroundPlane) -> list[Region]:
+    """Parts joined where one stands on another and together they look more like one person
+    standing there than the lower one alone: a head or a shirt over the rest of a body, cut
+    apart where it matched the wall behind (two players one behind the other stay apart)."""
     parts = sorted(parts, key=lambda part: part.y0)
     merged = True
     while merged:
         merged = False
         for upper, lower in itertools.permutations(parts, 2):
-            if _stands_on(upper, lower):
+            if _stands_on(upper, lower) and _completes(upper, lower, plane):
                 parts.remove(upper)
                 parts.remove(lower)
                 parts.append(
@@ -249,6 +248,27 @@ def _stands_on(upper: Region, lower: Region) -> bool:
         and overlap >= STACK_OVERLAP * min(upper.width, lower.width)
         and upper.width <= lower.width * STACK_WIDER
     )
+
+
+def split_tall(region: Region, plane: GroundPlane, height: int, width: int) -> list[Region]:
+    """A region inside the frame taller than anyone standing at its foot row could be, cut into
+    the person in front (as tall as one standing there) and what shows above: two people one
+    behind the other, touching in the picture."""
+    expected = plane.height_at(region.y1)
+    inside = region.x0 > 0 and region.y0 > 0 and region.x1 < width and region.y1 < height
+    if not inside or region.height <= PERSON_RATIO[1] * expected:
+        return [region]
+    cut = round(region.y1 - expected)
+    share = (region.y1 - cut) / region.height
+    front = Region(region.x0, cut, region.x1, region.y1, round(region.pixels * share))
+    behind = Region(region.x0, region.y0, region.x1, cut, region.pixels - front.pixels)
+    return [*split_tall(behind, plane, height, width), front]
+
+
+def _completes(upper: Region, lower: Region, plane: GroundPlane) -> bool:
+    expected = plane.height_at(lower.y1)
+    joined = lower.y1 - upper.y0
+    return abs(joined / expected - 1) < abs(lower.height / expected - 1)
 
 
 def fit_ground_plane(regions: Sequence[Region], frame_height: int, frame_width: int) -> GroundPlane:
@@ -401,7 +421,21 @@ def analyse_people(images: Sequence[np.ndarray], usable: Sequence[bool]) -> list
         changed = share > SCENE_CHANGE_FRACTION
         shares.append(0.0 if changed else share)
         regions.append(None if changed else regions_in(mask))
-    plane = fit_ground_plane([r for frame in regions if frame for r in frame], height, width)
+    smallest = MIN_REGION_SHARE * height * width
+    plane = fit_ground_plane(
+        [r for frame in regions if frame for r in frame if r.pixels >= smallest], height, width
+    )
+    regions = [
+        None
+        if frame is None
+        else [
+            part
+            for r in stacked(frame, plane)
+            for part in split_tall(r, plane, height, width)
+            if part.pixels >= smallest
+        ]
+        for frame in regions
+    ]
     found = [
         [_found(r, plane, height, width) for r in frame] if frame is not None else None
         for frame in regions
