@@ -21,8 +21,9 @@ is learnt from the video's own frames; nothing is tuned to one court's pixels.
    - in front of the camera: a region cut by the frame's edge that is far taller than anyone
      standing at its foot row could be (IN_FRONT_RATIO), or covers IN_FRONT_SHARE of the frame
      (a face, a shoulder). Such a frame is never a candidate.
-   - close to the lens: a person cut by the bottom edge, feet out of the frame, so nearer than
-     the court: the near court is partly blocked.
+   - close to the lens: a person cut by the bottom edge, feet out of the frame, and taller
+     than anyone standing on the bottom row (CLOSE_RATIO): nearer than the court, so the near
+     court is partly blocked.
    - players: the two nearest people of the near court (expected at least NEAR_BAND of the
      video's usual nearest height), and across the net (down to FAR_BAND of it) the two nearest
      the middle of the picture: the camera is aimed at the court it films, so other courts'
@@ -62,6 +63,7 @@ MIN_FIT_BOXES = 8
 MIN_FIT_DEPTH = 0.1  # of the frame height: foot rows must spread this much to fit a slope
 IN_FRONT_RATIO = 1.6  # times the height of a person standing at the same foot row
 IN_FRONT_SHARE = 0.15  # of the frame, for a region cut by the frame's edge
+CLOSE_RATIO = 1.1  # a person cut by the bottom edge this much taller than one standing there
 PERSON_RATIO = (0.35, 1.6)  # height over the expected one: what can be a person on the floor
 NEAR_BAND = 0.65  # of the video's usual nearest expected height: the near court
 FAR_BAND = 0.3  # down to this: across the net (further back: other courts, spectators)
@@ -148,8 +150,13 @@ class _Found:
     ratio: float  # its height over the height of a person standing at its foot row
     expected: float  # that height, in pixels: larger is nearer the camera
     cut_bottom: bool
-    cut_side: bool  # partly outside the frame's left or right edge: its shape is not all seen
+    cut_side: bool  # partly outside the frame's left or right edge
     cut_edge: bool
+
+    @property
+    def partial(self) -> bool:
+        """Cut by the side or the bottom: its shape is not all seen."""
+        return self.cut_side or self.cut_bottom
 
 
 def people_image(image: np.ndarray) -> np.ndarray:
@@ -343,7 +350,7 @@ def _frame_roles(found: list[_Found], near_height: float, frame_pixels: int, wid
         if _in_front(item, frame_pixels):
             roles[index] = IN_FRONT
             in_front = True
-        elif _is_person(item) and item.cut_bottom:
+        elif _is_person(item) and item.cut_bottom and item.ratio >= CLOSE_RATIO:
             roles[index] = CLOSE
             blocked = True
         elif _is_person(item):
@@ -361,7 +368,7 @@ def _frame_roles(found: list[_Found], near_height: float, frame_pixels: int, wid
 
 def _stance(frames: list[_Frame]) -> list[float]:
     """Each frame's play measure: its near players against the video's usual stance."""
-    near = [item for frame in frames for item in frame.near if not item.cut_side]
+    near = [item for frame in frames for item in frame.near if not item.partial]
     if not near:
         return [0.0] * len(frames)
     usual_ratio = float(np.median([item.ratio for item in near]))
@@ -373,7 +380,7 @@ def _stance(frames: list[_Frame]) -> list[float]:
             continue
         poses = []
         for item in frame.near:
-            if item.cut_side:  # half out of the picture: his stance is not seen
+            if item.partial:  # partly out of the picture: his stance is not seen
                 poses.append(0.5)
                 continue
             crouch = (usual_ratio - item.ratio) / CROUCH_SCALE
