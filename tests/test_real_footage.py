@@ -83,7 +83,9 @@ def frames() -> list[np.ndarray]:
 @pytest.fixture(scope="module")
 def real_clip(frames: list[np.ndarray], tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("real-footage")
-    return encode_stills(folder / "md_NhozVinhvsKhanhzLeo_Cafe Game.mp4", [frames[index] for index in ORDER])
+    return encode_stills(
+        folder / "md_NhozVinhvsKhanhzLeo_Cafe Game.mp4", [frames[index] for index in ORDER]
+    )
 
 
 def inside(box: BoxTuple, crop: BoxTuple) -> bool:

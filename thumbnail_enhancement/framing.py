@@ -10,7 +10,8 @@ them, and every player when they all fit; the crop zooms in on them as far as th
 without enlarging it more than MAX_UPSCALE, and puts them in the clear part of the panel when
 they fit there (else anywhere in the panel), with what room is left more below them than above:
 the floor they play on, not an empty ceiling. When even the nearest two cannot both be whole,
-the nearest one is. Portrait footage, and a frame without players, get the centre crop.
+the nearest one is, in the widest crop, as near the pair's middle as that allows. Portrait
+footage, and a frame without players, get the centre crop.
 """
 
 from __future__ import annotations
@@ -69,18 +70,34 @@ def frame_crop(
         key=lambda box: -box.height,
     )
     room = boxes[0].height
+    near = _padded(_union(boxes[:2]), room, frame_size)
     wanted = [
         (_padded(_union(boxes), room, frame_size), clear),
-        (_padded(_union(boxes[:2]), room, frame_size), clear),
-        (_padded(_union(boxes[:2]), room, frame_size), WHOLE_PANEL),
-        (_padded(boxes[0], room, frame_size), WHOLE_PANEL),
+        (near, clear),
+        (near, WHOLE_PANEL),
     ]
     for target, area in wanted:
         crop = _fitting(target, area, frame_size, panel_size)
         if crop is not None:
             return _fractions(crop, frame_size)
-    largest = _largest(frame_size, panel_size)
-    return _fractions(_placed(boxes[0], WHOLE_PANEL, largest, frame_size), frame_size)
+    return _fractions(
+        _widest_around(_padded(boxes[0], room, frame_size), near, frame_size, panel_size),
+        frame_size,
+    )
+
+
+def _widest_around(
+    nearest: _Rect, near: _Rect, frame_size: tuple[int, int], panel_size: tuple[float, float]
+) -> _Rect:
+    """The largest crop, as near the middle of the near pair as keeps the nearest whole."""
+    crop_w, crop_h = _largest(frame_size, panel_size)
+    width, height = frame_size
+    left = (near.x0 + near.x1) / 2 - crop_w / 2
+    left = min(max(left, nearest.x1 - crop_w, 0.0), nearest.x0, width - crop_w)
+    top = min(
+        max(0.0, nearest.y0 - ABOVE_SHARE * max(0.0, crop_h - nearest.height)), height - crop_h
+    )
+    return _Rect(left, top, left + crop_w, top + crop_h)
 
 
 def _largest(frame_size: tuple[int, int], panel_size: tuple[float, float]) -> tuple[float, float]:
