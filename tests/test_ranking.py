@@ -635,3 +635,88 @@ def test_only_the_middle_80_percent_is_examined(env: Path, clips: Path) -> None:
     candidates = ranked(video, 6)
 
     assert all(2 <= c.timestamp <= 18 for c in candidates), [c.timestamp for c in candidates]
+
+
+# -- what real footage has: a passer-by at the lens, a player at the edge, pauses --------------
+
+REAL_LIFE = (
+    Segment("black", 1),
+    Segment("rally", 3),
+    Segment("pause", 3),
+    Segment("passer_by", 3),
+    Segment("rally_edge", 3),
+    Segment("walking", 3),
+    Segment("empty", 3),
+    Segment("black", 1),
+)
+
+
+def test_a_passer_by_at_the_lens_is_never_offered_and_a_rally_beats_a_pause(
+    env: Path, clips: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    video = encode_clip(clips / "md_AvsB_real_life.mp4", REAL_LIFE, gop_seconds=0.5)
+
+    with caplog.at_level(logging.INFO):
+        ranking = rank_and_store_top_candidates(video, 9)
+
+    kinds = [segment_at(REAL_LIFE, c.timestamp) for c in ranking.candidates]
+    assert "passer_by" not in kinds, kinds
+    assert kinds[0] in ("rally", "rally_edge"), kinds
+    first_pause = kinds.index("pause") if "pause" in kinds else len(kinds)
+    assert set(kinds[:first_pause]) <= {"rally", "rally_edge"}, kinds
+    assert first_pause >= 4, f"rallies rank above the pause: {kinds}"
+    (reason, count), *_ = ranking.left_out.items()
+    assert count >= 4 and reason == "someone in front of the camera"
+    summary = next(r.getMessage() for r in caplog.records if "candidates kept" in r.getMessage())
+    assert summary.endswith(f"; {count} frames left out: someone in front of the camera")
+    manifest = json.loads((workspace_dir(video) / CANDIDATES_FILE).read_text())
+    assert manifest["left_out"] == {reason: count}
+
+
+def test_the_player_at_the_edge_is_in_every_template_crop(env: Path, clips: Path) -> None:
+    from sample_clips import EDGE_PLAYER_X
+
+    segments = (
+        Segment("empty", 3),
+        Segment("rally", 2),
+        Segment("rally_edge", 3),
+        Segment("empty", 2),
+    )
+    video = encode_clip(clips / "md_AvsB_edge.mp4", segments, gop_seconds=0.5)
+
+    candidates = ranked(video, 6)
+
+    edge = [c for c in candidates if segment_at(segments, c.timestamp) == "rally_edge"]
+    assert edge
+    for candidate in edge:
+        players = candidate.players or []
+        at_edge = [box for box in players if box[0] < EDGE_PLAYER_X < box[2] + 0.01]
+        assert at_edge, f"{candidate.timestamp}s: the edge player is not a player: {players}"
+        box = at_edge[0]
+        for name, crop in candidate.crops.items():
+            kept = (min(crop[2], box[2]) - max(crop[0], box[0])) / (box[2] - box[0])
+            # template_b's 1.24:1 panel is narrower than this rally: the nearest stays whole,
+            # the edge player loses at most a sliver
+            assert kept >= (1.0 if name == "template_a" else 0.9), (name, crop, box)
+    manifest = json.loads((workspace_dir(video) / CANDIDATES_FILE).read_text())
+    entry = manifest["candidates"][0]
+    assert {"box", "role"} <= set(entry["people"][0])
+    assert set(entry["crops"]) == {"template_a", "template_b"}
+    assert load_candidates(video) == candidates
+
+
+def test_a_manifest_written_before_people_were_found_still_loads(
+    env: Path, quality_clip: Path
+) -> None:
+    ranked(quality_clip, 2)
+    manifest_path = workspace_dir(quality_clip) / CANDIDATES_FILE
+    manifest = json.loads(manifest_path.read_text())
+    for entry in manifest["candidates"]:
+        del entry["people"], entry["crops"]
+    del manifest["left_out"]
+    manifest_path.write_text(json.dumps(manifest))
+
+    loaded = load_candidates(quality_clip)
+
+    assert [c.people for c in loaded] == [None, None]
+    assert [c.crops for c in loaded] == [{}, {}]

@@ -5,7 +5,7 @@ fractions of the frame), the frame's size in pixels, the photo panel's size on t
 and the part of the panel that the template's bars and badges leave clear (fractions of the
 panel). It returns the crop as fractions of the frame, of the panel's shape.
 
-The two players nearest the camera (the tallest boxes) are kept whole with a little room around
+The two players nearest the camera (the tallest boxes, then the lowest) are kept whole with a little room around
 them, and every player when they all fit; the crop zooms in on them as far as the source allows
 without enlarging it more than MAX_UPSCALE, and puts them in the clear part of the panel when
 they fit there (else anywhere in the panel), with what room is left more below them than above:
@@ -67,7 +67,7 @@ def frame_crop(
         return centre_crop(frame_size, panel_size)
     boxes = sorted(
         (_Rect(x0 * width, y0 * height, x1 * width, y1 * height) for x0, y0, x1, y1 in players),
-        key=lambda box: -box.height,
+        key=lambda box: (-round(box.height), -box.y1),  # nearest first: tallest, lowest
     )
     room = boxes[0].height
     near = _padded(_union(boxes[:2]), room, frame_size)

@@ -30,7 +30,8 @@ is learnt from the video's own frames; nothing is tuned to one court's pixels.
      people stand to the sides.
    - other: everyone else (other courts, spectators behind).
 5. Measures, each 0..1:
-   - activity: how many of the near pair are on court (none, one, both).
+   - activity: how many players are seen apart, against the video's usual number (partners
+     gathered between rallies show as one).
    - play: the near players' stance against the same video's usual one, which holds on stills:
      lower (a bent-knee ready stance or a lunge is shorter than the same man standing; the
      ground plane gives each his standing height) and wider (legs apart, racket out), and the
@@ -355,7 +356,7 @@ def _frame_roles(found: list[_Found], near_height: float, frame_pixels: int, wid
             blocked = True
         elif _is_person(item):
             people.append(index)
-    by_nearness = sorted(people, key=lambda i: -found[i].expected)
+    by_nearness = sorted(people, key=lambda i: (-found[i].expected, -found[i].region.y1))
     near = [i for i in by_nearness if found[i].expected >= NEAR_BAND * near_height][:2]
     across = [
         i for i in by_nearness if i not in near and found[i].expected >= FAR_BAND * near_height
@@ -459,6 +460,8 @@ def analyse_people(images: Sequence[np.ndarray], usable: Sequence[bool]) -> list
     ]
     known = [frame for frame in frames if frame is not None]
     plays = iter(_stance(known))
+    counts = [frame.roles.count(PLAYER) for frame in known]
+    usual = float(np.percentile(counts, 90)) if counts else 0.0
     busiest = max((share for share, ok in zip(shares, usable, strict=True) if ok), default=0.0)
     result = []
     for frame, share in zip(frames, shares, strict=True):
@@ -478,7 +481,9 @@ def analyse_people(images: Sequence[np.ndarray], usable: Sequence[bool]) -> list
                 frame.blocked,
                 # no one standing on a floor in the whole video (a sideways picture): what
                 # differs from the court, against the busiest frame, says where things happen
-                activity=len(frame.near) / 2 if near_height else _unit(share / (busiest or 1)),
+                activity=_unit(frame.roles.count(PLAYER) / usual)
+                if near_height and usual
+                else _unit(share / (busiest or 1)),
                 play=0.0 if frame.in_front else round(play, 4),
             )
         )

@@ -128,9 +128,7 @@ class Previews:
             self._size -= len(dropped)
         return made
 
-    async def _large(
-        self, workflow_id: str, candidate_id: str, crop: Crop | None
-    ) -> bytes | None:
+    async def _large(self, workflow_id: str, candidate_id: str, crop: Crop | None) -> bytes | None:
         original = await self._source.preview(workflow_id, candidate_id)
         if original is None:
             return None
