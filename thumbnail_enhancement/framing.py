@@ -5,8 +5,8 @@ fractions of the frame), the frame's size in pixels, the photo panel's size on t
 and the part of the panel that the template's bars and badges leave clear (fractions of the
 panel). It returns the crop as fractions of the frame, of the panel's shape.
 
-The two players nearest the camera (the tallest boxes, then the lowest) are kept whole with a little room around
-them, and every player when they all fit; the crop zooms in on them as far as the source allows
+The two players nearest the camera (the tallest boxes, then the lowest) are kept whole with a
+little room around them, and every player when they all fit; the crop zooms in on them as far as the source allows
 without enlarging it more than MAX_UPSCALE, and puts them in the clear part of the panel when
 they fit there (else anywhere in the panel), with what room is left more below them than above:
 the floor they play on, not an empty ceiling. When even the nearest two cannot both be whole,
