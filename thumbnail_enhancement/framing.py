@@ -6,12 +6,12 @@ and the part of the panel that the template's bars and badges leave clear (fract
 panel). It returns the crop as fractions of the frame, of the panel's shape.
 
 The two players nearest the camera (the tallest boxes, then the lowest) are kept whole with a
-little room around them, and every player when they all fit; the crop zooms in on them as far as the source allows
-without enlarging it more than MAX_UPSCALE, and puts them in the clear part of the panel when
-they fit there (else anywhere in the panel), with what room is left more below them than above:
-the floor they play on, not an empty ceiling. When even the nearest two cannot both be whole,
-the nearest one is, in the widest crop, as near the pair's middle as that allows. Portrait
-footage, and a frame without players, get the centre crop.
+little room around them, and every player when they all fit; the crop zooms in on them as far
+as the source allows without enlarging it more than MAX_UPSCALE, and puts them in the clear
+part of the panel when they fit there (else anywhere in the panel), with what room is left more
+below them than above: the floor they play on, not an empty ceiling. When even the nearest two
+cannot both be whole, the nearest one is, in the widest crop, as near the pair's middle as that
+allows. Portrait footage, and a frame without players, get the centre crop.
 """
 
 from __future__ import annotations
