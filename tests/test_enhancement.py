@@ -731,7 +731,8 @@ def test_the_thumbnail_shows_the_crop_recorded_with_the_choice(
         centre = cv2.cvtColor(prepare_frame(frame, photo, 0.0), cv2.COLOR_RGB2BGR)[rows, columns]
         # the vignette darkens the edges: compare the structure, not the brightness
         assert np.corrcoef(shown.ravel(), wanted.ravel())[0, 1] > 0.9, name
-        assert np.corrcoef(shown.ravel(), wanted.ravel())[0, 1] > np.corrcoef(
-            shown.ravel(), centre.astype(float).ravel()
-        )[0, 1], f"{name}: the centre crop matches better than the recorded one"
+        assert (
+            np.corrcoef(shown.ravel(), wanted.ravel())[0, 1]
+            > np.corrcoef(shown.ravel(), centre.astype(float).ravel())[0, 1]
+        ), f"{name}: the centre crop matches better than the recorded one"
         assert cut_out(frame, crop).shape[1] < frame.shape[1]

