@@ -53,6 +53,7 @@ REFLECTION_MAX_DIFFERENCE = 70  # a stronger difference is a person even in the 
 REFLECTION_MAX_CHROMA = 0.16  # colour change (relative) below which a difference is shading
 REFLECTION_GAIN = (0.25, 1.3)  # brightness of a shadow or reflection relative to the floor
 BACKGROUND_WINDOW = 31  # frames per background median: long enough that people move out
+BACKGROUND_SAMPLES = 15  # frames of a run its median is taken over
 MIN_BACKGROUND_FRAMES = 5  # fewer frames: a median would still show the people
 SCENE_CHANGE_FRACTION = 0.5  # more than this differs: camera moved or lights changed
 MIN_REGION_SHARE = 3.5e-4  # of the frame: about a far player's head and shoulders at 320x180
@@ -185,6 +186,16 @@ def background_runs(count: int, usable: Sequence[bool], window: int) -> list[lis
 
 def nearest_run(index: int, runs: list[list[int]]) -> int:
     return min(range(len(runs)), key=lambda r: max(runs[r][0] - index, index - runs[r][-1], 0))
+
+
+def _spread_out(run: list[int]) -> list[int]:
+    """At most BACKGROUND_SAMPLES of the run, evenly spread: the median costs in proportion to
+    the frames, and a pixel shows a person in a minority of them all the same."""
+    if len(run) <= BACKGROUND_SAMPLES:
+        return run
+    return [
+        run[round(k * (len(run) - 1) / (BACKGROUND_SAMPLES - 1))] for k in range(BACKGROUND_SAMPLES)
+    ]
 
 
 def median_image(stack: np.ndarray) -> np.ndarray:
@@ -431,7 +442,7 @@ def analyse_people(images: Sequence[np.ndarray], usable: Sequence[bool]) -> list
     runs = background_runs(len(images), usable, BACKGROUND_WINDOW)
     if not runs:
         return [NOBODY] * len(images)
-    backgrounds = [median_image(np.stack([images[i] for i in run])) for run in runs]
+    backgrounds = [median_image(np.stack([images[i] for i in _spread_out(run)])) for run in runs]
     regions: list[list[Region] | None] = []
     shares = []
     for index, image in enumerate(images):
