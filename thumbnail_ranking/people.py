@@ -169,13 +169,11 @@ def people_image(image: np.ndarray) -> np.ndarray:
     return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
 
 
-def background_runs(count: int, usable: Sequence[bool], window: int) -> list[list[int]]:
+def background_runs(usable: Sequence[bool], window: int) -> list[list[int]]:
     """Runs of up to `window` usable frame indexes in time order, each forming one background;
-    a last run too short for a median joins the one before. Too few usable frames: all of
-    them; too few frames: none (no background can be told from the people)."""
+    a last run too short for a median joins the one before. Too few usable frames: none (a
+    median of so few, or of black and smeared frames, is not the empty court)."""
     pool = [index for index, ok in enumerate(usable) if ok]
-    if len(pool) < MIN_BACKGROUND_FRAMES:
-        pool = list(range(count))
     if len(pool) < MIN_BACKGROUND_FRAMES:
         return []
     runs = [pool[start : start + window] for start in range(0, len(pool), window)]
@@ -439,7 +437,7 @@ def analyse_people(images: Sequence[np.ndarray], usable: Sequence[bool]) -> list
     if not images:
         return []
     height, width = images[0].shape[:2]
-    runs = background_runs(len(images), usable, BACKGROUND_WINDOW)
+    runs = background_runs(usable, BACKGROUND_WINDOW)
     if not runs:
         return [NOBODY] * len(images)
     backgrounds = [median_image(np.stack([images[i] for i in _spread_out(run)])) for run in runs]
