@@ -17,7 +17,8 @@ allows. Portrait footage, and a frame without players, get the centre crop.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+
+from thumbnail_enhancement.layout import Box  # in frame pixels here
 
 BoxTuple = tuple[float, float, float, float]  # x0, y0, x1, y1
 
@@ -29,30 +30,12 @@ ABOVE_SHARE = 1 / 3  # of the vertical room the players leave, the part above th
 WHOLE_PANEL: BoxTuple = (0.0, 0.0, 1.0, 1.0)
 
 
-@dataclass(frozen=True)
-class _Rect:
-    """In frame pixels."""
-
-    x0: float
-    y0: float
-    x1: float
-    y1: float
-
-    @property
-    def width(self) -> float:
-        return self.x1 - self.x0
-
-    @property
-    def height(self) -> float:
-        return self.y1 - self.y0
-
-
 def centre_crop(frame_size: tuple[int, int], panel_size: tuple[float, float]) -> BoxTuple:
     """The largest centred part of the frame with the panel's shape."""
     width, height = frame_size
     crop_w, crop_h = _largest(frame_size, panel_size)
     left, top = (width - crop_w) / 2, (height - crop_h) / 2
-    return _fractions(_Rect(left, top, left + crop_w, top + crop_h), frame_size)
+    return _fractions(Box(left, top, left + crop_w, top + crop_h), frame_size)
 
 
 def frame_crop(
@@ -66,7 +49,7 @@ def frame_crop(
     if not players or height > width:
         return centre_crop(frame_size, panel_size)
     boxes = sorted(
-        (_Rect(x0 * width, y0 * height, x1 * width, y1 * height) for x0, y0, x1, y1 in players),
+        (Box(x0 * width, y0 * height, x1 * width, y1 * height) for x0, y0, x1, y1 in players),
         key=lambda box: (-round(box.height), -box.y1),  # nearest first: tallest, lowest
     )
     room = boxes[0].height
@@ -87,8 +70,8 @@ def frame_crop(
 
 
 def _widest_around(
-    nearest: _Rect, near: _Rect, frame_size: tuple[int, int], panel_size: tuple[float, float]
-) -> _Rect:
+    nearest: Box, near: Box, frame_size: tuple[int, int], panel_size: tuple[float, float]
+) -> Box:
     """The largest crop, as near the middle of the near pair as keeps the nearest whole."""
     crop_w, crop_h = _largest(frame_size, panel_size)
     width, height = frame_size
@@ -97,7 +80,7 @@ def _widest_around(
     top = min(
         max(0.0, nearest.y0 - ABOVE_SHARE * max(0.0, crop_h - nearest.height)), height - crop_h
     )
-    return _Rect(left, top, left + crop_w, top + crop_h)
+    return Box(left, top, left + crop_w, top + crop_h)
 
 
 def _largest(frame_size: tuple[int, int], panel_size: tuple[float, float]) -> tuple[float, float]:
@@ -108,8 +91,8 @@ def _largest(frame_size: tuple[int, int], panel_size: tuple[float, float]) -> tu
     return float(width), width / aspect
 
 
-def _union(boxes: Sequence[_Rect]) -> _Rect:
-    return _Rect(
+def _union(boxes: Sequence[Box]) -> Box:
+    return Box(
         min(b.x0 for b in boxes),
         min(b.y0 for b in boxes),
         max(b.x1 for b in boxes),
@@ -117,9 +100,9 @@ def _union(boxes: Sequence[_Rect]) -> _Rect:
     )
 
 
-def _padded(box: _Rect, room: float, frame_size: tuple[int, int]) -> _Rect:
+def _padded(box: Box, room: float, frame_size: tuple[int, int]) -> Box:
     width, height = frame_size
-    return _Rect(
+    return Box(
         max(0.0, box.x0 - ROOM_SIDE * room),
         max(0.0, box.y0 - ROOM_ABOVE * room),
         min(float(width), box.x1 + ROOM_SIDE * room),
@@ -128,11 +111,11 @@ def _padded(box: _Rect, room: float, frame_size: tuple[int, int]) -> _Rect:
 
 
 def _fitting(
-    target: _Rect,
+    target: Box,
     clear: BoxTuple,
     frame_size: tuple[int, int],
     panel_size: tuple[float, float],
-) -> _Rect | None:
+) -> Box | None:
     """The smallest crop (no smaller than the upscale limit allows) that shows `target` inside
     the `clear` part of the panel; None when it would not fit in the frame."""
     aspect = panel_size[0] / panel_size[1]
@@ -157,8 +140,8 @@ def _fitting(
 
 
 def _placed(
-    target: _Rect, clear: BoxTuple, size: tuple[float, float], frame_size: tuple[int, int]
-) -> _Rect:
+    target: Box, clear: BoxTuple, size: tuple[float, float], frame_size: tuple[int, int]
+) -> Box:
     """A crop of `size` with `target` centred across the clear part and a third of the spare
     height above it, moved back inside the frame."""
     crop_w, crop_h = size
@@ -170,12 +153,12 @@ def _placed(
     width, height = frame_size
     left = min(max(0.0, left), width - crop_w)
     top = min(max(0.0, top), height - crop_h)
-    return _Rect(left, top, left + crop_w, top + crop_h)
+    return Box(left, top, left + crop_w, top + crop_h)
 
 
-def _shown(crop: _Rect, clear: BoxTuple) -> _Rect:
+def _shown(crop: Box, clear: BoxTuple) -> Box:
     """The part of the frame that lands in the clear part of the panel."""
-    return _Rect(
+    return Box(
         crop.x0 + clear[0] * crop.width,
         crop.y0 + clear[1] * crop.height,
         crop.x0 + clear[2] * crop.width,
@@ -183,7 +166,7 @@ def _shown(crop: _Rect, clear: BoxTuple) -> _Rect:
     )
 
 
-def _fractions(crop: _Rect, frame_size: tuple[int, int]) -> BoxTuple:
+def _fractions(crop: Box, frame_size: tuple[int, int]) -> BoxTuple:
     width, height = frame_size
     return (
         round(crop.x0 / width, 4),
