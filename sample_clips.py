@@ -1,7 +1,9 @@
 """Synthetic badminton match clips, encoded for real with PyAV.
 
 Used by `make demo`, the tests and the benchmarks: the frames of `synthetic_frames` (the café's
-court and segments of known quality), encoded as a camera would.
+court and segments of known quality, with what real footage has besides: a passer-by right in
+front of the lens, a player at the frame's edge, a pause between rallies), encoded as a camera
+would; and real camera frames played as a clip (`encode_stills`).
 
     python sample_clips.py DIR     # writes a few demo clips named by the café's convention
 """
@@ -126,6 +128,25 @@ DEMO_CLIPS = {
         Segment("black", 1.0),
     ),
 }
+
+
+def encode_stills(path: Path, images: Sequence[np.ndarray], *, fps: int = 1) -> Path:
+    """Encode pictures (BGR, one size) as a clip of `fps` frames a second, each a keyframe:
+    real camera frames played as a video."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with av.open(str(path), mode="w") as container:
+        stream = container.add_stream("libx264", rate=fps)
+        stream.height, stream.width = images[0].shape[:2]
+        stream.pix_fmt = "yuv420p"
+        stream.codec_context.gop_size = 1
+        stream.codec_context.options = {"preset": "ultrafast", "x264-params": "keyint=1"}
+        for image in images:
+            for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="bgr24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path
 
 
 def write_demo_clips(directory: Path) -> list[Path]:

@@ -1,6 +1,7 @@
 """Synthetic frames of a badminton match on the café's court: a court with lines, a wall of
 coloured banners, and segments of known quality (black intro, blurred pan, empty court, people
-walking, a rally of four players, an overexposed stretch).
+walking, a rally of four players, an overexposed stretch) and what real footage has besides (a
+passer-by right in front of the lens, a player at the frame's edge, a pause between rallies).
 
 Drawn with OpenCV, encoded by nothing: `sample_clips` encodes them into real clips for the demo,
 the tests and the benchmarks, and the thumbnail contact sheet shows a rally frame.
@@ -14,7 +15,18 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-SEGMENT_KINDS = ("black", "pan_blur", "empty", "walking", "rally", "overexposed")
+SEGMENT_KINDS = (
+    "black",
+    "pan_blur",
+    "empty",
+    "walking",
+    "rally",
+    "overexposed",
+    "passer_by",
+    "rally_edge",
+    "pause",
+)
+EDGE_PLAYER_X = 0.985  # where rally_edge's player stands: half of him out of the picture
 
 
 @dataclass(frozen=True)
@@ -107,6 +119,37 @@ def _rally(base: np.ndarray, t: float) -> np.ndarray:
     return image
 
 
+def _passer_by(base: np.ndarray, t: float) -> np.ndarray:
+    """The rally behind someone walking past right in front of the lens: a shoulder and a head
+    taller than the picture, crossing it in about three seconds."""
+    image = _rally(base, t)
+    height, width = image.shape[:2]
+    cx = int(width * (1.1 - 0.4 * (t % 3)))
+    body_w = width // 4
+    cv2.rectangle(
+        image, (cx - body_w // 2, height // 3), (cx + body_w // 2, height), (200, 200, 205), -1
+    )
+    cv2.circle(image, (cx, height // 6), height // 5, (120, 150, 190), -1)
+    return image
+
+
+def _rally_edge(base: np.ndarray, t: float) -> np.ndarray:
+    """A rally with a player at the right edge of the picture, half of him out of it."""
+    image = _rally(base, t)
+    _draw_player(image, EDGE_PLAYER_X, 0.86 + 0.03 * np.sin(2.0 * t), (40, 160, 40))
+    return image
+
+
+def _pause(base: np.ndarray, t: float) -> np.ndarray:
+    """Between rallies: each pair stands together, side by side, talking."""
+    image = base.copy()
+    for i, colour in enumerate(_RALLY_SHIRTS):
+        side = -1 if i < 2 else 1
+        x = 0.5 + side * 0.2 + 0.025 * (i % 2) + 0.005 * np.sin(t + i)
+        _draw_player(image, x, 0.75, colour)
+    return image
+
+
 def _walking(base: np.ndarray, t: float) -> np.ndarray:
     image = base.copy()
     _draw_player(image, 0.15 + 0.03 * t, 0.9, (90, 90, 90))
@@ -135,6 +178,9 @@ def render_frame(kind: str, base: np.ndarray, t: float) -> np.ndarray:
         "rally": _rally,
         "pan_blur": _pan_blur,
         "overexposed": _overexposed,
+        "passer_by": _passer_by,
+        "rally_edge": _rally_edge,
+        "pause": _pause,
     }
     if kind not in renderers:
         raise ValueError(f"unknown segment kind {kind!r}; expected one of {SEGMENT_KINDS}")

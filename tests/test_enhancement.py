@@ -699,3 +699,46 @@ def test_preview_templates_refuses_an_unusable_out_in_one_line(env: Path, where:
     assert "Traceback" not in result.output and isinstance(result.exception, SystemExit)
     if where == "an existing file":
         assert out.read_bytes() == b"keep me"
+
+
+def test_the_thumbnail_shows_the_crop_recorded_with_the_choice(
+    video: Path, court: np.ndarray
+) -> None:
+    from thumbnail_enhancement import TEMPLATES
+    from thumbnail_enhancement.renderer import cut_out, prepare_frame
+    from workspace import SELECTION_FILE
+
+    record = {
+        "candidate_id": "x",
+        "rank": 1,
+        "timestamp": 1.0,
+        "selected_at": "2024-12-25T10:00:00+00:00",
+        "players": [[0.7, 0.45, 0.8, 0.9], [0.55, 0.5, 0.62, 0.88]],
+        "crops": {"template_b": [0.5, 0.1, 1.0, 0.721]},  # template_a's is left to the players
+    }
+    (workspace_dir(video) / SELECTION_FILE).write_text(json.dumps(record))
+    frame = cv2.imdecode(
+        np.frombuffer((workspace_dir(video) / SELECTED_IMAGE).read_bytes(), np.uint8),
+        cv2.IMREAD_COLOR,
+    )
+
+    for name, crop in (
+        ("template_b", (0.5, 0.1, 1.0, 0.721)),
+        ("template_a", TEMPLATES["template_a"].crop(record["players"], (1920, 1080))),
+    ):
+        thumbnail = cv2.imread(str(render_thumbnail(video, name)))
+        template = TEMPLATES[name]
+        photo, clear = template.photo, template.clear
+        expected = cv2.cvtColor(prepare_frame(frame, photo, 0.0, crop), cv2.COLOR_RGB2BGR)
+        rows = np.s_[round(clear.y0) : round(clear.y1)]
+        columns = np.s_[round(clear.x0 - photo.x0) : round(clear.x1 - photo.x0)]
+        shown = thumbnail[rows, round(clear.x0) : round(clear.x1)].astype(float)
+        wanted = expected[rows, columns].astype(float)
+        centre = cv2.cvtColor(prepare_frame(frame, photo, 0.0), cv2.COLOR_RGB2BGR)[rows, columns]
+        # the vignette darkens the edges: compare the structure, not the brightness
+        assert np.corrcoef(shown.ravel(), wanted.ravel())[0, 1] > 0.9, name
+        assert (
+            np.corrcoef(shown.ravel(), wanted.ravel())[0, 1]
+            > np.corrcoef(shown.ravel(), centre.astype(float).ravel())[0, 1]
+        ), f"{name}: the centre crop matches better than the recorded one"
+        assert cut_out(frame, crop).shape[1] < frame.shape[1]

@@ -15,6 +15,7 @@ from thumbnail_enhancement import preview, renderer
 from thumbnail_enhancement.layout import MatchText, Plan, Theme, theme_for
 from thumbnail_enhancement.renderer import (
     JPEG_MAX_BYTES,
+    ChosenFraming,
     NoSelectionError,
     RenderOptions,
     SelectedImageError,
@@ -52,8 +53,14 @@ def render_options(settings: Settings) -> RenderOptions:
 
 
 def render_thumbnail(video_path: Path, template_name: str) -> Path:
-    """Draw the video's thumbnail.jpg with the configured logo (see `renderer.render_thumbnail`)."""
-    return renderer.render_thumbnail(video_path, template_name, render_options(get_settings()))
+    """Draw the video's thumbnail.jpg with the configured logo, framed as recorded with the
+    choice (see `renderer.render_thumbnail`)."""
+    from thumbnail_selector import load_selection  # imported late: it pulls in the chooser
+
+    selection = load_selection(video_path)
+    framing = None if selection is None else ChosenFraming(selection.players, selection.crops)
+    options = render_options(get_settings())
+    return renderer.render_thumbnail(video_path, template_name, options, framing)
 
 
 def write_contact_sheet(out_dir: Path) -> Path:
