@@ -14,6 +14,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -127,6 +128,27 @@ def test_the_video_gets_the_default_description_its_language_and_the_cafes_recor
     assert held.snippet["defaultLanguage"] == held.snippet["defaultAudioLanguage"] == "vi"
     assert held.recording_details == {"recordingDate": "2024-12-25T00:00:00Z"}
     assert held.status["selfDeclaredMadeForKids"] is False
+
+
+def test_a_recording_time_without_a_zone_is_the_cafes_in_the_title_and_the_recording_date(
+    env, monkeypatch
+):
+    """Whatever zone the machine is set to: the title and YouTube's recording date name the
+    same day, the café's."""
+    set_env(monkeypatch, CAFE_TIMEZONE="Asia/Ho_Chi_Minh")
+    machine_zone = os.environ.get("TZ")
+    os.environ["TZ"] = "America/Los_Angeles"  # 15 hours behind the café
+    time.tzset()
+    try:
+        listing = listing_for(env, {"recorded_at": "2024-12-25T23:30:00"})
+    finally:
+        if machine_zone is None:
+            del os.environ["TZ"]
+        else:
+            os.environ["TZ"] = machine_zone
+        time.tzset()
+    assert "25 Dec 2024" in listing.title
+    assert listing.recording_date == "2024-12-25"
 
 
 def test_a_description_template_of_the_cafes_own_with_language_and_made_for_kids(

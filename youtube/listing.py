@@ -17,7 +17,7 @@ from formats.cleaning import clean_text
 from formats.publish_at import publish_time
 from formats.templates import fill_template
 from formats.youtube_fields import fit_description, fit_tags
-from prepare.match_text import recording_date, template_values
+from prepare.match_text import in_zone, recording_date, template_values
 from prepare.metadata import MatchMetadata
 from youtube.playlists import TITLE_MAX_CHARS as PLAYLIST_TITLE_MAX_CHARS
 
@@ -105,7 +105,7 @@ def build_listing(metadata: MatchMetadata, options: ListingOptions) -> Listing:
     date = recording_date(metadata.recorded_at, zone)
     values = template_values(metadata.match_type_name, *teams, date)
     playlist = clean_text(fill_template(options.playlist_template, values))
-    recorded = datetime.fromisoformat(metadata.recorded_at).astimezone(zone)
+    recorded = in_zone(datetime.fromisoformat(metadata.recorded_at), zone)
     schedule = options.publish_at if metadata.publish_at is None else metadata.publish_at
     return Listing(
         title=clean_text(metadata.title),
