@@ -25,13 +25,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from errors import NeedsAttentionError, PipelineError, RetryLaterError
-from video_prep import (
-    SUPPORTED_EXTENSIONS,
-    ParsedName,
-    matchup,
-    parse_file_name,
-    probe_video,
-)
+from prepare.file_names import SUPPORTED_EXTENSIONS, ParsedName, parse_file_name
+from prepare.match_text import matchup
+from prepare.probe import probe_video
 from workspace import recorded_fingerprint, workspace_dir
 
 log = logging.getLogger(__name__)

@@ -28,7 +28,9 @@ def pick_candidate(request: ChoiceRequest, pick: int | None) -> str | None:
     from thumbnail_selector import SelectableCandidate, choose
 
     candidates = [
-        SelectableCandidate(c.id, c.rank, c.score, c.timestamp, c.preview or Path(c.file))
+        SelectableCandidate(
+            c.id, c.rank, c.score, c.timestamp, c.preview or Path(c.file), crop=c.crop
+        )
         for c in request.candidates
     ]
     return choose(candidates, request.video_file)

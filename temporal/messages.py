@@ -113,6 +113,7 @@ class RankRequest:
     video_path: str
     top_n: int
     fingerprint: str = ""
+    template_name: str = ""  # whose crop the candidates carry; empty: THUMBNAIL_TEMPLATE
 
 
 @dataclass
@@ -122,6 +123,8 @@ class CandidateInfo:
     score: float
     timestamp: float
     file: str
+    # the part of the frame the thumbnail shows (x0, y0, x1, y1, fractions); None: the centre
+    crop: tuple[float, float, float, float] | None = None
 
 
 @dataclass

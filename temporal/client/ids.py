@@ -9,26 +9,18 @@ loads neither the stages nor their decoders."""
 from __future__ import annotations
 
 import hashlib
-import re
-import unicodedata
 from pathlib import Path
+
+from formats.folding import fold_accents, slug
 
 WORKFLOW_TYPE = "ProcessVideoWorkflow"
 EARLIER_ID_PREFIX = "video-"  # the ids versions before content ids gave
-SLUG_MAX_CHARS = 40
+SLUG_MAX_CHARS = 40  # of the file stem, at the start of the id
 
 
 def videos_where(condition: str) -> str:
     """A visibility query for the video workflows that meet `condition`."""
     return f'WorkflowType="{WORKFLOW_TYPE}" AND ({condition})'
-
-
-def slug(text: str, limit: int = SLUG_MAX_CHARS) -> str:
-    """`md_Nguyễn Đức HuyvsTrâm` -> `md-nguyen-duc-huyvstram`: ASCII, lowercase, at most
-    `limit` characters."""
-    folded = unicodedata.normalize("NFKD", text.replace("Đ", "D").replace("đ", "d"))
-    ascii_text = folded.encode("ascii", "ignore").decode().lower()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")[:limit].rstrip("-") or "video"
 
 
 def workflow_id_for(video_path: Path, fingerprint: str | None = None) -> str:
@@ -38,7 +30,7 @@ def workflow_id_for(video_path: Path, fingerprint: str | None = None) -> str:
         from ingest import fingerprint as content_fingerprint  # the file is read: ingest's job
 
         fingerprint = content_fingerprint(video_path)
-    return f"{slug(Path(video_path).stem)}-{fingerprint[:6]}"
+    return f"{slug(Path(video_path).stem, SLUG_MAX_CHARS)}-{fingerprint[:6]}"
 
 
 def earlier_workflow_id_for(video_path: Path) -> str:
@@ -46,6 +38,6 @@ def earlier_workflow_id_for(video_path: Path) -> str:
     of theirs, running or done, is this video's."""
     size = video_path.stat().st_size
     digest = hashlib.sha1(f"{video_path.name}\0{size}".encode()).hexdigest()[:8]
-    ascii_name = unicodedata.normalize("NFKD", video_path.name.replace("Đ", "D").replace("đ", "d"))
+    ascii_name = fold_accents(video_path.name)
     readable = "".join(c if c.isalnum() or c in "._-" else "-" for c in ascii_name if c.isascii())
     return f"{EARLIER_ID_PREFIX}{readable}-{digest}"

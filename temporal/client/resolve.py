@@ -4,19 +4,19 @@ one, or a file name (with or without its extension, any case, accents or not).""
 from __future__ import annotations
 
 import re
-import unicodedata
 from enum import Enum
 from pathlib import Path
 
 from temporalio.client import Client, WorkflowExecutionStatus
 
+from formats.folding import fold_accents, slug
 from temporal.client.errors import (
     AmbiguousVideoError,
     NoMatchError,
     NoSuchNumberError,
     VideoMatch,
 )
-from temporal.client.ids import EARLIER_ID_PREFIX, slug, videos_where
+from temporal.client.ids import EARLIER_ID_PREFIX, SLUG_MAX_CHARS, videos_where
 from temporal.client.listing import numbered
 from temporal.client.rows import read_row
 from temporal.messages import HELD_STAGES, WAITING_FOR_SELECTION
@@ -31,12 +31,6 @@ class Wanted(Enum):
     WAITING = "waiting"  # select
     RUNNING = "running"  # cancel, status
     HELD = "held"  # retry
-
-
-def folded(text: str) -> str:
-    """`Trâm.MP4` -> `tram.mp4`: file names compared as people type them."""
-    decomposed = unicodedata.normalize("NFKD", text.replace("Đ", "D").replace("đ", "d"))
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
 async def resolve(client: Client, reference: str, wants: Wanted = Wanted.RUNNING) -> str:
@@ -91,13 +85,14 @@ async def _by_file_name(client: Client, reference: str) -> list[VideoMatch]:
     """Workflows of a file named `reference`: their ids start with the slug of its name (case
     and accents already folded there), or with `video-` for those of earlier versions. A name
     with a suffix is looked for with and without it (an extension, or a dot of the name)."""
-    wanted = folded(reference)
+    wanted = fold_accents(reference).casefold()
     stems = {reference, Path(reference).stem}
-    prefixes = [*sorted({f"{slug(stem)}-" for stem in stems}), EARLIER_ID_PREFIX]
+    prefixes = [*sorted({f"{slug(stem, SLUG_MAX_CHARS)}-" for stem in stems}), EARLIER_ID_PREFIX]
     found: dict[str, VideoMatch] = {}
     for prefix in prefixes:
         for match in await _matches(client, f'WorkflowId STARTS_WITH "{prefix}"'):
-            if wanted in (folded(match.video_file), folded(Path(match.video_file).stem)):
+            names = (match.video_file, Path(match.video_file).stem)
+            if wanted in (fold_accents(name).casefold() for name in names):
                 found.setdefault(match.workflow_id, match)
     return list(found.values())
 

@@ -62,7 +62,7 @@ def _examined(video_path: Path, fingerprint: str | None, summary: str | None) ->
     """The content's fingerprint and what the Web UI's list shows (the match, else the file
     name), read here when the caller did not examine the file."""
     import ingest  # reading the file is ingest's job, and loads the decoders
-    from video_prep import FileNameError, parse_file_name
+    from prepare.file_names import FileNameError, parse_file_name
 
     if summary is None:
         try:
