@@ -241,7 +241,7 @@ def auth() -> None:
     mode 0600); the videos of this machine waiting for it go on."""
     from cli_support import fail
     from config import get_settings
-    from errors import PipelineError, Step
+    from errors import PipelineError, Remedy
     from operator_cli.lines import Line
     from operator_cli.output import say
     from operator_cli.remedies import CLI, error_line
@@ -266,7 +266,7 @@ def auth() -> None:
             )
             return
         host = get_settings().worker_name
-        waiting = [v for v in await temporal_client.list_held(client) if v.hold.redo == Step.AUTH]
+        waiting = [v for v in await temporal_client.list_held(client) if v.hold.redo == Remedy.AUTH]
         here = [video for video in waiting if temporal_client.runs_on(video, host)]
         for video in await temporal_client.retry_videos(client, here):
             say(Line(f"{video.workflow_id} ({video.video_file}): goes on now."))

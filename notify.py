@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from config import Settings
-from errors import message_with_remedy, step_named
+from errors import message_with_remedy, remedy_named
 from remedies import temporal_command_for
 from web.redact import Redactor
 from youtube.common import quiet_loggers
@@ -110,8 +110,8 @@ def attention_message(
 
 
 def failed_message(video_file: str, title: str, reason: str, redo: str | None = None) -> Message:
-    """A video that failed; `redo`: the errors.Step that fixes it."""
-    text = message_with_remedy(_REASONS.text(reason), step_named(redo), temporal_command_for)
+    """A video that failed; `redo`: the errors.Remedy that fixes it."""
+    text = message_with_remedy(_REASONS.text(reason), remedy_named(redo), temporal_command_for)
     return Message(f"Failed: {title}", f"{video_file}: {text}", "failure")
 
 

@@ -1,4 +1,4 @@
-"""How each front end names the step that fixes an error (`errors.Step`).
+"""How each front end names the remedy that fixes an error (`errors.Remedy`).
 
 Stage modules say what is wrong and which step fixes it; the batch CLI and the Temporal front
 ends (its CLI, the web chooser's failures, the notifications) each name the command that fits
@@ -8,25 +8,25 @@ for the CLI).
 
 from __future__ import annotations
 
-from errors import Step, with_remedy
+from errors import Remedy, with_remedy
 
 PREVIEW_TEMPLATES = "`python main.py preview-templates --out DIR` shows them"
 
 
-def batch_command_for(step: Step) -> str:
+def batch_command_for(remedy: Remedy) -> str:
     """The batch CLI (`main.py`) runs each step on its own."""
-    if step is Step.PREVIEW_TEMPLATES:
+    if remedy is Remedy.PREVIEW_TEMPLATES:
         return PREVIEW_TEMPLATES
-    return f"run `python main.py {step}`"
+    return f"run `python main.py {remedy}`"
 
 
-def temporal_command_for(step: Step) -> str:
+def temporal_command_for(remedy: Remedy) -> str:
     """Under Temporal a video's steps run in its workflow: a lost step means starting it again."""
-    if step is Step.PREVIEW_TEMPLATES:
+    if remedy is Remedy.PREVIEW_TEMPLATES:
         return PREVIEW_TEMPLATES
-    if step is Step.AUTH:
+    if remedy is Remedy.AUTH:
         return "run `python main_temporal.py auth`"
-    if step is Step.SELECT:
+    if remedy is Remedy.SELECT:
         return (
             "start the video again with `python main_temporal.py start --retry-failed --rechoose`"
         )

@@ -29,7 +29,7 @@ from chooser_window.images import CandidateImageError, load_images, unreadable_f
 from chooser_window.layout import MAX_CANDIDATES, Layout, canvas_size, layout
 from chooser_window.ranks import RankOutOfRangeError, pick_by_rank
 from chooser_window.window import run_window
-from errors import PipelineError, Step
+from errors import PipelineError, Remedy
 from workspace import (
     SELECTED_IMAGE,
     SELECTION_FILE,
@@ -118,7 +118,7 @@ def _candidate_for(
     video_path: Path, candidates: Sequence[RankedCandidate], candidate_id: str | None
 ) -> RankedCandidate:
     if not candidates:
-        raise UnknownCandidateError(f"{video_path.name}: has no thumbnail candidates", Step.RANK)
+        raise UnknownCandidateError(f"{video_path.name}: has no thumbnail candidates", Remedy.RANK)
     if candidate_id is None:
         return min(candidates, key=lambda c: c.rank)
     for candidate in candidates:
@@ -153,7 +153,7 @@ def load_selection(video_path: Path) -> Selection | None:
         raise SelectionFileError(
             f"{path}: not a valid selection ({type(error).__name__}: {error}): delete it and "
             "choose again",
-            Step.SELECT,
+            Remedy.SELECT,
         ) from None
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from errors import PipelineError, Step
+from errors import PipelineError, Remedy
 
 
 class RankOutOfRangeError(PipelineError):
@@ -31,7 +31,9 @@ def pick_by_rank(candidates: Sequence[HasRank], rank: int) -> str:
         if candidate.rank == rank:
             return candidate.id
     if not candidates:
-        raise RankOutOfRangeError(f"--pick {rank}: there are no candidates to pick from", Step.RANK)
+        raise RankOutOfRangeError(
+            f"--pick {rank}: there are no candidates to pick from", Remedy.RANK
+        )
     raise RankOutOfRangeError(
         f"--pick {rank}: no candidate has rank {rank}; pick one of "
         f"{_ranks_text([c.rank for c in candidates])} (1 = best)"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from temporalio.service import RPCError
 
-from errors import PipelineError, Step, message_with_remedy, step_named
+from errors import PipelineError, Remedy, message_with_remedy, remedy_named
 from remedies import for_temporal, temporal_command_for
 from temporal.client import (
     ChoicePendingError,
@@ -84,7 +84,7 @@ def error_line(error: BaseException) -> str:
 
 def failure_text(failure: Failure) -> str:
     """Why a video failed, then the command that fixes it."""
-    return message_with_remedy(failure.message, step_named(failure.redo), temporal_command_for)
+    return message_with_remedy(failure.message, remedy_named(failure.redo), temporal_command_for)
 
 
 def hold_text(hold: Hold, workflow_id: str, host: str) -> str:
@@ -96,7 +96,7 @@ def hold_text(hold: Hold, workflow_id: str, host: str) -> str:
             f"{problem}. The video waits for the reset and goes on by itself ({retry} tries "
             "sooner)."
         )
-    if step_named(hold.redo) is Step.AUTH:
+    if remedy_named(hold.redo) is Remedy.AUTH:
         where = host or "the worker's machine"
         return (
             f"{problem}: run `{CLI} auth` on {where} (its token is the one used), the videos "

@@ -71,7 +71,7 @@ WAITING = "waiting"  # it started waiting for a thumbnail choice
 CHOSEN = "chosen"  # it no longer waits: a choice, or the timeout's pick
 ATTENTION = "attention"  # a person must fix something (`hold`; events of older runs: `detail`)
 QUOTA = "quota"  # it waits for YouTube's daily limit (`hold`)
-FAILED = "failed"  # `detail`: why; `redo`: the errors.Step that fixes it
+FAILED = "failed"  # `detail`: why; `redo`: the errors.Remedy that fixes it
 PUBLISHED = "published"  # `detail`: the link
 ENDED = "ended"  # cancelled, terminated or timed out; `detail`: which, and why when known
 
@@ -202,7 +202,7 @@ class Hold:
 
     kind: str  # HOLD_FOR_QUOTA or HOLD_FOR_ATTENTION
     problem: str  # what is wrong, where and why (the path, the cause)
-    redo: str | None = None  # the errors.Step that fixes it ("auth": a successful `auth` goes on)
+    redo: str | None = None  # the errors.Remedy that fixes it ("auth": a successful `auth` goes on)
     retry_at: str | None = None  # ISO time, UTC: when the stage runs again by itself
     stage: str = ""  # the stage held, whose activity runs again, e.g. UPLOADING
     since: str = ""  # ISO time, UTC
@@ -215,7 +215,7 @@ class Hold:
 
 @dataclass
 class FailureRemedy:
-    """The one detail of a failing stage's ApplicationError: the errors.Step that fixes it, for
+    """The one detail of a failing stage's ApplicationError: the errors.Remedy that fixes it, for
     each front end to word (the message says what is wrong, never a command)."""
 
     redo: str | None = None
@@ -284,7 +284,7 @@ def hold_from_dict(data: Any) -> Hold | None:
 
 
 def redo_of_failure(details: Sequence[Any]) -> str | None:
-    """The errors.Step a failure's details name (a FailureRemedy), or None."""
+    """The errors.Remedy a failure's details name (a FailureRemedy), or None."""
     if len(details) == 1 and isinstance(details[0], dict):
         redo = details[0].get("redo")
         return redo if isinstance(redo, str) else None
@@ -329,7 +329,7 @@ class VideoEvent:
     detail: str | None = None  # the reason (FAILED) or the link (PUBLISHED)
     waiting_interval_seconds: float | None = None  # NOTIFY_WAITING_INTERVAL, set by the notifier
     hold: Hold | None = None  # ATTENTION, QUOTA
-    redo: str | None = None  # FAILED: the errors.Step that fixes it
+    redo: str | None = None  # FAILED: the errors.Remedy that fixes it
     host: str = ""  # the worker that runs the video's activities
     number: int | None = None  # WAITING, in `up`: the number `pending` gives it
     rank: int | None = None  # CHOSEN, in `up`: the rank chosen, when a worker said

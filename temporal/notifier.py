@@ -32,7 +32,7 @@ from temporalio.exceptions import ActivityError, ApplicationError, FailureError
 with workflow.unsafe.imports_passed_through():
     import notify
     from config import get_settings
-    from errors import Step, step_named
+    from errors import Remedy, remedy_named
     from notify import WaitingGroup, WaitingNotice
     from temporal.messages import (
         ATTENTION,
@@ -86,7 +86,7 @@ def message_for(notification: Notification, web_link: str | None) -> notify.Mess
     if event.kind == ATTENTION:
         hold = event.hold
         problem = hold.problem if hold else problem_of_worded(event.detail or "")  # older runs
-        auth = hold is not None and step_named(hold.redo) is Step.AUTH
+        auth = hold is not None and remedy_named(hold.redo) is Remedy.AUTH
         auth_on = (event.host or "the worker's machine") if auth else None
         return notify.attention_message(event.video_file, event.title, problem, web_link, auth_on)
     if event.kind == FAILED:
@@ -170,7 +170,7 @@ async def tell(
 
 def failure_of(error: FailureError) -> tuple[str, str | None]:
     """The message a person reads, the outermost application error's (a stage's own message),
-    and the errors.Step that fixes it, when it names one."""
+    and the errors.Remedy that fixes it, when it names one."""
     cause: BaseException = error
     while not isinstance(cause, ApplicationError) and cause.__cause__ is not None:
         cause = cause.__cause__

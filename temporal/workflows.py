@@ -41,7 +41,7 @@ from temporalio.exceptions import (
 )
 
 with workflow.unsafe.imports_passed_through():
-    from errors import Step
+    from errors import Remedy
     from temporal import notifier
     from temporal.activities import VideoActivities
     from temporal.messages import (
@@ -385,7 +385,7 @@ class ProcessVideoWorkflow:
             if request.selection_timeout_action != AUTOPICK:
                 raise ApplicationError(
                     f"No thumbnail was chosen within {timedelta(seconds=timeout or 0)}",
-                    FailureRemedy(Step.SELECT),
+                    FailureRemedy(Remedy.SELECT),
                     type="SelectionTimeout",
                     non_retryable=True,
                 ) from None

@@ -30,7 +30,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from errors import Step
+from errors import Remedy
 from temporal.messages import HOLD_FOR_ATTENTION
 from web.auth import (
     WRONG_PASSWORD_PAUSE_SECONDS,
@@ -196,7 +196,7 @@ class _Chooser:
         environment.filters["crop_text"] = _crop_text
         environment.globals["tile"] = TILE
         environment.globals["ATTENTION"] = HOLD_FOR_ATTENTION
-        environment.globals["AUTH"] = Step.AUTH
+        environment.globals["AUTH"] = Remedy.AUTH
         self._templates = Jinja2Templates(env=environment)
 
     async def keep_previews_warm(self, first_pass: asyncio.Event) -> None:

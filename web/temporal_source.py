@@ -27,7 +27,7 @@ from temporalio.client import (
 from temporalio.service import RPCError, RPCStatusCode
 
 from config import Settings
-from errors import message_with_remedy, step_named
+from errors import message_with_remedy, remedy_named
 from remedies import temporal_command_for
 from temporal import client as temporal_client
 from temporal.client import (
@@ -80,7 +80,7 @@ def error_text(error: OperatorError) -> str:
 def failure_text(summary: WorkflowSummary) -> str | None:
     """Why a video failed, with the command that fixes it, or why it was cancelled."""
     if summary.failure is not None:
-        redo = step_named(summary.failure.redo)
+        redo = remedy_named(summary.failure.redo)
         return message_with_remedy(summary.failure.message, redo, temporal_command_for)
     return f"cancelled: {summary.cancel_reason}" if summary.cancel_reason else None
 

@@ -37,7 +37,7 @@ CANCEL_REASON_PAGE = 50
 
 @dataclass
 class Failure:
-    """Why a run failed: the stage's own message and the errors.Step that fixes it (None: none,
+    """Why a run failed: the stage's own message and the errors.Remedy that fixes it (None: none,
     or a run of a version that worded the remedy into the message)."""
 
     message: str
