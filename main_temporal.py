@@ -1,13 +1,13 @@
 """Operator CLI for the durable, Temporal-orchestrated pipeline.
 
-python main_temporal.py up            server + worker + every video as it arrives, on one machine
-python main_temporal.py start         queue every video in INPUT_DIR that has settled
-python main_temporal.py pending       videos waiting for a thumbnail choice, a person or the quota
-python main_temporal.py select [N]    open the chooser (for each waiting video in turn); the choice
-                                      is sent to the workflow
-python main_temporal.py status [N]    recent videos, or one in detail
-python main_temporal.py web           the web chooser, for a phone or any browser
-python main_temporal.py retry NAME    run a waiting step again now (--all: every one)
+./cafe up            server + worker + every video as it arrives, on one machine
+./cafe start         queue every video in INPUT_DIR that has settled
+./cafe pending       videos waiting for a thumbnail choice, a person or the quota
+./cafe select [N]    open the chooser (for each waiting video in turn); the choice
+                     is sent to the workflow
+./cafe status [N]    recent videos, or one in detail
+./cafe web           the web chooser, for a phone or any browser
+./cafe retry NAME    run a waiting step again now (--all: every one)
 
 A video is named by the number `pending` prints, its file name or the start of its workflow id.
 
@@ -432,7 +432,9 @@ def web() -> None:
 
 
 def main() -> None:
-    run_then_exit(app)
+    from remedies import CAFE
+
+    run_then_exit(lambda: app(prog_name=CAFE))
 
 
 if __name__ == "__main__":

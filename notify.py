@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from config import Settings
 from errors import message_with_remedy, remedy_named
-from remedies import temporal_command_for
+from remedies import CAFE, temporal_command_for
 from web.redact import Redactor
 from youtube.common import quiet_loggers
 
@@ -71,9 +71,7 @@ class WaitingNotice:
 
 def waiting_message(videos: Sequence[WaitingNotice], web_link: str | None) -> Message:
     """One message for every video that started waiting for a thumbnail choice."""
-    choose = (
-        f"Choose at {web_link}" if web_link else "Choose with `python main_temporal.py pending`."
-    )
+    choose = f"Choose at {web_link}" if web_link else f"Choose with `{CAFE} pending`."
     if len(videos) == 1:
         video = videos[0]
         return Message(
@@ -99,7 +97,7 @@ def attention_message(
     then = ""
     if auth_on:
         then = (
-            f"\nAuthorize YouTube again on {auth_on} (`python main_temporal.py auth` there): the "
+            f"\nAuthorize YouTube again on {auth_on} (`{CAFE} auth` there): the "
             "videos waiting for it go on"
         )
     elif web_link:

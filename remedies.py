@@ -10,14 +10,18 @@ from __future__ import annotations
 
 from errors import Remedy, with_remedy
 
-PREVIEW_TEMPLATES = "`python main.py preview-templates --out DIR` shows them"
+# How a person runs the tool, in every message that names a command: the checkout's `cafe`
+# script (its .venv's Python, from any shell); the batch CLI is `./cafe batch`.
+CAFE = "./cafe"
+BATCH = f"{CAFE} batch"
+PREVIEW_TEMPLATES = f"`{BATCH} preview-templates --out DIR` shows them"
 
 
 def batch_command_for(remedy: Remedy) -> str:
     """The batch CLI (`main.py`) runs each step on its own."""
     if remedy is Remedy.PREVIEW_TEMPLATES:
         return PREVIEW_TEMPLATES
-    return f"run `python main.py {remedy}`"
+    return f"run `{BATCH} {remedy}`"
 
 
 def temporal_command_for(remedy: Remedy) -> str:
@@ -25,12 +29,10 @@ def temporal_command_for(remedy: Remedy) -> str:
     if remedy is Remedy.PREVIEW_TEMPLATES:
         return PREVIEW_TEMPLATES
     if remedy is Remedy.AUTH:
-        return "run `python main_temporal.py auth`"
+        return f"run `{CAFE} auth`"
     if remedy is Remedy.SELECT:
-        return (
-            "start the video again with `python main_temporal.py start --retry-failed --rechoose`"
-        )
-    return "start the video again with `python main_temporal.py start --retry-failed`"
+        return f"start the video again with `{CAFE} start --retry-failed --rechoose`"
+    return f"start the video again with `{CAFE} start --retry-failed`"
 
 
 def for_batch(error: BaseException) -> str:

@@ -269,7 +269,7 @@ async def test_a_source_replaced_under_a_running_workflow_stops_it_before_use(
     assert "holds another recording" in held.hold.problem and str(video) in held.hold.problem
     assert "nothing of it was used or published" in held.hold.problem
     assert "needs attention" in shown.stdout and "holds another recording" in shown.stdout
-    assert f"python main_temporal.py retry {handle.id}" in shown.stdout
+    assert f"./cafe retry {handle.id}" in shown.stdout
     assert retried.returncode == 0, retried.stdout + retried.stderr
     published = Path(result.published.url.removeprefix("file://")) / video.name
     assert published.read_bytes() == original

@@ -324,8 +324,8 @@ def test_a_revoked_grant_names_the_auth_command(youtube, video):
     youtube.revoke_grant()
     with pytest.raises(uploader.AuthError) as failure:
         uploader.upload_single_video(video)
-    assert "python main.py auth" in for_batch(failure.value)
-    assert "python main_temporal.py auth" in for_temporal(failure.value)
+    assert "./cafe batch auth" in for_batch(failure.value)
+    assert "./cafe auth" in for_temporal(failure.value)
     with pytest.raises(uploader.AuthError):
         uploader.validate_auth()
 
@@ -334,7 +334,7 @@ def test_a_401_that_a_refresh_does_not_cure_names_the_auth_command(youtube, vide
     youtube.fail("videos.insert", 401, "authError", "Invalid Credentials", times=None)
     with pytest.raises(uploader.AuthError, match="expired or revoked") as error:
         uploader.upload_single_video(video)
-    assert "run `python main.py auth`" in for_batch(error.value)
+    assert "run `./cafe batch auth`" in for_batch(error.value)
     assert youtube.calls_named("token")  # a refresh was tried first
 
 
@@ -348,7 +348,7 @@ def test_missing_inputs_say_which_stage_to_run(env, monkeypatch, youtube, clip_c
     (workspace_dir(ready) / THUMBNAIL_FILE).unlink()
     with pytest.raises(uploader.ThumbnailMissingError) as error:
         uploader.upload_single_video(ready)
-    assert "run `python main.py enhance`" in for_batch(error.value)
+    assert "run `./cafe batch enhance`" in for_batch(error.value)
 
     big = workspace_dir(ready) / THUMBNAIL_FILE
     big.write_bytes(os.urandom(3 * 1024 * 1024))
@@ -403,7 +403,7 @@ def test_validate_auth_explains_a_missing_token_or_a_missing_permission(youtube,
     token.unlink()
     with pytest.raises(uploader.AuthError, match=r"No YouTube token at ") as missing:
         uploader.validate_auth()
-    assert "python main.py auth" in for_batch(missing.value)
+    assert "./cafe batch auth" in for_batch(missing.value)
     assert youtube.calls == []
 
 

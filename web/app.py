@@ -31,6 +31,7 @@ from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from errors import Remedy
+from remedies import CAFE
 from temporal.messages import HOLD_FOR_ATTENTION
 from web.auth import (
     WRONG_PASSWORD_PAUSE_SECONDS,
@@ -197,6 +198,7 @@ class _Chooser:
         environment.globals["tile"] = TILE
         environment.globals["ATTENTION"] = HOLD_FOR_ATTENTION
         environment.globals["AUTH"] = Remedy.AUTH
+        environment.globals["CAFE"] = CAFE
         self._templates = Jinja2Templates(env=environment)
 
     async def keep_previews_warm(self, first_pass: asyncio.Event) -> None:
