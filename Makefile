@@ -24,7 +24,7 @@ DEMO_ENV := INPUT_DIR=demo/videos WORKSPACE_DIR=demo/workspace COMPLETED_DIR=dem
 demo: $(STAMP)
 	rm -rf demo
 	$(PY) sample_clips.py demo/videos
-	$(DEMO_ENV) $(PY) main_temporal.py up --pick 1 --exit-when-done
+	$(DEMO_ENV) ./cafe up --pick 1 --exit-when-done
 	@echo "Published: demo/published/   Archived: demo/completed/"
 
 lint: $(STAMP)

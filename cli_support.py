@@ -71,10 +71,32 @@ def require_display_or_exit() -> None:
         raise fail(str(error), 2) from None
 
 
+def make_folders() -> None:
+    """Make INPUT_DIR, WORKSPACE_DIR, COMPLETED_DIR and PUBLISH_DIR where they are missing and
+    the folder above them exists (a first run in a fresh checkout), saying so once. A folder whose
+    parent is missing too (a drive not mounted, a typo) is left for the caller to report."""
+    settings = get_settings()
+    for variable, folder in (
+        ("INPUT_DIR", settings.input_dir),
+        ("WORKSPACE_DIR", settings.workspace_dir),
+        ("COMPLETED_DIR", settings.completed_dir),
+        ("PUBLISH_DIR", settings.publish_dir),
+    ):
+        if folder.exists() or not folder.absolute().parent.is_dir():
+            continue
+        try:
+            folder.mkdir()
+        except OSError:
+            continue  # reported where the folder is used, with its cause
+        console.print(f"Made the folder {folder} ({variable}).")
+
+
 def input_videos() -> list[Path]:
-    """The videos in INPUT_DIR; exit code 2 when INPUT_DIR is not a folder."""
+    """The videos in INPUT_DIR (made first when missing, as the other folders); exit code 2 when
+    INPUT_DIR is not a folder."""
     from video_prep import find_videos
 
+    make_folders()
     input_dir = get_settings().input_dir
     if not input_dir.is_dir():
         problem = "is not a folder" if input_dir.exists() else "does not exist"

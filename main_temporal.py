@@ -287,6 +287,7 @@ def worker() -> None:
     """Run this machine's worker (WORKER_NAME): workflows of any machine, and the steps of the
     videos started here; and the INPUT_DIR watcher, unless WATCH_INTERVAL=0. Until Ctrl+C or
     SIGTERM (running activities get a few seconds to finish)."""
+    from cli_support import make_folders
     from config import get_settings
     from operator_cli.connecting import connect
     from operator_cli.output import say
@@ -297,6 +298,7 @@ def worker() -> None:
     from temporal.worker import run_worker
 
     settings = get_settings()
+    make_folders()
 
     async def work() -> None:
         client = await connect()
