@@ -102,7 +102,7 @@ def pending(as_json: bool = typer.Option(False, "--json", help="Machine-readable
     from operator_cli.connecting import connect
     from operator_cli.lines import utc_now
     from operator_cli.output import print_json, show
-    from operator_cli.videos import pending_json, pending_lines
+    from operator_cli.videos import inbox_json, inbox_lines, pending_json, pending_lines
     from temporal import client as temporal_client
 
     async def work() -> temporal_client.Pending:
@@ -110,10 +110,11 @@ def pending(as_json: bool = typer.Option(False, "--json", help="Machine-readable
 
     found = run(work)
     if as_json:
-        print_json(pending_json(found.waiting, found.held))
+        print_json(pending_json(found.waiting, found.held) + inbox_json(found.files))
     else:
         zone = get_settings().cafe_timezone
         show(pending_lines(found.waiting, found.held, found.hosts, zone, utc_now()))
+        show(inbox_lines(found.files))
 
 
 @app.command()
@@ -156,22 +157,38 @@ def status(
     from operator_cli.connecting import connect
     from operator_cli.lines import utc_now
     from operator_cli.output import print_json, show
-    from operator_cli.videos import detail_json, detail_lines, recent_json, recent_lines
+    from operator_cli.videos import (
+        detail_json,
+        detail_lines,
+        inbox_file_lines,
+        inbox_json,
+        recent_json,
+        recent_lines,
+    )
     from temporal import client as temporal_client
+    from temporal.messages import InboxFile
 
     zone = get_settings().cafe_timezone
 
-    async def one() -> temporal_client.VideoDetail:
+    async def one() -> temporal_client.VideoDetail | InboxFile:
         client = await connect()
-        return await temporal_client.describe_video(
-            client, await temporal_client.resolve(client, video)
-        )
+        try:
+            workflow_id = await temporal_client.resolve(client, video)
+        except temporal_client.NoMatchError:  # a file that did not start is one too
+            files = temporal_client.matching(await temporal_client.inbox_files(client), video)
+            if not files:
+                raise
+            return files[0]
+        return await temporal_client.describe_video(client, workflow_id)
 
     async def recent() -> list[temporal_client.WorkflowSummary]:
         return await temporal_client.recent_workflows(await connect())
 
     if video:
         detail = run(one)
+        if isinstance(detail, InboxFile):
+            print_json(inbox_json([detail])[0]) if as_json else show(inbox_file_lines(detail))
+            return
         print_json(detail_json(detail)) if as_json else show(detail_lines(detail, zone))
         return
     summaries = run(recent)
