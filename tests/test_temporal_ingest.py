@@ -295,7 +295,7 @@ async def test_start_refuses_bad_files_and_waits_for_copies_before_anything_star
     refused_name = next(line for line in lines if line.startswith("match1.mp4: skipped: "))
     assert "rename it as {type}_{team1}vs{team2}" in refused_name
     assert f"{not_a_video.name}: skipped: not a video file" in result.stdout
-    assert f"{copying.name}: skipped: still being copied" in result.stdout
+    assert f"{copying.name}: waiting: still being copied" in result.stdout
     assert f"{good.name}: started" in result.stdout
     for skipped in (misnamed, not_a_video, copying):
         assert not await workflows_where(client, f'{VIDEO_FILE.name}="{skipped.name}"')
