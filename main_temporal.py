@@ -315,6 +315,7 @@ def worker() -> None:
     from temporal.worker import run_worker
 
     settings = get_settings()
+    require_only_worker(settings)
     make_folders()
 
     async def work() -> None:
@@ -399,6 +400,7 @@ def up(
     from remedies import for_temporal
 
     settings = get_settings()
+    require_only_worker(settings)
     input_videos()  # INPUT_DIR must be a folder
     if select_each and pick is None:
         require_display_or_exit()
@@ -416,6 +418,17 @@ def up(
 
     if run(work):
         raise typer.Exit(1)
+
+
+def require_only_worker(settings) -> None:
+    """Stop (exit code 2) when a worker of this name already runs on this machine."""
+    from cli_support import fail
+    from operator_cli.single_worker import WorkerRunningError, hold_worker_lock
+
+    try:
+        hold_worker_lock(settings.temporal_task_queue, settings.worker_name)
+    except WorkerRunningError as error:
+        raise fail(str(error), 2) from None
 
 
 def require_safe_web(settings) -> None:
