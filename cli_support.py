@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
@@ -14,7 +15,7 @@ from rich.logging import RichHandler
 
 from config import ConfigError, Settings, get_settings
 from errors import PipelineError
-from remedies import for_batch
+from remedies import for_batch, token_end_warning
 
 # Markup off: file names and messages may hold brackets ("md_AvsB_[final].mp4"), which rich
 # would take for tags and drop. Soft wrap: an id or an address is copied whole.
@@ -53,12 +54,21 @@ def require_upload_auth(nothing_happened: str, render: Callable[[BaseException],
     the calling CLI's commands."""
     if get_settings().upload_target != "youtube":
         return
-    from uploader import validate_auth
+    from uploader import token_authorized_at, validate_auth
 
     try:
         validate_auth()
     except PipelineError as error:
         raise fail(f"{render(error)}\n{nothing_happened}", 2) from None
+    warn_of_token_end(token_authorized_at())
+
+
+def warn_of_token_end(authorized_at: datetime | None) -> None:
+    """Say so when the token is near the end of Google's 7 days for a "Testing" app."""
+    settings = get_settings()
+    warning = token_end_warning(authorized_at, datetime.now(UTC), settings.cafe_timezone)
+    if warning:
+        console.print(warning, style="yellow")
 
 
 def require_display_or_exit() -> None:

@@ -47,7 +47,7 @@ from cli_support import (
 )
 from config import get_settings
 from errors import PipelineError, RetryLaterError
-from remedies import BATCH, for_batch
+from remedies import BATCH, for_batch, token_rule_note
 
 app = typer.Typer(
     help="Badminton café uploader: the pipeline's stages as a plain batch CLI.",
@@ -301,7 +301,7 @@ def skip_note(videos: list[Path], kept: list[Path], why: str) -> None:
 @app.command()
 def auth() -> None:
     """Authorize YouTube uploads: prints Google's consent URL, saves the token with mode 0600."""
-    from uploader import run_auth_flow, validate_auth
+    from uploader import run_auth_flow, token_authorized_at, validate_auth
 
     try:
         run_auth_flow()
@@ -313,6 +313,8 @@ def auth() -> None:
         f"{get_settings().youtube_token_file}).",
         style="green",
     )
+    if authorized_at := token_authorized_at():
+        console.print(token_rule_note(authorized_at, get_settings().cafe_timezone), style="yellow")
 
 
 @app.command()

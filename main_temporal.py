@@ -262,14 +262,17 @@ def auth() -> None:
     from operator_cli.lines import Line
     from operator_cli.output import say
     from operator_cli.remedies import CLI, error_line
+    from remedies import token_rule_note
     from temporal import client as temporal_client
-    from uploader import run_auth_flow
+    from uploader import run_auth_flow, token_authorized_at
 
     try:
         run_auth_flow()
     except PipelineError as error:
         raise fail(error_line(error)) from None
     say(Line("Authorized."))
+    if authorized_at := token_authorized_at():
+        say(Line(token_rule_note(authorized_at, get_settings().cafe_timezone), "yellow"))
 
     async def retry_waiting() -> None:
         try:
