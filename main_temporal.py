@@ -157,6 +157,7 @@ def status(
     from operator_cli.connecting import connect
     from operator_cli.lines import utc_now
     from operator_cli.output import print_json, show
+    from operator_cli.service import installed, service_line
     from operator_cli.videos import (
         detail_json,
         detail_lines,
@@ -192,9 +193,12 @@ def status(
         print_json(detail_json(detail)) if as_json else show(detail_lines(detail, zone))
         return
     summaries = run(recent)
-    print_json(recent_json(summaries)) if as_json else show(
-        recent_lines(summaries, zone, utc_now())
-    )
+    if as_json:
+        print_json(recent_json(summaries))
+        return
+    show(recent_lines(summaries, zone, utc_now()))
+    if service := installed(CHECKOUT, Path.home()):
+        show([service_line(service)])
 
 
 @app.command()
@@ -464,6 +468,55 @@ def web() -> None:
         await web_chooser(client, settings, stop, say)
 
     run(work)
+
+
+service_app = typer.Typer(
+    help="Run `up` as this user's service: at login, and again when it fails.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    add_completion=False,
+)
+app.add_typer(service_app, name="service")
+CHECKOUT = Path(__file__).resolve().parent
+
+
+@service_app.command("install")
+def service_install() -> None:
+    """Write and enable a systemd user unit (Linux) or a launchd agent (macOS) that runs `up`
+    in this folder at login, restarts it when it fails and appends its output to logs/cafe.log."""
+    from cli_support import fail
+    from operator_cli import service as services
+    from operator_cli.lines import Line
+    from operator_cli.output import say
+
+    service = services.service_for(CHECKOUT, Path.home())
+    services.write(service)
+    say(Line(f"Wrote {service.file}."))
+    problem = services.run_each(services.enable_commands(service))
+    if problem:
+        commands = " && ".join(" ".join(c) for c in services.enable_commands(service))
+        raise fail(f"Not enabled ({problem}): run `{commands}` where the service manager runs.")
+    say(Line(f"Enabled: `up` runs at login and again if it fails; its log: {service.log}", "green"))
+    if service.kind == "systemd":
+        say(Line("To start it at boot without a login too: `loginctl enable-linger $USER`."))
+
+
+@service_app.command("remove")
+def service_remove() -> None:
+    """Stop and remove the service `service install` wrote; its log stays."""
+    from operator_cli import service as services
+    from operator_cli.lines import Line
+    from operator_cli.output import say
+
+    service = services.installed(CHECKOUT, Path.home())
+    if service is None:
+        say(Line("No service is installed for this folder: nothing to remove."))
+        return
+    problem = services.run_each(services.disable_commands(service))
+    service.file.unlink()
+    services.run_each(services.forget_commands(service))
+    said = f" (the service manager said: {problem})" if problem else ""
+    say(Line(f"Removed {service.file}{said}; the log stays at {service.log}."))
 
 
 def main() -> None:
