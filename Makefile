@@ -14,7 +14,9 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# .ci/test-tools installs Xvfb, xdotool, xwd, Chromium and systemd-analyze when root (as CI does)
 test: $(STAMP)
+	@bash .ci/test-tools
 	$(PY) -m pytest -q
 
 # INGEST_SETTLE=0: the sample clips are complete when written, no need to wait for them to settle.
