@@ -8,10 +8,24 @@ from __future__ import annotations
 
 import os
 import shutil
+from pathlib import Path
+
+from temporalio.client import WorkflowHistory
+from temporalio.worker import Replayer
 
 import config
 from temporal import client as temporal_client
-from temporal.messages import FILE_REFUSED, FILE_WAITING
+from temporal.inbox import HostInboxWorkflow
+from temporal.messages import (
+    FILE_REFUSED,
+    FILE_WAITING,
+    INBOX_QUERY,
+    INBOX_SIGNAL,
+    INBOX_WORKFLOW_TYPE,
+    InboxFile,
+    InboxInput,
+    inbox_id,
+)
 from temporal.watcher import FolderWatcher
 from tests.notify_support import endpoint
 from tests.temporal_support import add_video, recording, running_worker, wait_until
@@ -20,6 +34,16 @@ from tests.test_temporal_ingest import settled_long_ago
 from tests.test_temporal_workflow import unique_name
 
 HOST = "inbox-pc"
+HISTORIES = Path(__file__).parent / "histories" / "inbox"
+
+
+async def record_inbox_history(client, name: str) -> None:
+    """With RECORD_HISTORIES=1, export the inbox's history for the replay test."""
+    if os.environ.get("RECORD_HISTORIES"):
+        HISTORIES.mkdir(parents=True, exist_ok=True)
+        handle = client.get_workflow_handle(inbox_id(os.environ["TEMPORAL_TASK_QUEUE"], HOST))
+        path = HISTORIES / f"v1-21-{name}.json"
+        path.write_text((await handle.fetch_history()).to_json())
 
 
 async def host_files(client) -> dict[str, tuple[str, str]]:
@@ -47,7 +71,7 @@ async def test_files_that_did_not_start_are_listed_notified_once_and_leave_when_
     original = settled_long_ago(
         add_video(clip_cache, videos, unique_name("md_NhozVinhvsKhanhzLeo"))
     )
-    second_copy = videos / unique_name("md_NhozVinhvsKhanhzLeo")
+    second_copy = videos / f"{original.stem}x.mp4"  # sorted after it: seen second
     shutil.copy2(original, second_copy)
     copying = add_video(clip_cache, videos, unique_name("xd_KhanhzVyvsZezTram"))  # changed just now
     with endpoint() as hook:
@@ -86,9 +110,42 @@ async def test_files_that_did_not_start_are_listed_notified_once_and_leave_when_
             files = await host_files(client)
             assert misnamed.name not in files and second_copy.name not in files
             assert cut_off.name in files and copying.name in files
+            await record_inbox_history(client, "listed_then_fixed")
 
         warnings = hook.of_type("warning")
         assert len(warnings) == 1 and warnings[0]["title"] == "3 files were not started"
         for name in (misnamed.name, cut_off.name, second_copy.name):
             assert name in warnings[0]["message"]
         assert copying.name not in warnings[0]["message"]  # a copy going on is no problem
+
+
+async def test_the_inbox_continues_as_new_with_the_latest_list(pipeline_env, temporal_env):
+    client = temporal_env.client
+    queue = os.environ["TEMPORAL_TASK_QUEUE"]
+    lists = [[InboxFile(f"match{n}.mp4", HOST, FILE_REFUSED, f"problem {n}")] for n in range(5)]
+    async with running_worker(client):
+        handle = await client.start_workflow(
+            INBOX_WORKFLOW_TYPE,
+            InboxInput([], max_updates=2),
+            id=inbox_id(queue, HOST),
+            task_queue=queue,
+        )
+        for files in lists:
+            await handle.signal(INBOX_SIGNAL, files)
+        first_run = handle.result_run_id
+
+        async def latest_list_kept_in_a_new_run() -> bool:
+            latest = client.get_workflow_handle(handle.id)
+            described = await latest.describe()
+            shown = await latest.query(INBOX_QUERY, result_type=list[InboxFile])
+            return described.run_id != first_run and shown == lists[-1]
+
+        await wait_until(latest_list_kept_in_a_new_run)
+
+
+async def test_recorded_inbox_histories_still_replay():
+    histories = sorted(HISTORIES.glob("*.json"))
+    assert histories, "tests/histories/inbox/ holds histories exported from real runs"
+    replayer = Replayer(workflows=[HostInboxWorkflow])
+    for path in histories:
+        await replayer.replay_workflow(WorkflowHistory.from_json(path.stem, path.read_text()))
