@@ -312,6 +312,22 @@ def test_each_video_shows_one_state_and_files_not_started_show_what_to_do():
 
 
 @needs_browser
+def test_refreshes_that_change_nothing_leave_the_page_as_it_is():
+    source = FixedVideoSource(waiting_videos(1), recent_videos())
+    with served(source) as url, phone_browser() as driver:
+        driver.get(url + "/")
+        candidate = driver.find_element(By.CSS_SELECTOR, "#waiting a.candidate")
+        driver.find_element(By.CSS_SELECTOR, "li[data-workflow-id='video-up'] summary").click()
+        asked = source.asked
+        wait_until(lambda: source.asked >= asked + 3)  # three refreshes, the page's own
+        assert candidate.is_displayed()  # the same element: no StaleElementReferenceException
+        cancel = "li[data-workflow-id='video-up'] form[action='/cancel'] button"
+        assert driver.find_element(By.CSS_SELECTOR, cancel).is_displayed()  # More… still open
+        source.recent_list = source.recent_list[1:]  # something changed: the part is replaced
+        wait_until(lambda: not driver.find_elements(By.CSS_SELECTOR, cancel))
+
+
+@needs_browser
 def test_sign_in_slows_wrong_passwords_and_refuses_cross_site_posts():
     source = FixedVideoSource(waiting_videos(1), recent_videos())
     with served(source, options(password=PASSWORD)) as url, phone_browser() as driver:

@@ -70,11 +70,13 @@ class FixedVideoSource:
     cancelled: list[str] = field(default_factory=list)
     retried: list[str] = field(default_factory=list)
     not_started_list: list[InboxFile] = field(default_factory=list)
+    asked: int = 0  # how often the waiting videos were asked for (each page and refresh)
 
     async def not_started(self) -> list[InboxFile]:
         return list(self.not_started_list)
 
     async def waiting(self) -> list[WaitingVideo]:
+        self.asked += 1
         return list(self.waiting_list)
 
     async def preview(self, workflow_id: str, candidate_id: str) -> bytes | None:
