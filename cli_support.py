@@ -82,17 +82,21 @@ def require_display_or_exit() -> None:
 
 
 def make_folders() -> None:
-    """Make INPUT_DIR, WORKSPACE_DIR, COMPLETED_DIR and PUBLISH_DIR where they are missing and
-    the folder above them exists (a first run in a fresh checkout), saying so once. A folder whose
-    parent is missing too (a drive not mounted, a typo) is left for the caller to report."""
+    """Make INPUT_DIR, WORKSPACE_DIR, COMPLETED_DIR and PUBLISH_DIR where they are at their
+    defaults (`videos`... beside the run) and missing: a first run in a fresh checkout, said once.
+    A folder someone set is never made: missing, it is a mistake or a drive not mounted, which
+    the caller reports."""
+    from config import setting_defaults
+
     settings = get_settings()
+    defaults = setting_defaults()
     for variable, folder in (
         ("INPUT_DIR", settings.input_dir),
         ("WORKSPACE_DIR", settings.workspace_dir),
         ("COMPLETED_DIR", settings.completed_dir),
         ("PUBLISH_DIR", settings.publish_dir),
     ):
-        if folder.exists() or not folder.absolute().parent.is_dir():
+        if folder != Path(defaults[variable]) or folder.exists():
             continue
         try:
             folder.mkdir()

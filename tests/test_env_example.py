@@ -33,8 +33,3 @@ def test_the_example_uncommented_loads_as_the_defaults(tmp_path):
     lines = [f"{name}={value}" for name, value in listed().items()]
     env_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
     assert config.load_settings({}, env_file) == config.load_settings({}, tmp_path / "none")
-
-
-def test_the_configuration_doc_names_every_setting():
-    text = (EXAMPLE.parent / "docs" / "configuration.md").read_text(encoding="utf-8")
-    assert [name for name in config.setting_defaults() if f"`{name}`" not in text] == []
