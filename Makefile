@@ -14,7 +14,9 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# .ci/test-tools installs Xvfb, xdotool, xwd, Chromium and systemd-analyze when root (as CI does)
 test: $(STAMP)
+	@bash .ci/test-tools
 	$(PY) -m pytest -q
 
 # INGEST_SETTLE=0: the sample clips are complete when written, no need to wait for them to settle.
@@ -24,7 +26,7 @@ DEMO_ENV := INPUT_DIR=demo/videos WORKSPACE_DIR=demo/workspace COMPLETED_DIR=dem
 demo: $(STAMP)
 	rm -rf demo
 	$(PY) sample_clips.py demo/videos
-	$(DEMO_ENV) $(PY) main_temporal.py up --pick 1 --exit-when-done
+	$(DEMO_ENV) ./cafe up --pick 1 --exit-when-done
 	@echo "Published: demo/published/   Archived: demo/completed/"
 
 lint: $(STAMP)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
@@ -14,7 +15,7 @@ from rich.logging import RichHandler
 
 from config import ConfigError, Settings, get_settings
 from errors import PipelineError
-from remedies import for_batch
+from remedies import for_batch, token_end_warning
 
 # Markup off: file names and messages may hold brackets ("md_AvsB_[final].mp4"), which rich
 # would take for tags and drop. Soft wrap: an id or an address is copied whole.
@@ -53,12 +54,21 @@ def require_upload_auth(nothing_happened: str, render: Callable[[BaseException],
     the calling CLI's commands."""
     if get_settings().upload_target != "youtube":
         return
-    from uploader import validate_auth
+    from uploader import token_authorized_at, validate_auth
 
     try:
         validate_auth()
     except PipelineError as error:
         raise fail(f"{render(error)}\n{nothing_happened}", 2) from None
+    warn_of_token_end(token_authorized_at())
+
+
+def warn_of_token_end(authorized_at: datetime | None) -> None:
+    """Say so when the token is near the end of Google's 7 days for a "Testing" app."""
+    settings = get_settings()
+    warning = token_end_warning(authorized_at, datetime.now(UTC), settings.cafe_timezone)
+    if warning:
+        console.print(warning, style="yellow")
 
 
 def require_display_or_exit() -> None:
@@ -71,10 +81,36 @@ def require_display_or_exit() -> None:
         raise fail(str(error), 2) from None
 
 
+def make_folders() -> None:
+    """Make INPUT_DIR, WORKSPACE_DIR, COMPLETED_DIR and PUBLISH_DIR where they are at their
+    defaults (`videos`... beside the run) and missing: a first run in a fresh checkout, said once.
+    A folder someone set is never made: missing, it is a mistake or a drive not mounted, which
+    the caller reports."""
+    from config import setting_defaults
+
+    settings = get_settings()
+    defaults = setting_defaults()
+    for variable, folder in (
+        ("INPUT_DIR", settings.input_dir),
+        ("WORKSPACE_DIR", settings.workspace_dir),
+        ("COMPLETED_DIR", settings.completed_dir),
+        ("PUBLISH_DIR", settings.publish_dir),
+    ):
+        if folder != Path(defaults[variable]) or folder.exists():
+            continue
+        try:
+            folder.mkdir()
+        except OSError:
+            continue  # reported where the folder is used, with its cause
+        console.print(f"Made the folder {folder} ({variable}).")
+
+
 def input_videos() -> list[Path]:
-    """The videos in INPUT_DIR; exit code 2 when INPUT_DIR is not a folder."""
+    """The videos in INPUT_DIR (made first when missing, as the other folders); exit code 2 when
+    INPUT_DIR is not a folder."""
     from video_prep import find_videos
 
+    make_folders()
     input_dir = get_settings().input_dir
     if not input_dir.is_dir():
         problem = "is not a folder" if input_dir.exists() else "does not exist"

@@ -296,6 +296,11 @@ _SPEC: dict[str, tuple[str, str, Callable[[str], Any]]] = {
 _SECRET_VARIABLES = frozenset({"WEB_PASSWORD", "NOTIFY_URLS"})
 
 
+def setting_defaults() -> dict[str, str]:
+    """Each setting's variable and its default as written (what `.env.example` lists)."""
+    return {env: default for env, default, _ in _SPEC.values()}
+
+
 def env_file_for(environ: Mapping[str, str]) -> Path:
     app_env = environ.get("APP_ENV", "").strip()
     return Path(f".env.{app_env}") if app_env else Path(".env")

@@ -1,14 +1,14 @@
 """Batch CLI: runs the pipeline's stages over every video in INPUT_DIR, without Temporal.
 
-python main.py prepare      validate, probe and name-parse every video
-python main.py rank         find the best thumbnail candidates of every video
-python main.py select       choose each ranked video's thumbnail in a window (or --pick N)
-python main.py enhance      render the branded thumbnail of every selected video (--template)
-python main.py preview-templates --out DIR   one contact sheet of every template
-python main.py auth         authorize YouTube uploads (prints Google's consent URL)
-python main.py upload       publish every enhanced video to UPLOAD_TARGET (youtube or local)
-python main.py cleanup      archive every published video and its workspace in COMPLETED_DIR
-python main.py all          every stage in the café's order, over every video (--pick N)
+./cafe batch prepare      validate, probe and name-parse every video
+./cafe batch rank         find the best thumbnail candidates of every video
+./cafe batch select       choose each ranked video's thumbnail in a window (or --pick N)
+./cafe batch enhance      render the branded thumbnail of every selected video (--template)
+./cafe batch preview-templates --out DIR   one contact sheet of every template
+./cafe batch auth         authorize YouTube uploads (prints Google's consent URL)
+./cafe batch upload       publish every enhanced video to UPLOAD_TARGET (youtube or local)
+./cafe batch cleanup      archive every published video and its workspace in COMPLETED_DIR
+./cafe batch all          every stage in the café's order, over every video (--pick N)
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ from cli_support import (
 )
 from config import get_settings
 from errors import PipelineError, RetryLaterError
-from remedies import for_batch
+from remedies import BATCH, for_batch, token_rule_note
 
 app = typer.Typer(
     help="Badminton café uploader: the pipeline's stages as a plain batch CLI.",
@@ -243,7 +243,7 @@ def select(
         console.print(
             "Nothing to select: "
             + (f"{len(ranked)} ranked video(s) all have a selection. " if ranked else "")
-            + (f"Run `python main.py rank` first for {unranked} video(s)." if unranked else "")
+            + (f"Run `{BATCH} rank` first for {unranked} video(s)." if unranked else "")
         )
         return
     if pick is None:
@@ -267,7 +267,7 @@ def enhance(
     waiting = [video.name for video in videos if video not in chosen]
     if waiting:
         console.print(
-            f"Skipping {len(waiting)} video(s) without a chosen thumbnail (`python main.py "
+            f"Skipping {len(waiting)} video(s) without a chosen thumbnail (`{BATCH} "
             f"select`; after `prepare` and `rank`): {', '.join(waiting)}",
         )
 
@@ -301,7 +301,7 @@ def skip_note(videos: list[Path], kept: list[Path], why: str) -> None:
 @app.command()
 def auth() -> None:
     """Authorize YouTube uploads: prints Google's consent URL, saves the token with mode 0600."""
-    from uploader import run_auth_flow, validate_auth
+    from uploader import run_auth_flow, token_authorized_at, validate_auth
 
     try:
         run_auth_flow()
@@ -313,6 +313,8 @@ def auth() -> None:
         f"{get_settings().youtube_token_file}).",
         style="green",
     )
+    if authorized_at := token_authorized_at():
+        console.print(token_rule_note(authorized_at, get_settings().cafe_timezone), style="yellow")
 
 
 @app.command()
@@ -323,7 +325,7 @@ def upload() -> None:
     require_upload_auth("Nothing was done.", for_batch)
     videos = input_videos()
     ready = [video for video in videos if (workspace_dir(video) / THUMBNAIL_FILE).is_file()]
-    skip_note(videos, ready, "without a thumbnail (run `python main.py enhance` first)")
+    skip_note(videos, ready, f"without a thumbnail (run `{BATCH} enhance` first)")
     print_summary("upload", run_stage("Uploading", ready, upload_action(), unit="bytes"))
 
 
@@ -341,7 +343,7 @@ def cleanup() -> None:
 
     videos = input_videos()
     published = [video for video in videos if is_published(video)]
-    skip_note(videos, published, "not published yet (run `python main.py upload` first)")
+    skip_note(videos, published, f"not published yet (run `{BATCH} upload` first)")
     print_summary("cleanup", run_stage("Cleaning up", published, cleanup_action()))
 
 
@@ -399,11 +401,11 @@ def run_all(
         if name == "select":
             for video in [video for video in going if unselected(video)]:
                 results[video] = Outcome(
-                    video.name, False, "no thumbnail chosen; run `python main.py all` again"
+                    video.name, False, f"no thumbnail chosen; run `{BATCH} all` again"
                 )
                 going.remove(video)
     print_summary("all", [results[video] for video in videos])
 
 
 if __name__ == "__main__":
-    app()
+    app(prog_name=BATCH)

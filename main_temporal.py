@@ -1,13 +1,13 @@
 """Operator CLI for the durable, Temporal-orchestrated pipeline.
 
-python main_temporal.py up            server + worker + every video as it arrives, on one machine
-python main_temporal.py start         queue every video in INPUT_DIR that has settled
-python main_temporal.py pending       videos waiting for a thumbnail choice, a person or the quota
-python main_temporal.py select [N]    open the chooser (for each waiting video in turn); the choice
-                                      is sent to the workflow
-python main_temporal.py status [N]    recent videos, or one in detail
-python main_temporal.py web           the web chooser, for a phone or any browser
-python main_temporal.py retry NAME    run a waiting step again now (--all: every one)
+./cafe up            server + worker + every video as it arrives, on one machine
+./cafe start         queue every video in INPUT_DIR that has settled
+./cafe pending       videos waiting for a thumbnail choice, a person or the quota
+./cafe select [N]    open the chooser (for each waiting video in turn); the choice
+                     is sent to the workflow
+./cafe status [N]    recent videos, or one in detail
+./cafe web           the web chooser, for a phone or any browser
+./cafe retry NAME    run a waiting step again now (--all: every one)
 
 A video is named by the number `pending` prints, its file name or the start of its workflow id.
 
@@ -102,7 +102,7 @@ def pending(as_json: bool = typer.Option(False, "--json", help="Machine-readable
     from operator_cli.connecting import connect
     from operator_cli.lines import utc_now
     from operator_cli.output import print_json, show
-    from operator_cli.videos import pending_json, pending_lines
+    from operator_cli.videos import inbox_json, inbox_lines, pending_json, pending_lines
     from temporal import client as temporal_client
 
     async def work() -> temporal_client.Pending:
@@ -110,10 +110,11 @@ def pending(as_json: bool = typer.Option(False, "--json", help="Machine-readable
 
     found = run(work)
     if as_json:
-        print_json(pending_json(found.waiting, found.held))
+        print_json(pending_json(found.waiting, found.held) + inbox_json(found.files))
     else:
         zone = get_settings().cafe_timezone
         show(pending_lines(found.waiting, found.held, found.hosts, zone, utc_now()))
+        show(inbox_lines(found.files))
 
 
 @app.command()
@@ -156,28 +157,48 @@ def status(
     from operator_cli.connecting import connect
     from operator_cli.lines import utc_now
     from operator_cli.output import print_json, show
-    from operator_cli.videos import detail_json, detail_lines, recent_json, recent_lines
+    from operator_cli.service import installed, service_line
+    from operator_cli.videos import (
+        detail_json,
+        detail_lines,
+        inbox_file_lines,
+        inbox_json,
+        recent_json,
+        recent_lines,
+    )
     from temporal import client as temporal_client
+    from temporal.messages import InboxFile
 
     zone = get_settings().cafe_timezone
 
-    async def one() -> temporal_client.VideoDetail:
+    async def one() -> temporal_client.VideoDetail | InboxFile:
         client = await connect()
-        return await temporal_client.describe_video(
-            client, await temporal_client.resolve(client, video)
-        )
+        try:
+            workflow_id = await temporal_client.resolve(client, video)
+        except temporal_client.NoMatchError:  # a file that did not start is one too
+            files = temporal_client.matching(await temporal_client.inbox_files(client), video)
+            if not files:
+                raise
+            return files[0]
+        return await temporal_client.describe_video(client, workflow_id)
 
     async def recent() -> list[temporal_client.WorkflowSummary]:
         return await temporal_client.recent_workflows(await connect())
 
     if video:
         detail = run(one)
+        if isinstance(detail, InboxFile):
+            print_json(inbox_json([detail])[0]) if as_json else show(inbox_file_lines(detail))
+            return
         print_json(detail_json(detail)) if as_json else show(detail_lines(detail, zone))
         return
     summaries = run(recent)
-    print_json(recent_json(summaries)) if as_json else show(
-        recent_lines(summaries, zone, utc_now())
-    )
+    if as_json:
+        print_json(recent_json(summaries))
+        return
+    show(recent_lines(summaries, zone, utc_now()))
+    if service := installed(CHECKOUT, Path.home()):
+        show([service_line(service)])
 
 
 @app.command()
@@ -245,14 +266,17 @@ def auth() -> None:
     from operator_cli.lines import Line
     from operator_cli.output import say
     from operator_cli.remedies import CLI, error_line
+    from remedies import token_rule_note
     from temporal import client as temporal_client
-    from uploader import run_auth_flow
+    from uploader import run_auth_flow, token_authorized_at
 
     try:
         run_auth_flow()
     except PipelineError as error:
         raise fail(error_line(error)) from None
     say(Line("Authorized."))
+    if authorized_at := token_authorized_at():
+        say(Line(token_rule_note(authorized_at, get_settings().cafe_timezone), "yellow"))
 
     async def retry_waiting() -> None:
         try:
@@ -287,6 +311,7 @@ def worker() -> None:
     """Run this machine's worker (WORKER_NAME): workflows of any machine, and the steps of the
     videos started here; and the INPUT_DIR watcher, unless WATCH_INTERVAL=0. Until Ctrl+C or
     SIGTERM (running activities get a few seconds to finish)."""
+    from cli_support import make_folders
     from config import get_settings
     from operator_cli.connecting import connect
     from operator_cli.output import say
@@ -297,6 +322,8 @@ def worker() -> None:
     from temporal.worker import run_worker
 
     settings = get_settings()
+    require_only_worker(settings)
+    make_folders()
 
     async def work() -> None:
         client = await connect()
@@ -380,6 +407,7 @@ def up(
     from remedies import for_temporal
 
     settings = get_settings()
+    require_only_worker(settings)
     input_videos()  # INPUT_DIR must be a folder
     if select_each and pick is None:
         require_display_or_exit()
@@ -397,6 +425,17 @@ def up(
 
     if run(work):
         raise typer.Exit(1)
+
+
+def require_only_worker(settings) -> None:
+    """Stop (exit code 2) when a worker of this name already runs on this machine."""
+    from cli_support import fail
+    from operator_cli.single_worker import WorkerRunningError, hold_worker_lock
+
+    try:
+        hold_worker_lock(settings.temporal_task_queue, settings.worker_name)
+    except WorkerRunningError as error:
+        raise fail(str(error), 2) from None
 
 
 def require_safe_web(settings) -> None:
@@ -431,8 +470,59 @@ def web() -> None:
     run(work)
 
 
+service_app = typer.Typer(
+    help="Run `up` as this user's service: at login, and again when it fails.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    add_completion=False,
+)
+app.add_typer(service_app, name="service")
+CHECKOUT = Path(__file__).resolve().parent
+
+
+@service_app.command("install")
+def service_install() -> None:
+    """Write and enable a systemd user unit (Linux) or a launchd agent (macOS) that runs `up`
+    in this folder at login, restarts it when it fails and appends its output to logs/cafe.log."""
+    from cli_support import fail
+    from operator_cli import service as services
+    from operator_cli.lines import Line
+    from operator_cli.output import say
+
+    service = services.service_for(CHECKOUT, Path.home())
+    services.write(service)
+    say(Line(f"Wrote {service.file}."))
+    problem = services.run_each(services.enable_commands(service))
+    if problem:
+        commands = " && ".join(" ".join(c) for c in services.enable_commands(service))
+        raise fail(f"Not enabled ({problem}): run `{commands}` where the service manager runs.")
+    say(Line(f"Enabled: `up` runs at login and again if it fails; its log: {service.log}", "green"))
+    if service.kind == "systemd":
+        say(Line("To start it at boot without a login too: `loginctl enable-linger $USER`."))
+
+
+@service_app.command("remove")
+def service_remove() -> None:
+    """Stop and remove the service `service install` wrote; its log stays."""
+    from operator_cli import service as services
+    from operator_cli.lines import Line
+    from operator_cli.output import say
+
+    service = services.installed(CHECKOUT, Path.home())
+    if service is None:
+        say(Line("No service is installed for this folder: nothing to remove."))
+        return
+    problem = services.run_each(services.disable_commands(service))
+    service.file.unlink()
+    services.run_each(services.forget_commands(service))
+    said = f" (the service manager said: {problem})" if problem else ""
+    say(Line(f"Removed {service.file}{said}; the log stays at {service.log}."))
+
+
 def main() -> None:
-    run_then_exit(app)
+    from remedies import CAFE
+
+    run_then_exit(lambda: app(prog_name=CAFE))
 
 
 if __name__ == "__main__":

@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 
 from config import Settings
 from errors import message_with_remedy, remedy_named
-from remedies import temporal_command_for
+from remedies import CAFE, temporal_command_for
+from temporal.messages import InboxFile
 from web.redact import Redactor
 from youtube.common import quiet_loggers
 
@@ -71,9 +72,7 @@ class WaitingNotice:
 
 def waiting_message(videos: Sequence[WaitingNotice], web_link: str | None) -> Message:
     """One message for every video that started waiting for a thumbnail choice."""
-    choose = (
-        f"Choose at {web_link}" if web_link else "Choose with `python main_temporal.py pending`."
-    )
+    choose = f"Choose at {web_link}" if web_link else f"Choose with `{CAFE} pending`."
     if len(videos) == 1:
         video = videos[0]
         return Message(
@@ -99,7 +98,7 @@ def attention_message(
     then = ""
     if auth_on:
         then = (
-            f"\nAuthorize YouTube again on {auth_on} (`python main_temporal.py auth` there): the "
+            f"\nAuthorize YouTube again on {auth_on} (`{CAFE} auth` there): the "
             "videos waiting for it go on"
         )
     elif web_link:
@@ -107,6 +106,23 @@ def attention_message(
     return Message(
         f"Needs attention: {title}", f"{video_file}: {_REASONS.text(problem)}{then}", "warning"
     )
+
+
+def refused_message(files: Sequence[InboxFile], web_link: str | None) -> Message:
+    """Files of INPUT_DIR that will not be published until a person fixes them."""
+    lines = [
+        f"- {file.file} (on {file.host}): {_REASONS.text(file.problem)}"
+        for file in files[:MAX_LISTED_VIDEOS]
+    ]
+    if len(files) > MAX_LISTED_VIDEOS:
+        lines.append(f"... and {len(files) - MAX_LISTED_VIDEOS} more")
+    then = f"They are listed at {web_link}" if web_link else f"`{CAFE} pending` lists them."
+    title = (
+        f"Not started: {files[0].file}"
+        if len(files) == 1
+        else f"{len(files)} files were not started"
+    )
+    return Message(title, "\n".join([*lines, f"Fix each file as said; {then}"]), "warning")
 
 
 def failed_message(video_file: str, title: str, reason: str, redo: str | None = None) -> Message:

@@ -27,6 +27,7 @@ import shutil
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -168,6 +169,11 @@ def listing_options(settings: Settings) -> ListingOptions:
 def validate_auth() -> None:
     """One cheap call proving the saved token (YOUTUBE_TOKEN_FILE) can reach the channel."""
     api.validate_auth(youtube_access(get_settings()))
+
+
+def token_authorized_at() -> datetime | None:
+    """When this machine's YouTube token (YOUTUBE_TOKEN_FILE) was authorized, when known."""
+    return oauth.authorized_at(get_settings().youtube_token_file)
 
 
 def run_auth_flow() -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 
+from remedies import CAFE
 from temporal.client import HostState
 from temporal.messages import HOLD_FOR_QUOTA, Hold
 
@@ -65,7 +66,7 @@ def host_down_line(state: HostState, zone: tzinfo) -> str:
     since = f" since {local_time(state.last_seen, zone)}" if state.last_seen is not None else ""
     return (
         f"waits for worker {state.name}: no worker of that name runs{since}; its steps go on "
-        f"once `python main_temporal.py worker` runs again on {state.name}"
+        f"once `{CAFE} worker` runs again on {state.name}"
     )
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from temporalio.service import RPCError
 
 from errors import PipelineError, Remedy, message_with_remedy, remedy_named
-from remedies import for_temporal, temporal_command_for
+from remedies import CAFE, for_temporal, temporal_command_for
 from temporal.client import (
     ChoicePendingError,
     Failure,
@@ -23,7 +23,7 @@ from temporal.client import (
 from temporal.dev_server import TemporalBinaryMissingError
 from temporal.messages import HOLD_FOR_QUOTA, Hold
 
-CLI = "python main_temporal.py"
+CLI = CAFE
 START_WORKER = f"`{CLI} worker` (or `up`)"
 
 

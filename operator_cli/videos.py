@@ -27,7 +27,13 @@ from temporal.client import (
     WaitingVideo,
     WorkflowSummary,
 )
-from temporal.messages import WAITING_FOR_SELECTION, VideoStatus
+from temporal.messages import (
+    FILE_REFUSED,
+    FILE_WAITING,
+    WAITING_FOR_SELECTION,
+    InboxFile,
+    VideoStatus,
+)
 
 Hosts = dict[tuple[str, str], HostState]
 
@@ -64,6 +70,50 @@ def pending_lines(
             )
         lines.append(Line(f"Go on now (once fixed): {CLI} retry <number, file name or id>"))
     return lines
+
+
+NOT_STARTED = {
+    FILE_REFUSED: "Not started, a person must fix the file (it starts once fixed):",
+    FILE_WAITING: "Waiting for the copy to end (it starts by itself):",
+}
+
+
+def inbox_lines(files: list[InboxFile]) -> list[Line]:
+    """The hosts' files that did not start: refused ones with what to do, then copies going on."""
+    lines = []
+    for kind, heading in NOT_STARTED.items():
+        of_kind = [file for file in files if file.kind == kind]
+        if of_kind:
+            lines.append(Line(heading, "red" if kind == FILE_REFUSED else "yellow"))
+            lines += [
+                Line(f"  - {file.file} | host: {file.host} | {file.problem}") for file in of_kind
+            ]
+    return lines
+
+
+def inbox_file_lines(file: InboxFile) -> list[Line]:
+    """`status <file>` of a file that did not start."""
+    refused = file.kind == FILE_REFUSED
+    state = "not started" if refused else "waiting for the copy to end"
+    lines = [
+        Line(f"{file.file}: {state} (host {file.host})", "red" if refused else "yellow"),
+        Line(f"  {file.problem}"),
+    ]
+    return lines + ([Line(f"  at {file.path}")] if file.path else [])
+
+
+def inbox_json(files: list[InboxFile]) -> list[dict[str, Any]]:
+    return [
+        {
+            "number": None,
+            "video": file.file,
+            "host": file.host,
+            "state": file.kind,
+            "path": file.path,
+            "reason": file.problem,
+        }
+        for file in files
+    ]
 
 
 def pending_json(waiting: list[WaitingVideo], held: list[HeldVideo]) -> list[dict[str, Any]]:

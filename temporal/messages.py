@@ -334,3 +334,36 @@ class VideoEvent:
     number: int | None = None  # WAITING, in `up`: the number `pending` gives it
     rank: int | None = None  # CHOSEN, in `up`: the rank chosen, when a worker said
     candidate_id: str | None = None  # CHOSEN, in `up`
+
+
+# -- a host's inbox: the files of its INPUT_DIR that did not start ------------------------------
+
+INBOX_WORKFLOW_TYPE = "HostInboxWorkflow"
+INBOX_ID_PREFIX = "inbox-"
+INBOX_SIGNAL = "inbox_files"  # the whole list, as the host's watcher sees it now
+INBOX_QUERY = "get_inbox_files"
+FILE_REFUSED = "refused"  # a person fixes the file (rename it, copy it again, remove a copy)
+FILE_WAITING = "waiting"  # a copy in progress: it starts by itself once it stops changing
+
+
+@dataclass
+class InboxFile:
+    """A file of a host's INPUT_DIR that did not start: refused, or still being copied. The
+    problem says what is wrong and what to do to the file; it names no command."""
+
+    file: str
+    host: str
+    kind: str  # FILE_REFUSED or FILE_WAITING
+    problem: str
+    path: str = ""  # on its host
+
+
+@dataclass
+class InboxInput:
+    files: list[InboxFile] = field(default_factory=list)
+    max_updates: int = 500  # then it continues as new, carrying the list
+
+
+def inbox_id(task_queue: str, host: str) -> str:
+    """The inbox of `host`'s watcher for the video workflows of `task_queue`."""
+    return f"{INBOX_ID_PREFIX}{task_queue}@{host}"

@@ -22,9 +22,12 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 
 import ingest
+import notify
 from config import Settings
 from errors import PipelineError
+from temporal.client.inbox import inbox_of, send_inbox
 from temporal.client.start import StartOutcome, start_video
+from temporal.messages import FILE_REFUSED, FILE_WAITING, InboxFile
 
 log = logging.getLogger(__name__)
 
@@ -42,12 +45,12 @@ async def ingest_file(
     settle = settings.ingest_settle_seconds
     try:
         if waiting := ingest.still_being_copied(video, settle):  # not refused as cut off
-            return StartOutcome(video.name, f"skipped: {waiting}")
+            return StartOutcome(video.name, f"waiting: {waiting}")
         incoming = await asyncio.to_thread(ingest.examine, video)
         waiting = ingest.still_being_copied(video, settle)
     except ingest.ChangedWhileReadError:
         waiting = ingest.still_copying(settle, None)
-        return StartOutcome(video.name, f"skipped: {waiting}")
+        return StartOutcome(video.name, f"waiting: {waiting}")
     except PipelineError as error:
         return StartOutcome(video.name, f"skipped: {ingest.refusal(video, error)}", refused=True)
     except FileNotFoundError:  # removed or moved away since it was seen
@@ -56,7 +59,7 @@ async def ingest_file(
         reason = f"skipped: cannot read it ({error.strerror}); let this user read it"
         return StartOutcome(video.name, reason, refused=True)
     if waiting:  # it changed since it was seen settled, even if it was read whole
-        return StartOutcome(video.name, f"skipped: {waiting}")
+        return StartOutcome(video.name, f"waiting: {waiting}")
     return await start_video(
         client,
         video,
@@ -90,6 +93,9 @@ class FolderWatcher:
         self._problem = ""  # the last problem logged, so it is logged once
         self.workflow_ids: list[str] = []  # of every file seen, started here or before
         self.settling: list[Path] = []  # files still being copied at the last scan
+        self._inbox: dict[Path, InboxFile] = {}  # the files that did not start, as they are
+        self._sent: list[InboxFile] | None = None  # what this host's inbox holds
+        self._notified: set[tuple[str, str]] = set()  # (path, problem) told to the people
 
     async def run(self, stop: asyncio.Event) -> None:
         log.info(
@@ -112,7 +118,8 @@ class FolderWatcher:
             return
         self.settling = scan.settling
         for skipped in scan.newly_settling:
-            self._report(StartOutcome(skipped.path.name, f"skipped: {skipped.reason}"))
+            self._report(StartOutcome(skipped.path.name, f"waiting: {skipped.reason}"))
+            self._inbox[skipped.path] = self._inbox_file(skipped.path, FILE_WAITING, skipped.reason)
         for video in scan.ready:
             try:
                 outcome = await ingest_file(self._client, video, self._settings)
@@ -130,7 +137,49 @@ class FolderWatcher:
             for replaced in outcome.superseded:  # its content is gone: the new one counts
                 if replaced in self.workflow_ids:
                     self.workflow_ids.remove(replaced)
+            self._note(video, outcome)
             self._report(outcome)
+        await self._send_inbox()
+
+    def _inbox_file(self, path: Path, kind: str, problem: str) -> InboxFile:
+        return InboxFile(path.name, self._settings.worker_name, kind, problem, str(path))
+
+    def _note(self, video: Path, outcome: StartOutcome) -> None:
+        """Keep in the inbox a file that did not start, with why; drop one that did."""
+        problem = outcome.message.removeprefix("skipped: ").removeprefix("waiting: ")
+        if outcome.refused:
+            self._inbox[video] = self._inbox_file(video, FILE_REFUSED, problem)
+        elif outcome.second_copy:
+            problem = f"{problem}: this copy is not needed, remove it"
+            self._inbox[video] = self._inbox_file(video, FILE_REFUSED, problem)
+        elif outcome.message.startswith("waiting: "):
+            self._inbox[video] = self._inbox_file(video, FILE_WAITING, problem)
+        else:
+            self._inbox.pop(video, None)
+
+    async def _send_inbox(self) -> None:
+        """Tell this host's inbox what did not start when that changed (a file fixed, renamed
+        or removed leaves it), and the people once of each file refused."""
+        for path in [path for path in self._inbox if not path.is_file()]:
+            del self._inbox[path]
+        files = list(self._inbox.values())
+        queue, host = self._settings.temporal_task_queue, self._settings.worker_name
+        try:
+            if self._sent is None:  # a watcher started again: what it told already stays told
+                earlier = await inbox_of(self._client, queue, host)
+                self._notified |= {(file.path, file.problem) for file in earlier}
+            if files != self._sent:
+                await send_inbox(self._client, queue, host, files)
+                self._sent = files
+        except (RPCError, RuntimeError) as error:
+            self._log_problem(f"cannot list the files that did not start now ({error})")
+            return
+        refused = [file for file in files if file.kind == FILE_REFUSED]
+        new = [file for file in refused if (file.path, file.problem) not in self._notified]
+        if new and self._settings.notify_urls:
+            message = notify.refused_message(new, notify.chooser_link(self._settings))
+            await asyncio.to_thread(notify.send, message, self._settings.notify_urls)
+        self._notified |= {(file.path, file.problem) for file in new}
 
     def _log_problem(self, problem: str) -> None:
         if problem != self._problem:

@@ -31,6 +31,7 @@ from temporalio.worker import Worker
 from config import Settings
 from temporal.activities import VideoActivities
 from temporal.client import OperatorError
+from temporal.inbox import HostInboxWorkflow
 from temporal.messages import SEARCH_ATTRIBUTES, host_task_queue
 from temporal.notifier import NotifierActivities, NotifierWorkflow
 from temporal.watcher import FolderWatcher
@@ -116,7 +117,7 @@ async def run_worker(
             for queue, workflows, queue_activities in (
                 (
                     settings.temporal_task_queue,
-                    [ProcessVideoWorkflow, NotifierWorkflow],
+                    [ProcessVideoWorkflow, NotifierWorkflow, HostInboxWorkflow],
                     activities.all() + NotifierActivities(client).all(),
                 ),
                 (own_queue, [], activities.all()),

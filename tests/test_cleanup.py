@@ -176,7 +176,7 @@ def test_refuses_until_every_upload_step_is_done(env, clip_cache):
     video = add_ready_video(clip_cache, env)
     with pytest.raises(cleanup.NotUploadedError, match="not uploaded yet") as refused:
         cleanup.cleanup_single_video(video)
-    assert "run `python main.py upload`" in for_batch(refused.value)
+    assert "run `./cafe batch upload`" in for_batch(refused.value)
 
     started = uploader.UploadRecord(target="youtube", video_file=video.name, video_id="abc")
     started.mark_done(uploader.STEP_VIDEO)
@@ -242,7 +242,7 @@ def test_main_all_checks_youtube_auth_before_any_work(env, clip_cache):
     )
 
     assert refused.returncode == 2
-    assert "python main.py auth" in refused.stdout and "Nothing was done" in refused.stdout
+    assert "./cafe batch auth" in refused.stdout and "Nothing was done" in refused.stdout
     assert not workspace_dir(video).exists() and video.is_file()
 
 
@@ -268,7 +268,7 @@ def test_a_copy_of_the_wrong_size_keeps_the_source_and_says_to_run_again(
         cleanup.cleanup_single_video(published)
     assert isinstance(error.value, RetryLaterError)
     assert str(error.value).endswith("the source is kept")  # no command: each CLI adds its own
-    assert for_batch(error.value).endswith("the source is kept; run `python main.py cleanup`.")
+    assert for_batch(error.value).endswith("the source is kept; run `./cafe batch cleanup`.")
     assert published.is_file() and list(other_filesystem.glob(".*partial")) == []
 
 
@@ -288,7 +288,7 @@ def test_a_damaged_cleanup_plan_says_what_to_check(env, published):
         cleanup.cleanup_single_video(published)
     assert published.is_file()
     assert isinstance(error.value, NeedsAttentionError)  # under Temporal: waits, does not fail
-    assert for_batch(error.value).endswith("delete this file; run `python main.py cleanup`.")
+    assert for_batch(error.value).endswith("delete this file; run `./cafe batch cleanup`.")
 
 
 def test_main_upload_then_cleanup(env, clip_cache):

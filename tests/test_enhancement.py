@@ -542,14 +542,14 @@ def test_no_selection_says_to_run_select(env: Path, clip: Path) -> None:
     video = prepared(env, clip, "ms_HuyvsViet.mp4")
     with pytest.raises(NoSelectionError, match=r"ms_HuyvsViet\.mp4") as error:
         render_thumbnail(video, "template_b")
-    assert "run `python main.py select`" in for_batch(error.value)
+    assert "run `./cafe batch select`" in for_batch(error.value)
 
 
 def test_an_unreadable_selected_frame_names_the_file_and_the_fix(video: Path) -> None:
     choose_frame(video, b"\xff\xd8\xff\xe0 this is not really a jpeg")
     with pytest.raises(SelectedImageError) as error:
         render_thumbnail(video, "template_b")
-    assert SELECTED_IMAGE in str(error.value) and "python main.py select" in for_batch(error.value)
+    assert SELECTED_IMAGE in str(error.value) and "./cafe batch select" in for_batch(error.value)
     assert not (workspace_dir(video) / THUMBNAIL_FILE).exists()
 
 

@@ -72,7 +72,7 @@ RETRY_AT = "2025-03-08T09:30:00+00:00"  # 16:30 at the café
 OLD_MEMO_HOLD = {
     "stage": "NEEDS_ATTENTION",
     "step": "UPLOADING",
-    "reason": f"{DISK_FULL}. Once fixed, `python main_temporal.py retry md-a-1` goes on at once; "
+    "reason": f"{DISK_FULL}. Once fixed, `./cafe retry md-a-1` goes on at once; "
     "it is also tried again by itself.",
     "redo": None,
     "since": "2025-03-08T07:30:00+00:00",
@@ -97,13 +97,13 @@ def test_pending_numbers_the_waiting_then_the_held_with_the_cli_remedy():
     assert lines[4] == (
         "  2. md_AvsB.mp4 | host: cafe-pc | needs attention: UPLOADING is tried again at Sat 08 "
         "Mar 16:30 (Asia/Ho_Chi_Minh) | md-a-1\n"
-        f"    {DISK_FULL}. Once fixed, `python main_temporal.py retry md-a-1` goes on at once; it "
+        f"    {DISK_FULL}. Once fixed, `./cafe retry md-a-1` goes on at once; it "
         "is also tried again by itself."
     )
     rows = pending_json(waiting, [held()])
     assert [row["number"] for row in rows] == [1, 2]
     assert rows[1]["stage"] == "NEEDS_ATTENTION" and rows[1]["retry_at"] == RETRY_AT
-    assert "`python main_temporal.py retry md-a-1`" in rows[1]["reason"]
+    assert "`./cafe retry md-a-1`" in rows[1]["reason"]
     assert texts(pending_lines([], [], {}, CAFE, NOW)) == [
         "No video is waiting for a thumbnail choice."
     ]
@@ -112,12 +112,12 @@ def test_pending_numbers_the_waiting_then_the_held_with_the_cli_remedy():
 def test_each_kind_of_hold_gets_its_own_remedy():
     quota = held("md_AvsB.mp4: the YouTube daily API quota is used up", HOLD_FOR_QUOTA).hold
     assert hold_text(quota, "md-a-1", "cafe-pc").endswith(
-        "goes on by itself (`python main_temporal.py retry md-a-1` tries sooner)."
+        "goes on by itself (`./cafe retry md-a-1` tries sooner)."
     )
     token = held(TOKEN_REVOKED, redo="auth").hold
     assert hold_text(token, "md-a-1", "laptop") == (
-        f"{TOKEN_REVOKED}: run `python main_temporal.py auth` on laptop (its token is the one "
-        "used), the videos waiting for it go on (or `python main_temporal.py retry md-a-1` "
+        f"{TOKEN_REVOKED}: run `./cafe auth` on laptop (its token is the one "
+        "used), the videos waiting for it go on (or `./cafe retry md-a-1` "
         "after fixing it otherwise)."
     )
 
@@ -131,7 +131,7 @@ def test_a_hold_of_the_version_before_reads_as_a_typed_one():
     assert (asked.kind, asked.problem, asked.retry_at) == (HOLD_FOR_ATTENTION, DISK_FULL, None)
     quota = hold_from_failure(
         "md_A.mp4: quota used up. The video waits for the reset and goes on by itself "
-        "(`python main_temporal.py retry x` tries sooner).",
+        "(`./cafe retry x` tries sooner).",
         ["quota", RETRY_AT, "upload"],
     )
     assert (quota.kind, quota.problem, quota.retry_at) == (
@@ -143,7 +143,7 @@ def test_a_hold_of_the_version_before_reads_as_a_typed_one():
     assert hold_from_dict({"stage": "NEEDS_ATTENTION"}) is None  # not a hold: ignored
     old = HeldVideo("md-a-1", "md_AvsB.mp4", from_memo, "cafe-pc", "videos")
     line = texts(pending_lines([], [old], {}, CAFE, NOW))[2]
-    assert line.count(DISK_FULL) == 1 and line.count("main_temporal.py retry") == 1  # once
+    assert line.count(DISK_FULL) == 1 and line.count("cafe retry") == 1  # once
 
 
 async def test_a_video_held_by_the_version_before_shows_its_problem_once_with_each_remedy(
@@ -174,9 +174,9 @@ async def test_a_video_held_by_the_version_before_shows_its_problem_once_with_ea
 
     assert [video.hold for video in found.held] == [held().hold]
     listed = texts(pending_lines(found.waiting, found.held, found.hosts, CAFE, NOW))[2]
-    assert listed.count(DISK_FULL) == 1 and listed.count("main_temporal.py retry md-a-1") == 1
+    assert listed.count(DISK_FULL) == 1 and listed.count("cafe retry md-a-1") == 1
     shown = "\n".join(texts(detail_lines(detail, CAFE)))
-    assert shown.count(DISK_FULL) == 1 and shown.count("main_temporal.py retry md-a-1") == 1
+    assert shown.count(DISK_FULL) == 1 and shown.count("cafe retry md-a-1") == 1
     assert "needs attention: UPLOADING is tried again at Sat 08 Mar 16:30" in shown
     assert recent[0].hold.problem == DISK_FULL  # the page words its own (a Retry button)
 
@@ -195,7 +195,7 @@ def test_one_video_in_detail_and_as_json():
     assert lines[0] == "md_AvsB.mp4 (md-a-1): FAILED"
     assert lines[-1] == (
         "  failed: md_AvsB.mp4: the sidecar is not valid JSON; start the video again with "
-        "`python main_temporal.py start --retry-failed`."
+        "`./cafe start --retry-failed`."
     )
     row = detail_json(detail)
     assert row["execution_status"] == "FAILED" and row["last_stage"] == "PREPARING"
@@ -246,7 +246,7 @@ def test_what_up_says_of_each_event_and_at_the_end():
     )
     failed = VideoEvent(FAILED, "md-a-1", "md_AvsB.mp4", detail="no thumbnail", redo="select")
     assert event_line(failed, CAFE).text == (
-        "md_AvsB.mp4 failed: no thumbnail; start the video again with `python main_temporal.py "
+        "md_AvsB.mp4 failed: no thumbnail; start the video again with `./cafe "
         "start --retry-failed --rechoose`."
     )
     ended = [
@@ -264,11 +264,11 @@ def test_the_cli_words_the_remedies_the_operator_api_leaves_out():
     ended = WorkflowEndedError("md-a-1", WorkflowExecutionStatus.CANCELED, "nothing to cancel")
     assert str(ended) == "md-a-1 has already ended (canceled): nothing to cancel"
     assert error_line(ended) == (
-        "md-a-1 has already ended (canceled): nothing to cancel (`python main_temporal.py start "
+        "md-a-1 has already ended (canceled): nothing to cancel (`./cafe start "
         "--retry-failed` runs it again)."
     )
     assert error_line(NoSuchNumberError(7, 2)) == (
-        "No video number 7: `python main_temporal.py pending` numbers the 2 waiting from 1 to 2."
+        "No video number 7: `./cafe pending` numbers the 2 waiting from 1 to 2."
     )
     outcome = StartOutcome("md_AvsB.mp4", "already canceled", "md-a-1", can_run_again=True)
     assert start_text(outcome) == (

@@ -182,5 +182,5 @@ def test_a_missing_or_broken_candidate_says_to_rank_again(tmp_path: Path) -> Non
     for path in (tmp_path / "01_missing.jpg", broken, truncated):
         with pytest.raises(CandidateImageUnreadableError, match=path.name) as error:
             preview_jpeg(path)
-        assert "run `python main.py rank`" in for_batch(error.value)
+        assert "run `./cafe batch rank`" in for_batch(error.value)
         assert "\n" not in str(error.value)

@@ -432,7 +432,7 @@ def test_a_publish_time_already_past_is_one_clear_error_before_anything_uploads(
     with pytest.raises(uploader.PublishTimePassedError) as error:
         uploader.upload_single_video(other)
     assert "the sidecar ms_HuyvsViet.mp4.json sets publish_at" in str(error.value)
-    assert "python main.py prepare" in for_batch(error.value)
+    assert "./cafe batch prepare" in for_batch(error.value)
     assert youtube.calls == []
 
 

@@ -594,7 +594,7 @@ def test_ids_differ_between_videos_with_identical_content(env: Path, quality_cli
 def test_loading_before_ranking_says_to_run_rank(env: Path, quality_clip: Path) -> None:
     with pytest.raises(CandidatesMissingError) as error:
         load_candidates(quality_clip)
-    assert "run `python main.py rank`" in for_batch(error.value)
+    assert "run `./cafe batch rank`" in for_batch(error.value)
     assert quality_clip.name in str(error.value)
     assert "\n" not in str(error.value)
 
@@ -605,7 +605,7 @@ def test_a_damaged_manifest_says_to_rank_again(env: Path, quality_clip: Path) ->
 
     with pytest.raises(CandidatesUnreadableError) as error:
         load_candidates(quality_clip)
-    assert "run `python main.py rank`" in for_batch(error.value)
+    assert "run `./cafe batch rank`" in for_batch(error.value)
 
 
 def test_a_file_that_is_not_a_video_gets_a_one_line_error(env: Path) -> None:

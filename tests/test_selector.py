@@ -97,7 +97,7 @@ def test_a_missing_candidate_image_says_to_rank_again(video: Path) -> None:
     candidate_file(video, 4).unlink()
     with pytest.raises(CandidateImageError, match=r"04_") as error:
         record_selection(video, f"{video.stem}-04")
-    assert "run `python main.py rank`" in for_batch(error.value)
+    assert "run `./cafe batch rank`" in for_batch(error.value)
     assert load_selection(video) is None
 
 
@@ -189,7 +189,7 @@ def test_jpeg_bytes_are_decoded_in_memory_and_bad_bytes_name_the_candidate(
     for broken in (b"not a jpeg", b"", data[:60]):
         with pytest.raises(CandidateImageError, match=r"^candidate b \(rank 2\): ") as error:
             load_images([SelectableCandidate("b", 2, 0.5, 1.0, broken)], 700)
-        assert "run `python main.py rank`" in for_batch(error.value)
+        assert "run `./cafe batch rank`" in for_batch(error.value)
 
 
 def test_a_candidate_does_not_print_its_bytes() -> None:

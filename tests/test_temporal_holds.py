@@ -122,10 +122,8 @@ async def test_a_used_up_quota_waits_then_completes_after_retry_with_one_video_a
     assert chosen.returncode == 0 and "Rank 2 chosen for" in chosen.stdout
     assert result.selected_candidate_id == second
     assert held.hold.stage == UPLOADING and "quotaExceeded" in held.hold.problem
-    assert "main_temporal.py" not in held.hold.problem  # the CLI words the remedy:
-    assert f"goes on by itself (`python main_temporal.py retry {workflow_id}` tries sooner)" in (
-        pending.stdout
-    )
+    assert "cafe" not in held.hold.problem  # the CLI words the remedy:
+    assert f"goes on by itself (`./cafe retry {workflow_id}` tries sooner)" in (pending.stdout)
     assert "--retry-failed" not in pending.stdout
     retry_at = datetime.fromisoformat(held.hold.retry_at)
     assert retry_at - datetime.now(UTC) < timedelta(hours=25)
@@ -174,10 +172,8 @@ async def test_a_full_disk_waits_in_needs_attention_and_completes_once_space_is_
 
     assert held.hold.stage == UPLOADING
     assert "the disk is full (ENOSPC" in held.hold.problem and str(disk.path) in held.hold.problem
-    assert "main_temporal.py" not in held.hold.problem
-    assert f"Once fixed, `python main_temporal.py retry {workflow_id}` goes on at once" in (
-        shown.stdout
-    )
+    assert "cafe" not in held.hold.problem
+    assert f"Once fixed, `./cafe retry {workflow_id}` goes on at once" in (shown.stdout)
     assert "needs attention: UPLOADING is tried again" in shown.stdout
     assert "the disk is full" in shown.stdout and "NEEDS_ATTENTION" in table.stdout
     published = Path(result.published.url.removeprefix("file://"))
@@ -210,7 +206,7 @@ async def test_a_cleanup_a_person_must_sort_out_waits_and_never_names_a_batch_co
 
     assert held.hold.stage == CLEANING_UP and "delete this file" in held.hold.problem
     assert str(plan) in held.hold.problem and "cleanup again" not in listed.stdout
-    assert f"python main_temporal.py retry {workflow_id}" in listed.stdout
+    assert f"./cafe retry {workflow_id}" in listed.stdout
     assert retried.returncode == 0, retried.stdout + retried.stderr
     assert (env / "completed" / video.name).is_file() and result.published.url
 
@@ -248,17 +244,17 @@ async def test_a_revoked_token_waits_for_auth_and_the_video_goes_on_after_it(
         await temporal_client.cancel(client, other.workflow_id)
 
     host = settings.worker_name  # its token is the one to renew
-    assert held.hold.redo == "auth" and "main_temporal.py" not in held.hold.problem
+    assert held.hold.redo == "auth" and "cafe" not in held.hold.problem
     row = next(r for r in json.loads(listed.stdout) if r["workflow_id"] == workflow_id)
     assert row["stage"] == NEEDS_ATTENTION and "authorize again" in row["reason"]
-    assert f"run `python main_temporal.py auth` on {host}" in row["reason"]
+    assert f"run `./cafe auth` on {host}" in row["reason"]
     assert authorized.returncode == 0, authorized.stdout + authorized.stderr
     assert f"{workflow_id} ({video.name}): goes on now." in authorized.stdout
     assert result.published.video_id in youtube.videos
     # the laptop's token was not renewed here: its video was not retried, and auth says so
     assert f"{other.workflow_id} ({elsewhere.name}): goes on now" not in authorized.stdout
     assert (
-        f"{other.workflow_id} ({elsewhere.name}): waits for `python main_temporal.py auth` "
+        f"{other.workflow_id} ({elsewhere.name}): waits for `./cafe auth` "
         f"on {laptop}" in authorized.stdout
     )
     assert still.stage == NEEDS_ATTENTION and still.hold.since == other_held.hold.since

@@ -269,7 +269,7 @@ async def test_a_source_replaced_under_a_running_workflow_stops_it_before_use(
     assert "holds another recording" in held.hold.problem and str(video) in held.hold.problem
     assert "nothing of it was used or published" in held.hold.problem
     assert "needs attention" in shown.stdout and "holds another recording" in shown.stdout
-    assert f"python main_temporal.py retry {handle.id}" in shown.stdout
+    assert f"./cafe retry {handle.id}" in shown.stdout
     assert retried.returncode == 0, retried.stdout + retried.stderr
     published = Path(result.published.url.removeprefix("file://")) / video.name
     assert published.read_bytes() == original
@@ -295,7 +295,7 @@ async def test_start_refuses_bad_files_and_waits_for_copies_before_anything_star
     refused_name = next(line for line in lines if line.startswith("match1.mp4: skipped: "))
     assert "rename it as {type}_{team1}vs{team2}" in refused_name
     assert f"{not_a_video.name}: skipped: not a video file" in result.stdout
-    assert f"{copying.name}: skipped: still being copied" in result.stdout
+    assert f"{copying.name}: waiting: still being copied" in result.stdout
     assert f"{good.name}: started" in result.stdout
     for skipped in (misnamed, not_a_video, copying):
         assert not await workflows_where(client, f'{VIDEO_FILE.name}="{skipped.name}"')

@@ -68,9 +68,7 @@ async def test_select_status_and_cancel_take_a_number_a_file_name_or_an_id_prefi
 
         too_far = await cli_async("select", "7", address=address)
         assert too_far.returncode == 1
-        assert "No video number 7: `python main_temporal.py pending` numbers the 1" in (
-            too_far.stdout
-        )
+        assert "No video number 7: `./cafe pending` numbers the 1" in (too_far.stdout)
         unknown = await cli_async("cancel", "ws_Nobody.mp4", address=address)
         assert unknown.returncode == 1 and "No video matches 'ws_Nobody.mp4'" in unknown.stdout
 

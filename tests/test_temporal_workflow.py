@@ -400,7 +400,7 @@ async def test_a_choice_no_worker_takes_in_time_says_so_and_is_taken_when_one_ru
         result = await result_of(handle)
 
     assert "taken once a worker runs again" in str(pending.value)
-    assert f"python main_temporal.py status {workflow_id}" in error_line(pending.value)
+    assert f"./cafe status {workflow_id}" in error_line(pending.value)
     assert result.selected_candidate_id == second
 
 

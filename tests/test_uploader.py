@@ -18,11 +18,13 @@ import threading
 import time
 import urllib.parse
 import urllib.request
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 import config
+import remedies
 import uploader
 from errors import PipelineError
 from remedies import for_batch, for_temporal
@@ -324,8 +326,8 @@ def test_a_revoked_grant_names_the_auth_command(youtube, video):
     youtube.revoke_grant()
     with pytest.raises(uploader.AuthError) as failure:
         uploader.upload_single_video(video)
-    assert "python main.py auth" in for_batch(failure.value)
-    assert "python main_temporal.py auth" in for_temporal(failure.value)
+    assert "./cafe batch auth" in for_batch(failure.value)
+    assert "./cafe auth" in for_temporal(failure.value)
     with pytest.raises(uploader.AuthError):
         uploader.validate_auth()
 
@@ -334,7 +336,7 @@ def test_a_401_that_a_refresh_does_not_cure_names_the_auth_command(youtube, vide
     youtube.fail("videos.insert", 401, "authError", "Invalid Credentials", times=None)
     with pytest.raises(uploader.AuthError, match="expired or revoked") as error:
         uploader.upload_single_video(video)
-    assert "run `python main.py auth`" in for_batch(error.value)
+    assert "run `./cafe batch auth`" in for_batch(error.value)
     assert youtube.calls_named("token")  # a refresh was tried first
 
 
@@ -348,7 +350,7 @@ def test_missing_inputs_say_which_stage_to_run(env, monkeypatch, youtube, clip_c
     (workspace_dir(ready) / THUMBNAIL_FILE).unlink()
     with pytest.raises(uploader.ThumbnailMissingError) as error:
         uploader.upload_single_video(ready)
-    assert "run `python main.py enhance`" in for_batch(error.value)
+    assert "run `./cafe batch enhance`" in for_batch(error.value)
 
     big = workspace_dir(ready) / THUMBNAIL_FILE
     big.write_bytes(os.urandom(3 * 1024 * 1024))
@@ -403,7 +405,7 @@ def test_validate_auth_explains_a_missing_token_or_a_missing_permission(youtube,
     token.unlink()
     with pytest.raises(uploader.AuthError, match=r"No YouTube token at ") as missing:
         uploader.validate_auth()
-    assert "python main.py auth" in for_batch(missing.value)
+    assert "./cafe batch auth" in for_batch(missing.value)
     assert youtube.calls == []
 
 
@@ -454,9 +456,27 @@ def test_auth_saves_a_refreshable_token_with_mode_0600_and_only_the_needed_scope
     assert saved["scopes"] == ["https://www.googleapis.com/auth/youtube.force-ssl"]
     assert saved["refresh_token"] == youtube.refresh_token
     assert saved["token"] in youtube.access_tokens
+    authorized = datetime.fromisoformat(saved["authorized_at"])  # for Google's 7-day rule
+    assert abs((datetime.now(UTC) - authorized).total_seconds()) < 600
     youtube.expire_access_tokens()
     uploader.validate_auth()  # the saved token refreshes itself
     assert youtube.call_names()[-3:] == ["channels.list", "token", "channels.list"]
+    assert json.loads(token.read_text())["token"] != saved["token"]
+    assert uploader.token_authorized_at() == authorized  # a refresh keeps the consent's time
+
+
+def test_the_token_is_said_to_near_its_end_two_days_before_googles_seven():
+    authorized = datetime(2025, 1, 1, 9, 0, tzinfo=UTC)
+    assert remedies.token_end_warning(authorized, authorized + timedelta(days=4), UTC) is None
+    assert remedies.token_end_warning(None, authorized + timedelta(days=9), UTC) is None
+    near = remedies.token_end_warning(authorized, authorized + timedelta(days=5, hours=1), UTC)
+    assert near == (
+        "This machine's YouTube token was authorized on 01 Jan: if the Google Cloud app is "
+        'still "Testing", Google ends it on 08 Jan 09:00. Run `./cafe auth` again now (or '
+        "publish the app: docs/youtube-setup.md)."
+    )
+    late = remedies.token_end_warning(authorized, authorized + timedelta(days=8), UTC)
+    assert late is not None and "Google ended it on 08 Jan 09:00" in late
 
 
 def test_auth_without_a_client_secrets_file_says_how_to_get_one(env, monkeypatch):

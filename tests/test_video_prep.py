@@ -1002,7 +1002,7 @@ def test_metadata_of_an_unprepared_video_says_to_run_prepare(env: Path) -> None:
     with pytest.raises(video_prep.MetadataMissingError) as raised:
         load_metadata(env / "videos" / DOUBLES)
 
-    assert_one_line_naming(for_batch(raised.value), DOUBLES, "not prepared yet", "main.py prepare")
+    assert_one_line_naming(for_batch(raised.value), DOUBLES, "not prepared yet", "batch prepare")
 
 
 @pytest.mark.parametrize("damage", ['{"title": "cut', '{"title": "no other field"}'])
@@ -1014,4 +1014,4 @@ def test_damaged_metadata_says_to_prepare_again(env: Path, dated_clip: Path, dam
     with pytest.raises(video_prep.MetadataUnreadableError) as raised:
         load_metadata(video)
 
-    assert_one_line_naming(for_batch(raised.value), DOUBLES, "is unreadable", "main.py prepare`")
+    assert_one_line_naming(for_batch(raised.value), DOUBLES, "is unreadable", "batch prepare`")

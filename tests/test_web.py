@@ -21,7 +21,14 @@ from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.common.by import By
 from temporalio.client import WorkflowExecutionStatus
 
-from temporal.messages import HOLD_FOR_ATTENTION, HOLD_FOR_QUOTA, Hold
+from temporal.messages import (
+    FILE_REFUSED,
+    FILE_WAITING,
+    HOLD_FOR_ATTENTION,
+    HOLD_FOR_QUOTA,
+    Hold,
+    InboxFile,
+)
 from tests.web_support import (
     SCRIPT_NAME,
     FixedVideoSource,
@@ -251,6 +258,9 @@ def test_retry_only_for_held_videos_and_its_refusal_shows():
         cancel = driver.find_element(
             By.CSS_SELECTOR, "li[data-workflow-id='video-up'] form[action='/cancel'] button"
         )
+        assert not cancel.is_displayed()  # behind "More…", away from Retry and the choice
+        assert not driver.find_elements(By.CSS_SELECTOR, "#waiting form[action='/cancel']")
+        driver.find_element(By.CSS_SELECTOR, "li[data-workflow-id='video-up'] summary").click()
         cancel.click()
         wait_for(driver, alert_fired)
         driver.switch_to.alert.dismiss()  # "Stop this video?" -> no: nothing is sent
@@ -263,6 +273,58 @@ def test_retry_only_for_held_videos_and_its_refusal_shows():
         flash = wait_for(driver, lambda d: d.find_element(By.CSS_SELECTOR, "#flash.ok"))
         assert flash.text == "Cancellation requested for video-up."
         assert source.cancelled == ["video-up"]
+
+
+@needs_browser
+def test_each_video_shows_one_state_and_files_not_started_show_what_to_do():
+    source = FixedVideoSource(waiting_videos(1), recent_videos())
+    source.not_started_list = [
+        InboxFile("match1.mp4", "cafe-pc", FILE_REFUSED, "the name is not {type}_...: rename it"),
+        InboxFile(
+            "md_IvsK.mp4", "cafe-pc", FILE_WAITING, "still being copied (it changed 3 s ago)"
+        ),
+    ]
+    with served(source) as url, phone_browser() as driver:
+        driver.get(url + "/")
+        states = {
+            row.get_attribute("data-workflow-id"): " ".join(
+                row.find_element(By.CSS_SELECTOR, ".meta").text.split()
+            )
+            for row in driver.find_elements(By.CSS_SELECTOR, "#recent li[data-workflow-id]")
+        }
+        assert states["video-done"] == "COMPLETED"
+        assert states["video-up"] == "UPLOADING"
+        assert states["video-bad"] == "FAILED at PREPARING"
+        rows = driver.find_elements(By.CSS_SELECTOR, "#not-started li")
+        assert [row.find_element(By.CSS_SELECTOR, ".file").text for row in rows] == [
+            "match1.mp4",
+            "md_IvsK.mp4",
+        ]
+        assert "rename it" in rows[0].find_element(By.CSS_SELECTOR, ".attention").text
+        assert "it starts by itself" in rows[0].find_element(By.CSS_SELECTOR, ".remedy").text
+        assert (
+            rows[1]
+            .find_element(By.CSS_SELECTOR, ".reason")
+            .text.startswith("Waiting: still being copied")
+        )
+        source.not_started_list = source.not_started_list[1:]  # the file was renamed
+        wait_until(lambda: len(driver.find_elements(By.CSS_SELECTOR, "#not-started li")) == 1)
+
+
+@needs_browser
+def test_refreshes_that_change_nothing_leave_the_page_as_it_is():
+    source = FixedVideoSource(waiting_videos(1), recent_videos())
+    with served(source) as url, phone_browser() as driver:
+        driver.get(url + "/")
+        candidate = driver.find_element(By.CSS_SELECTOR, "#waiting a.candidate")
+        driver.find_element(By.CSS_SELECTOR, "li[data-workflow-id='video-up'] summary").click()
+        asked = source.asked
+        wait_until(lambda: source.asked >= asked + 3)  # three refreshes, the page's own
+        assert candidate.is_displayed()  # the same element: no StaleElementReferenceException
+        cancel = "li[data-workflow-id='video-up'] form[action='/cancel'] button"
+        assert driver.find_element(By.CSS_SELECTOR, cancel).is_displayed()  # More… still open
+        source.recent_list = source.recent_list[1:]  # something changed: the part is replaced
+        wait_until(lambda: not driver.find_elements(By.CSS_SELECTOR, cancel))
 
 
 @needs_browser

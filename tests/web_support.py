@@ -13,7 +13,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-from temporal.messages import CandidateInfo
+from temporal.messages import CandidateInfo, InboxFile
 from web.app import ChooserOptions, create_app
 from web.redact import Redactor
 from web.server import listening_socket, serve
@@ -69,8 +69,14 @@ class FixedVideoSource:
     chosen: list[tuple[str, str]] = field(default_factory=list)
     cancelled: list[str] = field(default_factory=list)
     retried: list[str] = field(default_factory=list)
+    not_started_list: list[InboxFile] = field(default_factory=list)
+    asked: int = 0  # how often the waiting videos were asked for (each page and refresh)
+
+    async def not_started(self) -> list[InboxFile]:
+        return list(self.not_started_list)
 
     async def waiting(self) -> list[WaitingVideo]:
+        self.asked += 1
         return list(self.waiting_list)
 
     async def preview(self, workflow_id: str, candidate_id: str) -> bytes | None:

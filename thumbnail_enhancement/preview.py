@@ -1,5 +1,5 @@
 """A contact sheet of every template for sample matches, so the operator can look before
-choosing THUMBNAIL_TEMPLATE (`python main.py preview-templates --out DIR`)."""
+choosing THUMBNAIL_TEMPLATE (`./cafe batch preview-templates --out DIR`)."""
 
 from __future__ import annotations
 

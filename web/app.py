@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import secrets
 from collections.abc import AsyncIterator
@@ -24,14 +25,15 @@ from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from errors import Remedy
-from temporal.messages import HOLD_FOR_ATTENTION
+from remedies import CAFE
+from temporal.messages import FILE_REFUSED, HOLD_FOR_ATTENTION
 from web.auth import (
     WRONG_PASSWORD_PAUSE_SECONDS,
     SignInThrottle,
@@ -49,6 +51,9 @@ log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
 SESSION_DAYS = 30
 REFRESH_SECONDS = 5
+LIVE_VERSION_HEADER = (
+    "X-Live-Version"  # the live part's version: the page replaces it when it changes
+)
 RECENT_LIMIT = 20
 WARM_SECONDS = 10  # how often the chooser looks for newly waiting videos to make previews for
 # At start the chooser makes the waiting videos' previews before it answers, for at most this
@@ -197,6 +202,8 @@ class _Chooser:
         environment.globals["tile"] = TILE
         environment.globals["ATTENTION"] = HOLD_FOR_ATTENTION
         environment.globals["AUTH"] = Remedy.AUTH
+        environment.globals["CAFE"] = CAFE
+        environment.globals["REFUSED"] = FILE_REFUSED
         self._templates = Jinja2Templates(env=environment)
 
     async def keep_previews_warm(self, first_pass: asyncio.Event) -> None:
@@ -230,9 +237,10 @@ class _Chooser:
         return self._templates.TemplateResponse(request, name, context, status_code=status_code)
 
     async def _live_context(self) -> dict:
-        (waiting, waiting_error), (recent, recent_error) = await asyncio.gather(
+        (waiting, waiting_error), (recent, recent_error), (files, _) = await asyncio.gather(
             self._guarded(self._source.waiting()),
             self._guarded(self._source.recent(self._options.recent_limit)),
+            self._guarded(self._source.not_started()),
         )
         redact = self._options.redactor.fields
         return {
@@ -240,6 +248,7 @@ class _Chooser:
             "waiting_error": waiting_error,
             "recent": [redact(video) for video in recent or []],
             "recent_error": recent_error,
+            "not_started": [redact(file) for file in files or []],
         }
 
     async def _guarded(self, work):
@@ -248,12 +257,28 @@ class _Chooser:
         except SourceError as error:
             return None, self._options.redactor.text(str(error))
 
+    async def _live_fragment(self, request: Request) -> tuple[str, str]:
+        """The live part of the page and its version: the page's script replaces the part only
+        when the version changed, so elements a person is about to tap stay in place."""
+        context = {
+            **await self._live_context(),
+            "request": request,
+            "csrf": csrf_token(request),
+            "refresh_seconds": self._options.refresh_seconds,
+        }
+        html = self._templates.get_template("live.html").render(context)
+        return html, hashlib.sha256(html.encode()).hexdigest()[:16]
+
     async def index(self, request: Request) -> Response:
         flash = request.session.pop("flash", None)
-        return self._render(request, "index.html", flash=flash, **await self._live_context())
+        live_html, version = await self._live_fragment(request)
+        return self._render(
+            request, "index.html", flash=flash, live_html=live_html, live_version=version
+        )
 
     async def live(self, request: Request) -> Response:
-        return self._render(request, "live.html", **await self._live_context())
+        live_html, version = await self._live_fragment(request)
+        return HTMLResponse(live_html, headers={LIVE_VERSION_HEADER: version})
 
     async def candidate(self, request: Request) -> Response:
         workflow_id = request.query_params.get("w", "")

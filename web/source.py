@@ -16,7 +16,7 @@ from typing import Protocol
 from temporalio.client import WorkflowExecutionStatus
 
 from temporal.client.listing import WaitingVideo
-from temporal.messages import Hold
+from temporal.messages import Hold, InboxFile
 
 
 class SourceError(Exception):
@@ -83,6 +83,10 @@ class VideoSource(Protocol):
 
     async def cancel(self, workflow_id: str) -> ActionOutcome:
         """Stop a video at its next step; its source stays in place."""
+        ...
+
+    async def not_started(self) -> list[InboxFile]:
+        """The hosts' files that did not start: refused (with what to do), or still copying."""
         ...
 
 

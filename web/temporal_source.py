@@ -39,7 +39,13 @@ from temporal.client import (
     WorkflowSummary,
     WorkflowUnansweredError,
 )
-from temporal.messages import WAITING_FOR_SELECTION, CandidateInfo, VideoResult, VideoStatus
+from temporal.messages import (
+    WAITING_FOR_SELECTION,
+    CandidateInfo,
+    InboxFile,
+    VideoResult,
+    VideoStatus,
+)
 from web.source import (
     ActionOutcome,
     ChoiceOutcome,
@@ -224,6 +230,10 @@ class TemporalVideoSource:
             )
             for s in summaries
         ]
+
+    async def not_started(self) -> list[InboxFile]:
+        with _as_source_errors():
+            return await temporal_client.inbox_files(self._client)
 
     async def _published_link(self, workflow_id: str) -> str | None:
         if workflow_id not in self._published:

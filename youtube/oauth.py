@@ -14,6 +14,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import google_auth_httplib2
@@ -39,21 +40,41 @@ GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
 _OAUTH_LOGGERS = ("requests_oauthlib", "oauthlib", "google_auth_oauthlib")
 
 
+# While a Google Cloud app's publishing status is "Testing", Google ends its refresh tokens this
+# long after the consent: the token file records when that was (`authorized_at`).
+TESTING_TOKEN_LIFETIME = timedelta(days=7)
+AUTHORIZED_AT = "authorized_at"
+
+
 @dataclass
 class Account:
     token_file: Path  # where the token is saved
     credentials: Credentials
     saved_token: str | None
+    authorized_at: datetime | None = None  # the consent; None for a token saved before it was kept
 
     def save_if_refreshed(self) -> None:
         """Keep a token refreshed during the run, so the next run need not refresh it again."""
         if self.credentials.token != self.saved_token:
-            _save_token(self.token_file, self.credentials)
+            _save_token(self.token_file, self.credentials, self.authorized_at)
             self.saved_token = self.credentials.token
 
 
-def _save_token(path: Path, credentials: Credentials) -> None:
-    atomic_write_text(path, credentials.to_json(), mode=0o600)
+def _save_token(path: Path, credentials: Credentials, authorized_at: datetime | None) -> None:
+    info = json.loads(credentials.to_json())
+    if authorized_at is not None:
+        info[AUTHORIZED_AT] = authorized_at.astimezone(UTC).isoformat()
+    atomic_write_text(path, json.dumps(info), mode=0o600)
+
+
+def authorized_at(path: Path) -> datetime | None:
+    """When the token saved at `path` was authorized; None when unknown (no token, or saved by
+    an earlier version)."""
+    try:
+        stamp = json.loads(path.read_bytes()).get(AUTHORIZED_AT)
+        return datetime.fromisoformat(stamp) if stamp else None
+    except (OSError, ValueError, AttributeError, TypeError):
+        return None
 
 
 def load_account(path: Path) -> Account:
@@ -79,7 +100,7 @@ def load_account(path: Path) -> Account:
     missing = sorted(set(SCOPES) - set(info.get("scopes") or []))
     if missing:
         raise auth_error(path, f"it does not grant {', '.join(missing)}")
-    account = Account(path, credentials, credentials.token)
+    account = Account(path, credentials, credentials.token, authorized_at(path))
     if not credentials.valid:
         with auth_failures(path):
             credentials.refresh(google_auth_httplib2.Request(build_http()))
@@ -156,7 +177,7 @@ def run_auth_flow(access: YouTubeAccess) -> None:
             "https://myaccount.google.com/permissions, then authorize again",
             Remedy.AUTH,
         )
-    _save_token(access.token_file, credentials)
+    _save_token(access.token_file, credentials, datetime.now(UTC))
     log.info("YouTube token saved to %s (mode 0600)", access.token_file)
 
 

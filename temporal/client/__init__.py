@@ -10,6 +10,7 @@ One concern a module, each importable on its own:
   rows        a run's search attributes and memo, read in one place (`VideoRow`)
   queries     asking one workflow: status, previews, why it failed or was cancelled
   hosts       whether a video's host (its worker) is there
+  inbox       each host's files that did not start (refused, or still being copied)
   listing     the videos waiting for a choice, and those held, as `pending` numbers them
   recent      the latest videos at a glance (`status`)
   resolve     a video by what people type: a number, an id's start, a file name
@@ -59,6 +60,7 @@ from temporal.client.errors import (
 )
 from temporal.client.hosts import HostState, host_state, host_states
 from temporal.client.ids import WORKFLOW_TYPE, earlier_workflow_id_for, workflow_id_for
+from temporal.client.inbox import inbox_files, inbox_of, matching, send_inbox
 from temporal.client.listing import (
     HeldVideo,
     Pending,
@@ -130,8 +132,11 @@ __all__ = [
     "get_status",
     "host_state",
     "host_states",
+    "inbox_files",
+    "inbox_of",
     "list_held",
     "list_waiting",
+    "matching",
     "numbered",
     "outcome",
     "outcomes",
@@ -144,6 +149,7 @@ __all__ = [
     "retry_videos",
     "retrying_activities",
     "runs_on",
+    "send_inbox",
     "start_video",
     "workflow_id_for",
 ]

@@ -10,8 +10,16 @@ from temporalio.client import Client
 
 from temporal.client.hosts import HostState, host_states
 from temporal.client.ids import videos_where
+from temporal.client.inbox import inbox_files
 from temporal.client.rows import read_row
-from temporal.messages import HELD_STAGES, VIDEO_STAGE, WAITING_FOR_SELECTION, CandidateInfo, Hold
+from temporal.messages import (
+    HELD_STAGES,
+    VIDEO_STAGE,
+    WAITING_FOR_SELECTION,
+    CandidateInfo,
+    Hold,
+    InboxFile,
+)
 
 
 @dataclass
@@ -79,13 +87,14 @@ class Pending:
     waiting: list[WaitingVideo]
     held: list[HeldVideo]
     hosts: dict[tuple[str, str], HostState]
+    files: list[InboxFile] = field(default_factory=list)  # the hosts' files that did not start
 
 
 async def pending(client: Client) -> Pending:
     waiting = await list_waiting(client)
     held = await list_held(client)
     hosts = [(video.task_queue, video.host) for video in [*waiting, *held]]
-    return Pending(waiting, held, await host_states(client, hosts))
+    return Pending(waiting, held, await host_states(client, hosts), await inbox_files(client))
 
 
 async def numbered(client: Client) -> list[str]:

@@ -45,6 +45,7 @@ class StartOutcome:
     workflow_id: str | None = None  # its workflow: started now, or the one already there
     started: bool = False
     refused: bool = False  # it cannot start as it is: a person must fix the file
+    second_copy: bool = False  # another file holds this recording: this one is not needed
     can_run_again: bool = False  # its workflow ended without completing: it may be started again
     superseded: list[str] = field(default_factory=list)  # runs of its earlier content, cancelled
     kept: list[str] = field(default_factory=list)  # those that had begun publishing: they stay
@@ -104,7 +105,7 @@ async def start_video(
     if same := others.same_recording:
         state = "running" if same.running else "done"
         why = f"the same recording as {same.video_file}, already {state}; nothing new started"
-        return StartOutcome(name, why, same.workflow_id)
+        return StartOutcome(name, why, same.workflow_id, second_copy=True)
     previous_choice = None
     if retry_failed and not rechoose:
         previous_choice = await _choice_of_last_run(client, workflow_id)
