@@ -458,9 +458,9 @@ def playlist_snippet_problem(snippet: dict[str, Any]) -> str | None:
     """Why YouTube refuses a playlist's snippet (400 invalidPlaylistSnippet), or None: a title
     empty, too long or with `<` or `>`, a description too long or with them."""
     title, description = snippet.get("title", ""), snippet.get("description", "")
-    if not title or len(title) > PLAYLIST_TITLE_MAX_CHARS or "<" in title or ">" in title:
+    if not title or len(title) > PLAYLIST_TITLE_MAX_CHARS or {"<", ">"} & set(title):
         return "The playlist title is invalid."
-    if len(description.encode()) > DESCRIPTION_MAX_BYTES or "<" in description or ">" in description:
+    if len(description.encode()) > DESCRIPTION_MAX_BYTES or {"<", ">"} & set(description):
         return "The playlist description is invalid."
     return None
 

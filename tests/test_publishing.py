@@ -647,7 +647,9 @@ def test_a_playlist_youtube_refuses_for_good_leaves_the_video_published_and_says
         "(HTTP 400 invalidPlaylistSnippet): <b>Bad</b> title"
     )
     on_youtube = youtube.videos[record.video_id]
-    assert on_youtube.status["privacyStatus"] == "unlisted" and on_youtube.thumbnail_sha256 is not None
+    assert (
+        on_youtube.status["privacyStatus"] == "unlisted" and on_youtube.thumbnail_sha256 is not None
+    )
     assert uploader.load_upload_record(video).playlist_problem == record.playlist_problem
 
     youtube.stop_failing("playlists.insert")

@@ -51,6 +51,7 @@ from web.source import (
 log = logging.getLogger(__name__)
 
 COMPLETED = WorkflowExecutionStatus.COMPLETED
+RUNNING = WorkflowExecutionStatus.RUNNING
 
 QUERY_SECONDS = 3
 # A video whose workflow did not answer (its host's worker is down) is asked again only after
@@ -221,6 +222,10 @@ class TemporalVideoSource:
                 failure=failure_text(s),
                 published_link=published.get(s.workflow_id),
                 host=s.host,
+                playlist_problem=s.playlist.problem
+                if s.playlist and not s.playlist.added
+                else None,
+                playlist_retrying=bool(s.playlist and s.playlist.retry == RUNNING),
             )
             for s in summaries
         ]
@@ -238,6 +243,8 @@ class TemporalVideoSource:
     async def retry(self, workflow_id: str) -> ActionOutcome:
         with _as_source_errors():
             stage = await temporal_client.retry(self._client, workflow_id)
+        if stage == COMPLETED.name:  # published without the playlist YouTube refused
+            return ActionOutcome(f"{workflow_id}: its playlist step runs again now.")
         return ActionOutcome(f"{workflow_id} was {stage}: its step runs again now.")
 
     async def cancel(self, workflow_id: str) -> ActionOutcome:

@@ -16,6 +16,7 @@ One concern a module, each importable on its own:
   describe    one video in detail, and how videos ended
   choosing    a waiting video's candidates and previews, and the choice
   actions     retry a held stage, cancel a video
+  playlist    a published video's refused playlist, and that step run again
   start       start a video's workflow once per recording; `supersede` the earlier content
   errors      what it refuses, as data
 This module is their face: callers import from here.
@@ -70,6 +71,7 @@ from temporal.client.listing import (
     numbered,
     pending,
 )
+from temporal.client.playlist import PlaylistState, playlist_state, retry_playlist
 from temporal.client.queries import (
     NO_WORKER_CODES,
     Failure,
@@ -102,6 +104,7 @@ __all__ = [
     "NotWaitingError",
     "OperatorError",
     "Pending",
+    "PlaylistState",
     "PreviewsMissingError",
     "RetryingActivity",
     "StartOutcome",
@@ -136,11 +139,13 @@ __all__ = [
     "outcome",
     "outcomes",
     "pending",
+    "playlist_state",
     "query_status",
     "recent_workflows",
     "resolve",
     "retry",
     "retry_held",
+    "retry_playlist",
     "retry_videos",
     "retrying_activities",
     "runs_on",

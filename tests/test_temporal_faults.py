@@ -1,0 +1,168 @@
+"""What a fault matrix found (issue 22), against a real dev server, real workers and clips and
+tests/fake_youtube.py: a published video never fails for its playlist, and a later `retry` adds
+it; a choice made while no worker runs is kept; a bad name is refused at once; a quota hold is
+one line of the worker's log."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import json
+import os
+import urllib.request
+from datetime import UTC
+
+from temporalio.client import Client, WorkflowExecutionStatus
+
+import notify
+from operator_cli.events import event_line
+from temporal.client.describe import VideoOutcome
+from temporal.client.queries import description_or_none
+from temporal.feed import ending
+from temporal.messages import WAITING_FOR_SELECTION, playlist_retry_id
+from tests.temporal_support import (
+    add_video,
+    history_json,
+    result_of,
+    running_worker,
+    wait_for_stage,
+    wait_until,
+)
+from tests.test_temporal_cli import cli_async
+from tests.test_temporal_workflow import HISTORIES, history_texts, start, typed_handle
+from tests.test_web_temporal import chooser
+
+OPEN_CUP = "md_AnzBinhvsChizDung_<Open> Cup.mp4"  # the issue's own steps
+
+
+async def record_history_v4(client: Client, workflow_id: str, scenario: str) -> None:
+    """With RECORD_HISTORIES=1, export this run's history as `v4-22-<scenario>.json`."""
+    if os.environ.get("RECORD_HISTORIES"):
+        path = HISTORIES / f"v4-22-{scenario}.json"
+        path.write_text(await history_json(client, workflow_id))
+
+
+def read_page(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=10) as page:
+        return page.read().decode()
+
+
+async def retry_ended(client: Client, workflow_id: str) -> bool:
+    """Whether the playlist retry of the video's workflow has ended (then it must complete)."""
+    description = await description_or_none(client, playlist_retry_id(workflow_id))
+    if description is None or description.status == WorkflowExecutionStatus.RUNNING:
+        return False
+    assert description.status == WorkflowExecutionStatus.COMPLETED, description.status
+    return True
+
+
+async def test_the_issues_tournament_with_angle_brackets_completes_in_a_playlist_youtube_takes(
+    temporal_env, pipeline_env, clip_cache, env, youtube
+):
+    client = temporal_env.client
+    address = client.service_client.config.target_host
+    video = add_video(clip_cache, env / "videos", OPEN_CUP)
+    async with running_worker(client):
+        workflow_id = (await start(client, video)).workflow_id
+        handle = typed_handle(client, workflow_id)
+        await wait_for_stage(handle, WAITING_FOR_SELECTION)
+        chosen = await cli_async("select", workflow_id, "--pick", "1", address=address)
+        result = await result_of(handle)
+
+    assert chosen.returncode == 0, chosen.stdout + chosen.stderr
+    assert result.published.playlist == "‹Open› Cup" and result.published.playlist_problem is None
+    (playlist,) = youtube.playlists.values()
+    assert playlist.title == "‹Open› Cup" and playlist.video_ids == [result.published.video_id]
+    assert (env / "completed" / video.name).is_file() and not video.exists()
+
+
+async def test_a_playlist_youtube_refuses_completes_the_video_says_why_once_and_retry_adds_it(
+    temporal_env, pipeline_env, clip_cache, env, youtube
+):
+    client = temporal_env.client
+    address = client.service_client.config.target_host
+    pipeline_env(VIDEO_PRIVACY_STATUS="unlisted")
+    refusal = "The playlist title is invalid."
+    youtube.fail("playlists.insert", 400, "invalidPlaylistSnippet", refusal, times=None)
+    video = add_video(clip_cache, env / "videos", OPEN_CUP)
+    async with running_worker(client):
+        workflow_id = (await start(client, video)).workflow_id
+        handle = typed_handle(client, workflow_id)
+        await wait_for_stage(handle, WAITING_FOR_SELECTION)
+        await cli_async("select", workflow_id, "--pick", "1", address=address)
+        result = await result_of(handle)
+        shown = await cli_async("status", workflow_id, address=address)
+        recent = await cli_async("status", address=address)
+        async with chooser(client) as url:
+            page = await asyncio.to_thread(read_page, url + "/")
+
+        youtube.stop_failing("playlists.insert")  # fixed (in YouTube Studio, say)
+        retried = await cli_async("retry", workflow_id, address=address)
+        await wait_until(lambda: retry_ended(client, workflow_id))
+        after = await cli_async("status", workflow_id, address=address)
+        nothing_left = await cli_async("retry", workflow_id, address=address)
+
+    description = await handle.describe()
+    assert description.status == WorkflowExecutionStatus.COMPLETED  # never FAILED
+    assert (env / "completed" / video.name).is_file() and not video.exists()  # archived
+    on_youtube = youtube.videos[result.published.video_id]
+    assert on_youtube.status["privacyStatus"] == "unlisted"  # still out, never un-published
+    problem = (
+        "not added to the playlist '‹Open› Cup': YouTube rejected playlists.insert "
+        f"(HTTP 400 invalidPlaylistSnippet): {refusal.rstrip('.')}"
+    )
+    assert result.published.playlist_problem == problem
+    assert shown.stdout.count(problem) == 1, shown.stdout  # once, with the title quoted
+    assert f"Once fixed: python main_temporal.py retry {workflow_id}" in shown.stdout
+    assert recent.stdout.count(problem) == 1, recent.stdout
+    assert html.unescape(page).count(f"Published, but {problem}.") == 1  # the web page
+    assert "Once it is fixed, Retry adds it." in page
+
+    assert retried.returncode == 0, retried.stdout + retried.stderr
+    assert f"{workflow_id}: its playlist step runs again now" in retried.stdout
+    (playlist,) = youtube.playlists.values()
+    assert playlist.title == "‹Open› Cup" and playlist.video_ids == [result.published.video_id]
+    assert "added since to its playlist '‹Open› Cup'" in after.stdout, after.stdout
+    assert "Once fixed" not in after.stdout
+    assert nothing_left.returncode == 1 and "nothing to retry" in nothing_left.stdout
+    assert len(youtube.calls_named("videos.insert")) == 1
+    assert (await handle.describe()).run_id == description.run_id  # its own run untouched
+    await record_history_v4(client, workflow_id, "playlist_refused_completed")
+
+
+def test_every_history_of_issue_22_is_recorded_and_names_no_command():
+    recorded = sorted(HISTORIES.glob("v4-22-*.json"))
+    assert [path.name for path in recorded] == ["v4-22-playlist_refused_completed.json"]
+    for path in recorded:
+        texts = [text for _, text in history_texts(json.loads(path.read_text()))]
+        assert any("i22-playlist-problem" in text for text in texts), path.name  # the patch
+        assert any("not added to the playlist" in text for text in texts)  # in the memo
+        assert not [text for text in texts if "main_temporal.py" in text], path.name
+
+
+def test_the_notification_of_a_video_published_without_its_playlist_says_why_and_the_retry():
+    problem = "not added to the playlist '‹Open› Cup': YouTube rejected playlists.insert"
+    message = notify.published_message(
+        OPEN_CUP, "An/Binh vs Chi/Dung", "https://youtu.be/x1", problem
+    )
+    assert message.kind == "warning" and message.title.startswith("Published, not in its playlist")
+    assert message.body.count(problem) == 1
+    # the file name quoted for a shell: `<` unquoted would redirect
+    assert f"python main_temporal.py retry '{OPEN_CUP}'" in message.body
+    plain = notify.published_message(OPEN_CUP, "An/Binh vs Chi/Dung", "https://youtu.be/x1")
+    assert plain.kind == "success" and "playlist" not in plain.body
+
+
+def test_up_says_a_video_was_published_without_its_playlist_and_how_to_add_it():
+    outcome = VideoOutcome(
+        "md-a-1",
+        OPEN_CUP,
+        WorkflowExecutionStatus.COMPLETED,
+        "https://youtu.be/x1",
+        playlist_problem="not added to the playlist '‹Open› Cup': YouTube rejected it",
+    )
+    line = event_line(ending(outcome), UTC)
+    assert line.style == "yellow" and line.text == (
+        f"published {OPEN_CUP}: https://youtu.be/x1, but not added to the playlist '‹Open› Cup': "
+        "YouTube rejected it; once fixed, python main_temporal.py retry md-a-1 adds it"
+    )
