@@ -27,7 +27,12 @@ from pathlib import PurePath
 from temporalio import activity, workflow
 from temporalio.client import Client
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError, FailureError
+from temporalio.exceptions import (
+    ActivityError,
+    ApplicationError,
+    FailureError,
+    is_cancelled_exception,
+)
 
 with workflow.unsafe.imports_passed_through():
     import notify
@@ -48,6 +53,9 @@ with workflow.unsafe.imports_passed_through():
 
 # The patch that added notifications to ProcessVideoWorkflow: runs started before it send none.
 NOTIFY_PATCH = "notify"
+# Marks the runs a cancellation stops even while they tell the notifier (a choice and a cancel
+# that arrive together, while no worker ran).
+CANCEL_IN_TELL_PATCH = "i22-cancel-during-tell"
 VIDEO_EVENT_SIGNAL = "video_event"
 NOTIFIER_ID_PREFIX = "notifications-"
 
@@ -169,6 +177,9 @@ async def tell(
             retry_policy=TELL_RETRY,
         )
     except ActivityError as error:
+        # the video was cancelled meanwhile: it stops (runs before the patch went on)
+        if is_cancelled_exception(error) and workflow.patched(CANCEL_IN_TELL_PATCH):
+            raise
         workflow.logger.warning("the notifier was not told that the video is %s: %s", kind, error)
 
 

@@ -12,8 +12,11 @@ import os
 import urllib.request
 from datetime import UTC
 
-from temporalio.client import Client, WorkflowExecutionStatus
+import pytest
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureError
 
+import config
 import notify
 from operator_cli.events import event_line
 from temporal.client.describe import VideoOutcome
@@ -29,8 +32,10 @@ from tests.temporal_support import (
     wait_until,
 )
 from tests.test_temporal_cli import cli_async
-from tests.test_temporal_workflow import HISTORIES, history_texts, start, typed_handle
+from tests.test_temporal_workflow import HISTORIES, history_texts, start, typed_handle, unique_name
 from tests.test_web_temporal import chooser
+from web.source import ChoiceStatus, SourceError
+from web.temporal_source import TemporalVideoSource
 
 OPEN_CUP = "md_AnzBinhvsChizDung_<Open> Cup.mp4"  # the issue's own steps
 
@@ -132,12 +137,18 @@ async def test_a_playlist_youtube_refuses_completes_the_video_says_why_once_and_
 
 def test_every_history_of_issue_22_is_recorded_and_names_no_command():
     recorded = sorted(HISTORIES.glob("v4-22-*.json"))
-    assert [path.name for path in recorded] == ["v4-22-playlist_refused_completed.json"]
+    assert [path.name for path in recorded] == [
+        "v4-22-choice_kept_then_cancelled.json",
+        "v4-22-choice_kept_without_worker.json",
+        "v4-22-playlist_refused_completed.json",
+    ]
     for path in recorded:
         texts = [text for _, text in history_texts(json.loads(path.read_text()))]
-        assert any("i22-playlist-problem" in text for text in texts), path.name  # the patch
-        assert any("not added to the playlist" in text for text in texts)  # in the memo
         assert not [text for text in texts if "main_temporal.py" in text], path.name
+    refused = HISTORIES / "v4-22-playlist_refused_completed.json"
+    texts = [text for _, text in history_texts(json.loads(refused.read_text()))]
+    assert any("i22-playlist-problem" in text for text in texts)  # the patch
+    assert any("not added to the playlist" in text for text in texts)  # in the memo
 
 
 def test_the_notification_of_a_video_published_without_its_playlist_says_why_and_the_retry():
@@ -166,3 +177,80 @@ def test_up_says_a_video_was_published_without_its_playlist_and_how_to_add_it():
         f"published {OPEN_CUP}: https://youtu.be/x1, but not added to the playlist '‹Open› Cup': "
         "YouTube rejected it; once fixed, python main_temporal.py retry md-a-1 adds it"
     )
+
+
+# -- 2. a choice made while no worker runs is kept -----------------------------------------------
+
+
+async def choice_signals(client: Client, workflow_id: str) -> int:
+    handle = client.get_workflow_handle(workflow_id)
+    return len(
+        [
+            event
+            async for event in handle.fetch_history_events()
+            if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED
+        ]
+    )
+
+
+async def test_a_choice_made_while_no_worker_runs_is_kept_and_the_video_goes_on_when_one_does(
+    temporal_env, pipeline_env, clip_cache, env
+):
+    client = temporal_env.client
+    address = client.service_client.config.target_host
+    video = add_video(clip_cache, env / "videos", unique_name())
+    async with running_worker(client):
+        workflow_id = (await start(client, video)).workflow_id
+        handle = typed_handle(client, workflow_id)
+        status = await wait_for_stage(handle, WAITING_FOR_SELECTION)
+    # every worker is down now
+    second, third = status.candidates[1], status.candidates[2]
+    wrong = await cli_async("select", workflow_id, "--pick", "9", address=address)
+    source = TemporalVideoSource(client, config.get_settings())
+    with pytest.raises(SourceError, match="not one of this video's candidates"):
+        await source.choose(workflow_id, "frame_that_is_not_there")
+    assert await choice_signals(client, workflow_id) == 0  # nothing recorded for a wrong one
+
+    kept = await cli_async("select", workflow_id, "--pick", "2", address=address)
+    on_the_phone = await source.choose(workflow_id, third.id)  # later, elsewhere
+    again = await cli_async("select", workflow_id, "--pick", "3", address=address)
+    assert await choice_signals(client, workflow_id) == 1  # the first choice, once
+    async with running_worker(client):
+        result = await result_of(handle)
+
+    assert wrong.returncode == 1 and "no candidate has rank 9" in wrong.stdout + wrong.stderr
+    assert kept.returncode == 0, kept.stdout + kept.stderr
+    host = config.get_settings().worker_name
+    assert (
+        f"No worker runs {video.name} now: rank 2 ({second.id}) is recorded, and applied when "
+        f"its worker runs (on {host})."
+    ) in kept.stdout
+    assert on_the_phone.status == ChoiceStatus.ACCEPTED
+    assert on_the_phone.taken_candidate_id == second.id
+    assert f"already has rank 2 ({second.id}) recorded" in on_the_phone.message
+    assert again.returncode == 0 and "already has a choice recorded, rank 2" in again.stdout
+    assert result.selected_candidate_id == second.id
+    assert (env / "completed" / video.name).is_file()
+    await record_history_v4(client, workflow_id, "choice_kept_without_worker")
+
+
+async def test_a_video_cancelled_after_a_choice_kept_for_its_worker_stops_when_the_worker_runs(
+    temporal_env, pipeline_env, clip_cache, env
+):
+    client = temporal_env.client
+    address = client.service_client.config.target_host
+    video = add_video(clip_cache, env / "videos", unique_name())
+    async with running_worker(client):
+        workflow_id = (await start(client, video)).workflow_id
+        handle = typed_handle(client, workflow_id)
+        await wait_for_stage(handle, WAITING_FOR_SELECTION)
+    kept = await cli_async("select", workflow_id, "--pick", "1", address=address)
+    cancelled = await cli_async("cancel", workflow_id, address=address)
+    async with running_worker(client):
+        with pytest.raises(WorkflowFailureError):
+            await result_of(handle)
+
+    assert kept.returncode == 0 and cancelled.returncode == 0, kept.stdout + cancelled.stdout
+    assert (await handle.describe()).status == WorkflowExecutionStatus.CANCELED
+    assert video.is_file() and not (env / "published").exists()  # nothing published
+    await record_history_v4(client, workflow_id, "choice_kept_then_cancelled")

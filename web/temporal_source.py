@@ -32,6 +32,7 @@ from remedies import temporal_command_for
 from temporal import client as temporal_client
 from temporal.client import (
     ChoiceRejectedError,
+    KeptChoice,
     NoWorkerError,
     OperatorError,
     WaitingVideo,
@@ -189,7 +190,10 @@ class TemporalVideoSource:
         taken = detail.status.selected_candidate_id if detail.status else None
         if not detail.running and taken and taken != candidate_id:
             return _taken(detail.status, candidate_id)
-        status = temporal_client.answered_status(detail)
+        try:
+            status = temporal_client.answered_status(detail)
+        except NoWorkerError:  # kept, for when its worker runs
+            return _kept(await temporal_client.keep_choice(self._client, workflow_id, candidate_id))
         try:
             await temporal_client.choose(self._client, workflow_id, status.video_path, candidate_id)
         except ChoiceRejectedError as refusal:
@@ -262,6 +266,17 @@ def _accepted(status: VideoStatus, candidate_id: str) -> ChoiceOutcome:
         f"Chose {_describe(status, candidate_id)} for {Path(status.video_path).name}.",
         candidate_id,
     )
+
+
+def _kept(kept: KeptChoice) -> ChoiceOutcome:
+    """A choice recorded while no worker runs the video (or the one recorded before it)."""
+    when = f"when its worker runs on {kept.host}" if kept.host else "when a worker runs"
+    which = f"rank {kept.rank} ({kept.candidate_id})"
+    if kept.earlier:
+        message = f"{kept.video_file} already has {which} recorded: it is applied {when}."
+    else:
+        message = f"Chose {which} for {kept.video_file}: no worker runs it now; applied {when}."
+    return ChoiceOutcome(ChoiceStatus.ACCEPTED, message, kept.candidate_id)
 
 
 def _taken(status: VideoStatus, candidate_id: str) -> ChoiceOutcome:

@@ -15,6 +15,7 @@ One concern a module, each importable on its own:
   resolve     a video by what people type: a number, an id's start, a file name
   describe    one video in detail, and how videos ended
   choosing    a waiting video's candidates and previews, and the choice
+  recorded_choice  the choice of a video no worker runs now, kept as a signal
   actions     retry a held stage, cancel a video
   playlist    a published video's refused playlist, and that step run again
   start       start a video's workflow once per recording; `supersede` the earlier content
@@ -81,6 +82,7 @@ from temporal.client.queries import (
     query_status,
 )
 from temporal.client.recent import WorkflowSummary, recent_workflows
+from temporal.client.recorded_choice import KeptChoice, keep_choice, request_from_history
 from temporal.client.resolve import Wanted, resolve
 from temporal.client.start import StartOutcome, start_video
 
@@ -96,6 +98,7 @@ __all__ = [
     "Failure",
     "HeldVideo",
     "HostState",
+    "KeptChoice",
     "NoMatchError",
     "NoSuchNumberError",
     "NoSuchVideoError",
@@ -133,6 +136,7 @@ __all__ = [
     "get_status",
     "host_state",
     "host_states",
+    "keep_choice",
     "list_held",
     "list_waiting",
     "numbered",
@@ -142,6 +146,7 @@ __all__ = [
     "playlist_state",
     "query_status",
     "recent_workflows",
+    "request_from_history",
     "resolve",
     "retry",
     "retry_held",
