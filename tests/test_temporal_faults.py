@@ -8,9 +8,12 @@ from __future__ import annotations
 import asyncio
 import html
 import json
+import logging
 import os
+import time
 import urllib.request
-from datetime import UTC
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from temporalio.api.enums.v1 import EventType
@@ -18,11 +21,15 @@ from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureEr
 
 import config
 import notify
+from ingest import FolderTracker
 from operator_cli.events import event_line
+from temporal import client as temporal_client
 from temporal.client.describe import VideoOutcome
 from temporal.client.queries import description_or_none
 from temporal.feed import ending
-from temporal.messages import WAITING_FOR_SELECTION, playlist_retry_id
+from temporal.messages import WAITING_FOR_QUOTA, WAITING_FOR_SELECTION, playlist_retry_id
+from temporal.watcher import FolderWatcher
+from tests.fake_youtube import QUOTA_MESSAGE
 from tests.temporal_support import (
     add_video,
     history_json,
@@ -32,6 +39,7 @@ from tests.temporal_support import (
     wait_until,
 )
 from tests.test_temporal_cli import cli_async
+from tests.test_temporal_holds import wait_for_a_new_hold
 from tests.test_temporal_workflow import HISTORIES, history_texts, start, typed_handle, unique_name
 from tests.test_web_temporal import chooser
 from web.source import ChoiceStatus, SourceError
@@ -254,3 +262,82 @@ async def test_a_video_cancelled_after_a_choice_kept_for_its_worker_stops_when_t
     assert (await handle.describe()).status == WorkflowExecutionStatus.CANCELED
     assert video.is_file() and not (env / "published").exists()  # nothing published
     await record_history_v4(client, workflow_id, "choice_kept_then_cancelled")
+
+
+# -- 3. a bad name is refused at once -----------------------------------------------------------
+
+
+def test_a_bad_name_still_being_copied_is_refused_at_the_first_scan_and_once(tmp_path):
+    now = time.time()
+    tracker = FolderTracker(settle_seconds=30, clock=lambda: now)
+    misnamed = tmp_path / "match1.mp4"
+    misnamed.write_bytes(b"x" * 10)  # just written: far from settled
+
+    first = tracker.scan(tmp_path)
+    misnamed.write_bytes(b"x" * 20)  # the copy goes on
+    second = tracker.scan(tmp_path)
+
+    assert [(skip.path, skip.refused) for skip in first.refused_names] == [(misnamed, True)]
+    assert "rename it as {type}_{team1}vs{team2}" in first.refused_names[0].reason
+    assert first.newly_settling == [] and first.settling == [] and first.ready == []
+    assert second.refused_names == [] and second.newly_settling == []  # said once
+    misnamed.rename(tmp_path / "md_AnzBinhvsChizDung.mp4")  # renamed: now it may settle
+    assert [skip.path.name for skip in tracker.scan(tmp_path).newly_settling] == [
+        "md_AnzBinhvsChizDung.mp4"
+    ]
+
+
+async def test_the_watcher_and_start_refuse_a_bad_name_without_waiting_for_it_to_settle(
+    temporal_env, pipeline_env, clip_cache, env, caplog
+):
+    pipeline_env(INGEST_SETTLE="600", WATCH_INTERVAL="0.2")
+    caplog.set_level(logging.INFO, logger="temporal.watcher")
+    client = temporal_env.client
+    address = client.service_client.config.target_host
+    misnamed = add_video(clip_cache, env / "videos", "match1.mp4")  # fresh: not settled
+    copying = add_video(clip_cache, env / "videos", unique_name())
+
+    started = await cli_async("start", address=address)
+    watcher = FolderWatcher(client, config.get_settings())
+    await watcher.scan_once()
+    await watcher.scan_once()
+
+    assert "match1.mp4: skipped: " in started.stdout and "rename it as" in started.stdout
+    assert "match1.mp4: skipped: still being copied" not in started.stdout
+    assert f"{copying.name}: skipped: still being copied" in started.stdout  # a good one waits
+    logged = [r for r in caplog.records if r.getMessage().startswith("match1.mp4")]
+    assert len(logged) == 1 and logged[0].levelno == logging.WARNING
+    assert "rename it as" in logged[0].getMessage()
+    assert misnamed.is_file()
+
+
+# -- 4. a quota hold is one line of the worker's log --------------------------------------------
+
+
+async def test_each_quota_hold_writes_one_line_to_the_workers_log_with_when_it_goes_on(
+    temporal_env, pipeline_env, clip_cache, env, youtube, caplog
+):
+    client = temporal_env.client
+    pipeline_env(CAFE_TIMEZONE="Asia/Ho_Chi_Minh", SELECTION_TIMEOUT="1s")
+    caplog.set_level(logging.INFO)
+    youtube.fail("videos.insert", 403, "quotaExceeded", QUOTA_MESSAGE, times=None)
+    video = add_video(clip_cache, env / "videos", unique_name())
+    async with running_worker(client):
+        workflow_id = (await start(client, video)).workflow_id
+        handle = typed_handle(client, workflow_id)
+        first = (await wait_for_stage(handle, WAITING_FOR_QUOTA)).hold
+        await temporal_client.retry(client, workflow_id)  # still used up: held again
+        second = (await wait_for_a_new_hold(handle, first.since)).hold
+        await handle.cancel()
+
+    lines = [
+        record.getMessage()
+        for record in caplog.records
+        if record.getMessage().startswith(f"{workflow_id}: {WAITING_FOR_QUOTA}")
+    ]
+    assert len(lines) == 2, lines  # one a hold, never one a retry of the upload
+    for line, hold in zip(lines, (first, second), strict=True):
+        at_the_cafe = datetime.fromisoformat(hold.retry_at).astimezone(ZoneInfo("Asia/Ho_Chi_Minh"))
+        assert f"until {at_the_cafe:%Y-%m-%d %H:%M} (Asia/Ho_Chi_Minh)" in line
+        assert "goes on by itself" in line and "quotaExceeded" in line
+        assert "main_temporal.py" not in line  # the log of a worker, not a front end
