@@ -203,8 +203,8 @@ def cancel(
 def retry(
     video: str = typer.Argument(
         None,
-        help="A video waiting for a person or the quota: the number `pending` prints, a file "
-        "name or the start of a workflow id.",
+        help="A video waiting for a person or the quota (or published without its playlist): "
+        "the number `pending` prints, a file name or the start of a workflow id.",
     ),
     every: bool = typer.Option(False, "--all", help="Every video waiting for a retry."),
 ) -> None:
