@@ -13,6 +13,7 @@ import os
 import time
 import urllib.request
 from datetime import UTC, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -27,7 +28,12 @@ from temporal import client as temporal_client
 from temporal.client.describe import VideoOutcome
 from temporal.client.queries import description_or_none
 from temporal.feed import ending
-from temporal.messages import WAITING_FOR_QUOTA, WAITING_FOR_SELECTION, playlist_retry_id
+from temporal.messages import (
+    WAITING_FOR_QUOTA,
+    WAITING_FOR_SELECTION,
+    VideoStatus,
+    playlist_retry_id,
+)
 from temporal.watcher import FolderWatcher
 from tests.fake_youtube import QUOTA_MESSAGE
 from tests.temporal_support import (
@@ -201,17 +207,24 @@ async def choice_signals(client: Client, workflow_id: str) -> int:
     )
 
 
+async def waiting_with_every_worker_down(
+    client: Client, clip_cache: Path, env: Path
+) -> tuple[Path, str, VideoStatus]:
+    """A new video waiting for its choice, then every worker stopped: (file, id, status)."""
+    video = add_video(clip_cache, env / "videos", unique_name())
+    async with running_worker(client):
+        workflow_id = (await start(client, video)).workflow_id
+        status = await wait_for_stage(typed_handle(client, workflow_id), WAITING_FOR_SELECTION)
+    return video, workflow_id, status
+
+
 async def test_a_choice_made_while_no_worker_runs_is_kept_and_the_video_goes_on_when_one_does(
     temporal_env, pipeline_env, clip_cache, env
 ):
     client = temporal_env.client
     address = client.service_client.config.target_host
-    video = add_video(clip_cache, env / "videos", unique_name())
-    async with running_worker(client):
-        workflow_id = (await start(client, video)).workflow_id
-        handle = typed_handle(client, workflow_id)
-        status = await wait_for_stage(handle, WAITING_FOR_SELECTION)
-    # every worker is down now
+    video, workflow_id, status = await waiting_with_every_worker_down(client, clip_cache, env)
+    handle = typed_handle(client, workflow_id)
     second, third = status.candidates[1], status.candidates[2]
     wrong = await cli_async("select", workflow_id, "--pick", "9", address=address)
     source = TemporalVideoSource(client, config.get_settings())
@@ -233,9 +246,10 @@ async def test_a_choice_made_while_no_worker_runs_is_kept_and_the_video_goes_on_
         f"No worker runs {video.name} now: rank 2 ({second.id}) is recorded, and applied when "
         f"its worker runs (on {host})."
     ) in kept.stdout
-    assert on_the_phone.status == ChoiceStatus.ACCEPTED
+    assert on_the_phone.status == ChoiceStatus.ALREADY_TAKEN  # the first choice stands
     assert on_the_phone.taken_candidate_id == second.id
     assert f"already has rank 2 ({second.id}) recorded" in on_the_phone.message
+    assert f"{third.id} was not used" in on_the_phone.message
     assert again.returncode == 0 and "already has a choice recorded, rank 2" in again.stdout
     assert result.selected_candidate_id == second.id
     assert (env / "completed" / video.name).is_file()
@@ -247,11 +261,8 @@ async def test_a_video_cancelled_after_a_choice_kept_for_its_worker_stops_when_t
 ):
     client = temporal_env.client
     address = client.service_client.config.target_host
-    video = add_video(clip_cache, env / "videos", unique_name())
-    async with running_worker(client):
-        workflow_id = (await start(client, video)).workflow_id
-        handle = typed_handle(client, workflow_id)
-        await wait_for_stage(handle, WAITING_FOR_SELECTION)
+    video, workflow_id, _ = await waiting_with_every_worker_down(client, clip_cache, env)
+    handle = typed_handle(client, workflow_id)
     kept = await cli_async("select", workflow_id, "--pick", "1", address=address)
     cancelled = await cli_async("cancel", workflow_id, address=address)
     async with running_worker(client):

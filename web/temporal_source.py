@@ -193,7 +193,8 @@ class TemporalVideoSource:
         try:
             status = temporal_client.answered_status(detail)
         except NoWorkerError:  # kept, for when its worker runs
-            return _kept(await temporal_client.keep_choice(self._client, workflow_id, candidate_id))
+            kept = await temporal_client.keep_choice(self._client, workflow_id, candidate_id)
+            return _kept(kept, candidate_id)
         try:
             await temporal_client.choose(self._client, workflow_id, status.video_path, candidate_id)
         except ChoiceRejectedError as refusal:
@@ -268,14 +269,17 @@ def _accepted(status: VideoStatus, candidate_id: str) -> ChoiceOutcome:
     )
 
 
-def _kept(kept: KeptChoice) -> ChoiceOutcome:
-    """A choice recorded while no worker runs the video (or the one recorded before it)."""
+def _kept(kept: KeptChoice, candidate_id: str) -> ChoiceOutcome:
+    """A choice recorded while no worker runs the video, or the one recorded before it."""
     when = f"when its worker runs on {kept.host}" if kept.host else "when a worker runs"
     which = f"rank {kept.rank} ({kept.candidate_id})"
-    if kept.earlier:
-        message = f"{kept.video_file} already has {which} recorded: it is applied {when}."
-    else:
-        message = f"Chose {which} for {kept.video_file}: no worker runs it now; applied {when}."
+    if kept.earlier and kept.candidate_id != candidate_id:
+        message = (
+            f"{kept.video_file} already has {which} recorded, applied {when}; {candidate_id} "
+            "was not used."
+        )
+        return ChoiceOutcome(ChoiceStatus.ALREADY_TAKEN, message, kept.candidate_id)
+    message = f"Chose {which} for {kept.video_file}: no worker runs it now; applied {when}."
     return ChoiceOutcome(ChoiceStatus.ACCEPTED, message, kept.candidate_id)
 
 
