@@ -1,6 +1,7 @@
 """Cleanup: archive a published video and its workspace in COMPLETED_DIR, never losing either.
 
-With `CLEANUP_MODE=move` (the default) a video whose upload.json shows every step done goes to
+With `CLEANUP_MODE=move` (the default) a video whose upload.json shows it published (every step
+done, or all but a playlist YouTube refused) goes to
 `COMPLETED_DIR/<video file name>` and its workspace to
 `COMPLETED_DIR/<video file name>.workspace/`. When either name is taken, both get the same suffix
 (`<stem> (2)<ext>` and `<stem> (2)<ext>.workspace/`): nothing is ever overwritten.
@@ -139,7 +140,7 @@ def _require_published(video: Path) -> None:
             "published videos",
             Remedy.UPLOAD,
         )
-    if not record.complete:
+    if not record.published:
         raise NotUploadedError(
             f"{video.name}: the upload is not finished (still to do: "
             f"{', '.join(record.steps_missing)})",
@@ -161,8 +162,21 @@ def _plan(video: Path, workspace: Path) -> _Plan:
     raise AssertionError("unreachable")
 
 
-def _already_archived(video: Path) -> CleanupResult:
-    """A rerun after the workspace moved: find its plan in COMPLETED_DIR and finish it."""
+def current_workspace(video_path: Path) -> Path | None:
+    """Where the video's workspace is now: in place, or archived in COMPLETED_DIR (found by
+    its cleanup plan, the latest of several); None when it is in neither."""
+    video = Path(os.path.abspath(video_path))
+    workspace = workspace_dir(video)
+    if workspace.is_dir():
+        return workspace
+    plans = _archive_plans(video)
+    if not plans:
+        return None
+    return Path(max(plans, key=lambda plan: plan.planned_at).archived_workspace)
+
+
+def _archive_plans(video: Path) -> list[_Plan]:
+    """The cleanup plans in COMPLETED_DIR of the video at this path."""
     completed = Path(get_settings().completed_dir)
     pattern = f"{glob.escape(video.stem)}*{glob.escape(video.suffix + WORKSPACE_SUFFIX)}"
     plans = []
@@ -170,6 +184,12 @@ def _already_archived(video: Path) -> CleanupResult:
         plan = _Plan.load(plan_file.parent)
         if plan.source_video == str(video):
             plans.append(plan)
+    return plans
+
+
+def _already_archived(video: Path) -> CleanupResult:
+    """A rerun after the workspace moved: find its plan in COMPLETED_DIR and finish it."""
+    plans = _archive_plans(video)
     if not plans:
         if video.is_file():
             raise NotUploadedError(

@@ -2,7 +2,8 @@
 
 A file starts once it has settled: its size and modification time unchanged for INGEST_SETTLE
 seconds, so a recording still being copied is never started half-way. Before anything starts,
-its name must follow the café's convention and it must be a readable video. A video's identity
+its name must follow the café's convention (checked first: a wrong name is refused at once,
+settled or not) and it must be a readable video. A video's identity
 is its content, not its name: the fingerprint is the size plus a hash of the first and the last
 MiB (cheap for a 4 GB file, and cached by path, size and modification time), so a renamed file
 is the same video and a rematch recorded under yesterday's name is a new one.
@@ -140,10 +141,26 @@ class IncomingVideo:
     summary: str
 
 
+def check_name(video: Path) -> ParsedName:
+    """The café's convention, checked before anything waits for the file to settle or reads
+    it: a name that is wrong now stays wrong however long the copy takes (a `PipelineError`
+    says what is wrong and how to fix it)."""
+    return parse_file_name(video.name)
+
+
+def name_refusal(video: Path) -> str | None:
+    """Why `video`'s name can never be accepted, as a refusal says it; None when it can."""
+    try:
+        check_name(video)
+    except PipelineError as error:
+        return refusal(video, error)
+    return None
+
+
 def examine(video: Path) -> IncomingVideo:
     """Check the file name, then that the file is a readable video; a `PipelineError` says
     what is wrong and how to fix it. The name comes first: it costs nothing."""
-    parsed = parse_file_name(video.name)
+    parsed = check_name(video)
     probe_video(video)
     return IncomingVideo(video, fingerprint(video), summary_of(parsed))
 
@@ -209,6 +226,8 @@ class Scan:
     ready: list[Path] = field(default_factory=list)  # settled and not handled yet
     settling: list[Path] = field(default_factory=list)  # still changing
     newly_settling: list[Skipped] = field(default_factory=list)  # first seen still changing
+    # first seen with a name that can never be accepted: refused at once, settled or not
+    refused_names: list[Skipped] = field(default_factory=list)
 
 
 class FolderTracker:
@@ -218,6 +237,7 @@ class FolderTracker:
         self.settle_seconds = settle_seconds
         self._clock = clock
         self._seen: dict[str, _Seen] = {}
+        self._misnamed: dict[str, _Seen] = {}  # refused for their name (`handled`: settled)
 
     def scan(self, folder: Path) -> Scan:
         """One pass over `folder`: a `stat` per video file, no reading."""
@@ -235,10 +255,14 @@ class FolderTracker:
                 if not stat.S_ISREG(info.st_mode):
                     continue
                 present.add(entry.name)
+                path = folder / entry.name
+                if reason := name_refusal(path):
+                    if self._refuse_name(entry.name, info, now):
+                        result.refused_names.append(Skipped(path, reason, refused=True))
+                    continue
                 seen = self._observe(entry.name, info, now)
                 if seen.handled:
                     continue
-                path = folder / entry.name
                 changed = last_change(info, now)
                 left = settle_left(changed, now, self.settle_seconds, seen.changed_at)
                 if left <= 0:
@@ -251,8 +275,22 @@ class FolderTracker:
                     result.newly_settling.append(Skipped(path, reason, refused=False))
         for gone in self._seen.keys() - present:
             del self._seen[gone]
+        for gone in self._misnamed.keys() - present:
+            del self._misnamed[gone]
         result.ready.sort()
         return result
+
+    def _refuse_name(self, name: str, info: os.stat_result, now: float) -> bool:
+        """Whether to refuse the misnamed file now: at once when first seen, settled or not;
+        again only for content that changed after it had settled (a new copy over it), not
+        at every scan of a copy still going on."""
+        settled = settle_left(last_change(info, now), now, self.settle_seconds) <= 0
+        seen = self._misnamed.get(name)
+        if seen is not None and (seen.size, seen.mtime_ns) == (info.st_size, info.st_mtime_ns):
+            seen.handled = seen.handled or settled
+            return False
+        self._misnamed[name] = _Seen(info.st_size, info.st_mtime_ns, handled=settled)
+        return seen is None or seen.handled
 
     def _observe(self, name: str, info: os.stat_result, now: float) -> _Seen:
         seen = self._seen.get(name)

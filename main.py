@@ -195,7 +195,10 @@ def upload_action() -> StageAction:
         when = f", public at {record.publish_at}" if record.publish_at else ""
         if record.target == "local":
             return f"published to {record.published_path}{when}"
-        return f"{record.url} ({record.privacy_status}{when})"
+        published = f"{record.url} ({record.privacy_status}{when})"
+        if record.playlist_problem:  # published all the same
+            return f"{published}, {record.playlist_problem}; `{BATCH} upload` tries again"
+        return published
 
     return action
 
@@ -339,7 +342,7 @@ def cleanup() -> None:
             record = load_upload_record(video)
         except PipelineError:
             return True  # damaged: cleanup refuses it with the same message, in the summary
-        return record is not None and record.complete
+        return record is not None and record.published
 
     videos = input_videos()
     published = [video for video in videos if is_published(video)]

@@ -224,18 +224,20 @@ def cancel(
 def retry(
     video: str = typer.Argument(
         None,
-        help="A video waiting for a person or the quota: the number `pending` prints, a file "
-        "name or the start of a workflow id.",
+        help="A video waiting for a person or the quota (or published without its playlist): "
+        "the number `pending` prints, a file name or the start of a workflow id.",
     ),
     every: bool = typer.Option(False, "--all", help="Every video waiting for a retry."),
 ) -> None:
-    """Run a waiting step again now (NEEDS_ATTENTION once fixed, or WAITING_FOR_QUOTA)."""
+    """Run a waiting step again now (NEEDS_ATTENTION once fixed, or WAITING_FOR_QUOTA); for a
+    video published without the playlist YouTube refused, its playlist step."""
     from cli_support import fail
     from operator_cli.connecting import connect
     from operator_cli.lines import Line
     from operator_cli.output import say
     from operator_cli.remedies import CLI
     from temporal import client as temporal_client
+    from temporal.messages import COMPLETED
 
     if bool(video) == every:
         raise fail(f"Name one video (`{CLI} pending` lists them) or --all.")
@@ -251,7 +253,10 @@ def retry(
 
     retried = run(all_held if every else one)
     for workflow_id, stage in retried:
-        say(Line(f"{workflow_id}: was {stage}; its step runs again now."))
+        if stage == COMPLETED:  # published without the playlist YouTube refused
+            say(Line(f"{workflow_id}: its playlist step runs again now (`{CLI} status` says how)."))
+        else:
+            say(Line(f"{workflow_id}: was {stage}; its step runs again now."))
     if not retried:
         say(Line("No video is waiting for a retry."))
 

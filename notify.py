@@ -15,6 +15,7 @@ NOTIFY_URLS holds the services' Apprise URLs; they carry tokens and are never lo
 from __future__ import annotations
 
 import logging
+import shlex
 import socket
 import time
 from collections.abc import Callable, Sequence
@@ -131,9 +132,18 @@ def failed_message(video_file: str, title: str, reason: str, redo: str | None = 
     return Message(f"Failed: {title}", f"{video_file}: {text}", "failure")
 
 
-def published_message(video_file: str, title: str, link: str | None) -> Message:
+def published_message(
+    video_file: str, title: str, link: str | None, playlist_problem: str | None = None
+) -> Message:
+    """A video published; `playlist_problem`: why it is not in its playlist (YouTube refused
+    it), said once, here."""
     where = f": {link}" if link else ""
-    return Message(f"Published: {title}", f"{video_file} is published{where}", "success")
+    body = f"{video_file} is published{where}"
+    if playlist_problem:
+        retry = f"{CAFE} retry {shlex.quote(video_file)}"  # `<` in names
+        body += f"\nBut it is {_REASONS.text(playlist_problem)}. Once fixed, `{retry}` adds it."
+        return Message(f"Published, not in its playlist: {title}", body, "warning")
+    return Message(f"Published: {title}", body, "success")
 
 
 @dataclass

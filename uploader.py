@@ -9,6 +9,9 @@
      never visible without its thumbnail;
   4. `playlist`: the video added to its playlist (`YOUTUBE_PLAYLIST`), found or created; last,
      so a playlist that fails (quota, a playlist deleted meanwhile) never holds the video back.
+     A playlist YouTube refuses for good (a 400 or 403 that is no quota or token) is recorded as
+     the record's `playlist_problem`, not raised: the video is out, and `published`.
+     `add_to_playlist_again` runs the step again later, on the workspace wherever it is then.
 `UPLOAD_TARGET=local` has one step, `publish`: the video, `thumbnail.jpg` and `metadata.json`
 (what YouTube would get: the filled description, the playlist, the publish time) are written into
 `PUBLISH_DIR/<slug>/` through a temporary folder renamed into place.
@@ -34,7 +37,7 @@ from typing import Any
 from config import Settings, get_settings
 from errors import PipelineError, Remedy
 from formats.folding import slug
-from prepare.metadata import MatchMetadata, load_metadata
+from prepare.metadata import MatchMetadata, load_metadata, load_metadata_in
 from workspace import (
     METADATA_FILE,
     THUMBNAIL_FILE,
@@ -82,6 +85,7 @@ __all__ = [
     "Backoff",
     "ClientSecretsError",
     "NoChannelError",
+    "PlaylistRefusedError",
     "ProgressCallback",
     "PublishTimePassedError",
     "QuotaExceededError",
@@ -96,6 +100,7 @@ __all__ = [
     "UploadTargetChangedError",
     "YouTubeRejectedError",
     "YouTubeUnreachableError",
+    "add_to_playlist_again",
     "listing_options",
     "load_upload_record",
     "run_auth_flow",
@@ -142,6 +147,14 @@ class UploadRecordUnreadableError(PipelineError):
 
 class PublishTimePassedError(PipelineError):
     """The video's scheduled publish time is already past, before anything was uploaded."""
+
+
+class PlaylistRefusedError(PipelineError):
+    """YouTube refused, once more, to put a published video in its playlist."""
+
+
+class UploadRecordMismatchError(PipelineError):
+    """The workspace found for a published video records another upload."""
 
 
 # -- the settings the youtube package is given ---------------------------------------------------
@@ -197,6 +210,8 @@ class UploadRecord:
     publish_at: str | None = None  # ISO, the café's zone: when YouTube makes it public
     playlist: str | None = None
     playlist_id: str | None = None
+    # why YouTube refused the playlist step for good (the video is published without it)
+    playlist_problem: str | None = None
     steps_done: list[str] = field(default_factory=list)
     step_times: dict[str, str] = field(default_factory=dict)
     started_at: str = field(default_factory=utc_now_iso)
@@ -206,6 +221,13 @@ class UploadRecord:
     def complete(self) -> bool:
         # A record completed before a step was added (the playlist) stays complete.
         return self.completed_at is not None or not self.steps_missing
+
+    @property
+    def published(self) -> bool:
+        """The video is out: every step done, or all but a playlist YouTube refused."""
+        return self.complete or (
+            self.steps_missing == [STEP_PLAYLIST] and self.playlist_problem is not None
+        )
 
     @property
     def steps_missing(self) -> list[str]:
@@ -223,7 +245,11 @@ class UploadRecord:
 
 def load_upload_record(video_path: Path) -> UploadRecord | None:
     """The video's upload.json, or None before its first upload attempt."""
-    path = workspace_dir(Path(video_path)) / UPLOAD_FILE
+    return _record_in(workspace_dir(Path(video_path)))
+
+
+def _record_in(workspace: Path) -> UploadRecord | None:
+    path = workspace / UPLOAD_FILE
     if not path.is_file():
         return None
     try:
@@ -247,7 +273,11 @@ def _record_unreadable(path: Path, problem: str) -> UploadRecordUnreadableError:
 
 
 def _save_record(video: Path, record: UploadRecord) -> None:
-    atomic_write_json(workspace_dir(video) / UPLOAD_FILE, asdict(record))
+    _save_record_in(workspace_dir(video), record)
+
+
+def _save_record_in(workspace: Path, record: UploadRecord) -> None:
+    atomic_write_json(workspace / UPLOAD_FILE, asdict(record))
 
 
 # -- entry point --------------------------------------------------------------------------------
@@ -430,9 +460,36 @@ def _publish_on_youtube(
         if not record.done(STEP_PRIVACY):
             _set_privacy(channel, video, record, listing)
         if not record.done(STEP_PLAYLIST):
-            _add_to_playlist(channel, video, record, listing)
+            _playlist_step(channel, record, listing, video.name, workspace_dir(video))
     finally:
         channel.account.save_if_refreshed()
+    return record
+
+
+def add_to_playlist_again(workspace: Path, video_id: str) -> UploadRecord:
+    """The playlist step of a published video whose playlist YouTube refused, run again with
+    the current YOUTUBE_PLAYLIST: `workspace` is the video's, wherever it is now (archived
+    too), `video_id` the video on YouTube. PlaylistRefusedError when YouTube refuses again."""
+    record = _record_in(workspace)
+    if record is None or record.target != "youtube" or record.video_id != video_id:
+        raise UploadRecordMismatchError(
+            f"{workspace}: it records no YouTube upload of the video {video_id}; add the video "
+            "to its playlist in YouTube Studio"
+        )
+    if record.done(STEP_PLAYLIST):
+        return record
+    listing = build_listing(
+        load_metadata_in(workspace, record.video_file), listing_options(get_settings())
+    )
+    if listing.playlist != record.playlist:  # YOUTUBE_PLAYLIST names another one now
+        record.playlist, record.playlist_id = listing.playlist, None
+    channel = api.connect(youtube_access(get_settings()))
+    try:
+        _playlist_step(channel, record, listing, record.video_file, workspace)
+    finally:
+        channel.account.save_if_refreshed()
+    if record.playlist_problem is not None:
+        raise PlaylistRefusedError(f"{record.video_file}: {record.playlist_problem}")
     return record
 
 
@@ -448,40 +505,61 @@ def _set_thumbnail(channel: Channel, video: Path, record: UploadRecord, thumbnai
     log.info("%s: thumbnail set", video.name)
 
 
-def _add_to_playlist(channel: Channel, video: Path, record: UploadRecord, listing: Listing) -> None:
+def _playlist_step(
+    channel: Channel, record: UploadRecord, listing: Listing, subject: str, workspace: Path
+) -> None:
+    """Put the video in its playlist; a refusal for good is recorded, never raised: the video
+    is public (or scheduled) already, and stays so."""
+    try:
+        _add_to_playlist(channel, record, listing, subject, workspace)
+    except YouTubeRejectedError as error:
+        title = record.playlist or listing.playlist or ""
+        refusal = str(error).removeprefix(f"{subject}: ").rstrip(".")
+        record.playlist_problem = f"not added to the playlist {title!r}: {refusal}"
+        _save_record_in(workspace, record)
+        log.warning("%s: published, but %s", subject, record.playlist_problem)
+
+
+def _add_to_playlist(
+    channel: Channel, record: UploadRecord, listing: Listing, subject: str, workspace: Path
+) -> None:
     """Find or create the playlist, record its id, then add the video to it."""
     resumed = record.playlist_id is not None
     if not resumed and listing.playlist is not None:
-        _record_playlist(channel, video, record, listing.playlist, listing)
+        _record_playlist(channel, record, listing.playlist, listing, subject, workspace)
     if record.playlist_id is not None:
         try:
-            _put_in_playlist(channel, video, record, resumed)
+            _put_in_playlist(channel, record, resumed, subject)
         except PlaylistNotFoundError:  # deleted in YouTube Studio since its id was recorded
-            log.warning(
-                "%s: the playlist %r is gone; finding it again", video.name, record.playlist
-            )
-            _record_playlist(channel, video, record, record.playlist or "", listing)
-            _put_in_playlist(channel, video, record, resumed=False)
-        log.info("%s: in the playlist %r", video.name, record.playlist)
+            log.warning("%s: the playlist %r is gone; finding it again", subject, record.playlist)
+            _record_playlist(channel, record, record.playlist or "", listing, subject, workspace)
+            _put_in_playlist(channel, record, False, subject)
+        log.info("%s: in the playlist %r", subject, record.playlist)
+    record.playlist_problem = None
     record.mark_done(STEP_PLAYLIST)
-    _save_record(video, record)
+    _save_record_in(workspace, record)
 
 
 def _record_playlist(
-    channel: Channel, video: Path, record: UploadRecord, title: str, listing: Listing
+    channel: Channel,
+    record: UploadRecord,
+    title: str,
+    listing: Listing,
+    subject: str,
+    workspace: Path,
 ) -> None:
     record.playlist = title
     record.playlist_id = playlists.find_or_create(
-        channel, title, listing.playlist_privacy(), video.name
+        channel, title, listing.playlist_privacy(), subject
     )
-    _save_record(video, record)
+    _save_record_in(workspace, record)
 
 
-def _put_in_playlist(channel: Channel, video: Path, record: UploadRecord, resumed: bool) -> None:
+def _put_in_playlist(channel: Channel, record: UploadRecord, resumed: bool, subject: str) -> None:
     playlist_id, video_id = record.playlist_id or "", _video_id(record)
     # A run that recorded the playlist may have added the video before it stopped.
-    if not (resumed and playlists.holds(channel, playlist_id, video_id, video.name)):
-        playlists.add(channel, playlist_id, video_id, video.name)
+    if not (resumed and playlists.holds(channel, playlist_id, video_id, subject)):
+        playlists.add(channel, playlist_id, video_id, subject)
 
 
 def _set_privacy(channel: Channel, video: Path, record: UploadRecord, listing: Listing) -> None:

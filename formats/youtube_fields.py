@@ -1,5 +1,6 @@
-"""What YouTube takes in a video's fields: the privacy statuses, a language tag, and the limits of
-the title, the description and the tags a real channel hits."""
+"""What YouTube takes in the texts it is sent: the privacy statuses, a language tag, and the limits
+of a video's title, description and tags and of a playlist's title and description, as a real
+channel hits them (no `<` or `>` in any of them)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ CATEGORY_SPORTS = "17"
 TITLE_MAX_CHARS = 100
 DESCRIPTION_MAX_BYTES = 5000
 TAGS_MAX_CHARS = 500
+PLAYLIST_TITLE_MAX_CHARS = 150
 
 
 def without_angle_brackets(text: str) -> str:
-    """YouTube rejects `<` and `>` in titles and descriptions."""
+    """YouTube rejects `<` and `>` in titles and descriptions, a playlist's too."""
     return text.replace("<", "‹").replace(">", "›")
 
 
@@ -33,6 +35,11 @@ def shorten(text: str, limit: int) -> str:
 def fit_title(text: str) -> str:
     """A title as written (a sidecar's), within YouTube's rules."""
     return shorten(without_angle_brackets(text), TITLE_MAX_CHARS)
+
+
+def fit_playlist_title(text: str) -> str | None:
+    """A playlist's title within YouTube's rules; None when nothing is left of it."""
+    return shorten(without_angle_brackets(text), PLAYLIST_TITLE_MAX_CHARS).strip() or None
 
 
 def fit_description(text: str) -> str:

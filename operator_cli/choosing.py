@@ -3,6 +3,7 @@ no window and no OpenCV) or in the chooser window, and sent to its workflow."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from errors import PipelineError
 from operator_cli.lines import Line, chosen_line
 from operator_cli.remedies import error_line
 from temporal import client as temporal_client
-from temporal.client import ChoiceRequest, OperatorError
+from temporal.client import ChoiceRequest, KeptChoice, NoWorkerError, OperatorError
 
 Say = Callable[[Line], None]
 
@@ -37,14 +38,48 @@ def pick_candidate(request: ChoiceRequest, pick: int | None) -> str | None:
 
 
 async def choose_one(client: Client, workflow_id: str, pick: int | None, say: Say) -> None:
-    """Open the chooser (or pick rank `pick`) for one waiting video and send the choice."""
-    request = await temporal_client.choice_request(client, workflow_id)
+    """Open the chooser (or pick rank `pick`) for one waiting video and send the choice; while
+    no worker runs, the choice is kept for when one does."""
+    try:
+        request = await temporal_client.choice_request(client, workflow_id)
+    except NoWorkerError as no_worker:
+        await keep_for_its_worker(client, workflow_id, pick, say, no_worker)
+        return
     chosen = pick_candidate(request, pick)
     if chosen is None:
         say(Line(f"Cancelled: nothing was chosen for {request.video_file}; it keeps waiting."))
         return
     taken = await temporal_client.choose(client, workflow_id, request.video_path, chosen)
     say(Line(chosen_line(request.rank_of(taken), taken, request.video_file), "green"))
+
+
+async def keep_for_its_worker(
+    client: Client, workflow_id: str, pick: int | None, say: Say, no_worker: NoWorkerError
+) -> None:
+    """No worker answers: the candidates from the video's history, the choice checked against
+    them and recorded, applied when its worker runs. The window needs the candidates' files
+    (no previews without a worker): without them, only `--pick` chooses."""
+    request = await temporal_client.request_from_history(client, workflow_id)
+    if pick is None and not all(os.access(c.file, os.R_OK) for c in request.candidates):
+        raise no_worker
+    chosen = pick_candidate(request, pick)
+    if chosen is None:
+        say(Line(f"Cancelled: nothing was chosen for {request.video_file}; it keeps waiting."))
+        return
+    kept = await temporal_client.keep_choice(client, workflow_id, chosen)
+    say(Line(kept_line(kept, chosen), "green"))
+
+
+def kept_line(kept: KeptChoice, chosen: str) -> str:
+    """What `select` says of a choice kept for a worker that does not run now."""
+    when = f"when its worker runs (on {kept.host})" if kept.host else "when a worker runs"
+    which = f"rank {kept.rank} ({kept.candidate_id})"
+    if kept.earlier and kept.candidate_id != chosen:
+        return (
+            f"{kept.video_file} already has a choice recorded, {which}, applied {when}; "
+            f"{chosen} was not recorded."
+        )
+    return f"No worker runs {kept.video_file} now: {which} is recorded, and applied {when}."
 
 
 async def choose_or_say_why(client: Client, workflow_id: str, pick: int | None, say: Say) -> bool:

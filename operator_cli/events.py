@@ -8,7 +8,7 @@ from datetime import tzinfo
 from temporalio.client import WorkflowExecutionStatus
 
 from operator_cli.lines import Line, chosen_line, hold_line
-from operator_cli.remedies import failure_text, hold_text
+from operator_cli.remedies import CLI, failure_text, hold_text
 from temporal.client import Failure, VideoOutcome
 from temporal.messages import ATTENTION, CHOSEN, FAILED, PUBLISHED, QUOTA, WAITING, VideoEvent
 
@@ -23,6 +23,13 @@ def event_line(event: VideoEvent, zone: tzinfo) -> Line:
     if event.kind in (ATTENTION, QUOTA) and (hold := event.hold) is not None:
         remedy = hold_text(hold, event.workflow_id, event.host)
         return Line(f"{file}: {hold_line(hold, zone)}: {remedy}", "yellow")
+    if event.kind == PUBLISHED and event.playlist_problem:  # published all the same
+        retry = f"{CLI} retry {event.workflow_id}"
+        return Line(
+            f"published {file}: {event.detail}, but {event.playlist_problem}; once fixed, "
+            f"{retry} adds it",
+            "yellow",
+        )
     if event.kind == PUBLISHED:
         return Line(f"published {file}: {event.detail}", "green")
     if event.kind == FAILED:

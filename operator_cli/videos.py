@@ -8,6 +8,8 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
+from temporalio.client import WorkflowExecutionStatus
+
 from operator_cli.lines import (
     Block,
     Line,
@@ -22,6 +24,7 @@ from operator_cli.remedies import CLI, failure_text, hold_text
 from temporal.client import (
     HeldVideo,
     HostState,
+    PlaylistState,
     RetryingActivity,
     VideoDetail,
     WaitingVideo,
@@ -176,7 +179,28 @@ def detail_lines(detail: VideoDetail, zone: tzinfo) -> list[Block]:
         blocks.append(Line(f"  failed: {failure_text(detail.failure)}", "red"))
     if detail.cancel_reason:
         blocks.append(Line(f"  cancelled: {detail.cancel_reason}", "yellow"))
+    if detail.playlist:
+        added = detail.playlist.added
+        blocks.append(
+            Line(
+                f"  {playlist_line(detail.playlist, detail.workflow_id)}",
+                None if added else "yellow",
+            )
+        )
     return blocks
+
+
+def playlist_line(state: PlaylistState, workflow_id: str) -> str:
+    """A video published without the playlist YouTube refused: why, and how its retry goes."""
+    if state.added:
+        into = f" {state.playlist!r}" if state.playlist else ""
+        return f"playlist: added since to its playlist{into} (first {state.problem})"
+    line = f"published, but {state.problem}"
+    if state.retry == WorkflowExecutionStatus.RUNNING:
+        return f"{line}; adding it again now"
+    if state.retry_failure is not None:
+        line += f"; the last retry failed: {failure_text(state.retry_failure)}"
+    return f"{line}. Once fixed: {CLI} retry {workflow_id}"
 
 
 def status_lines(status: VideoStatus) -> list[Block]:
@@ -229,6 +253,8 @@ def problem_of(summary: WorkflowSummary, zone: tzinfo) -> str:
         return f"{hold_line(hold, zone)}: {hold_text(hold, summary.workflow_id, summary.host)}"
     if summary.failure:
         return failure_text(summary.failure)
+    if summary.playlist and not summary.playlist.added:
+        return playlist_line(summary.playlist, summary.workflow_id)
     return f"cancelled: {summary.cancel_reason}" if summary.cancel_reason else ""
 
 

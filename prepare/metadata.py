@@ -149,8 +149,13 @@ def save_metadata(video_path: Path, metadata: MatchMetadata) -> None:
 
 def load_metadata(video_path: Path) -> MatchMetadata:
     """The video's metadata.json, as prepare wrote it."""
-    name = Path(video_path).name
-    path = workspace_dir(Path(video_path)) / METADATA_FILE
+    return load_metadata_in(workspace_dir(Path(video_path)), Path(video_path).name)
+
+
+def load_metadata_in(workspace: Path, name: str) -> MatchMetadata:
+    """The metadata.json of the workspace `workspace` (wherever it is now, archived too) of the
+    video `name`."""
+    path = workspace / METADATA_FILE
     if not path.is_file():
         raise MetadataMissingError(f"{name}: not prepared yet", Remedy.PREPARE)
     try:

@@ -56,6 +56,7 @@ from temporal.messages import (
     EnhanceRequest,
     FailureRemedy,
     Hold,
+    PlaylistRetryInput,
     PreparedVideo,
     PreviewRequest,
     ProgressReport,
@@ -127,6 +128,22 @@ def _held(
     )
 
 
+def _log_quota_hold(error: QuotaExhaustedError, retry_at: datetime) -> None:
+    """One line in the worker's log as a video enters WAITING_FOR_QUOTA (each hold is one failed
+    attempt: the workflow waits, then runs the step again), with when it goes on, in the café's
+    time."""
+    zone = get_settings().cafe_timezone
+    local = retry_at.astimezone(zone)
+    name = getattr(zone, "key", None) or local.tzname()
+    log.warning(
+        "%s: WAITING_FOR_QUOTA until %s (%s), then it goes on by itself: %s",
+        activity.info().workflow_id,
+        f"{local:%Y-%m-%d %H:%M}",
+        name,
+        str(error).rstrip("."),
+    )
+
+
 @contextmanager
 def stage_errors(places: Sequence[Path]) -> Iterator[None]:
     """Turn a stage's expected errors into the ApplicationError the workflow acts on, without a
@@ -136,6 +153,7 @@ def stage_errors(places: Sequence[Path]) -> Iterator[None]:
         yield
     except QuotaExhaustedError as error:
         retry_at = quota_resume_time(datetime.now(UTC), activity.info().workflow_id)
+        _log_quota_hold(error, retry_at)
         raise _held(error, HOLD_FOR_QUOTA, type(error).__name__, retry_at.isoformat()) from None
     except NeedsAttentionError as error:
         not_before = datetime.now(UTC) + error.retry_after if error.retry_after else None
@@ -291,7 +309,32 @@ class VideoActivities:
         if get_settings().upload_target == "local":
             places.append(get_settings().publish_dir)
         record = self._run(upload, places)
-        return PublishedVideo(record.target, record.video_id, record.url, record.publish_at)
+        return PublishedVideo(
+            record.target,
+            record.video_id,
+            record.url,
+            record.publish_at,
+            record.playlist,
+            record.playlist_problem,
+        )
+
+    @activity.defn(name="add_to_playlist_again", no_thread_cancel_exception=True)
+    def add_to_playlist_again(self, request: PlaylistRetryInput) -> str:
+        """A published video's playlist step again, on its workspace in place or archived;
+        returns the playlist's title (empty: YOUTUBE_PLAYLIST names none now)."""
+        video = Path(request.video_path)
+
+        def add(_: ProgressCallback) -> uploader.UploadRecord:
+            workspace = cleanup.current_workspace(video)
+            if workspace is None:
+                raise PipelineError(
+                    f"{video.name}: its workspace is neither at {workspace_dir(video)} nor "
+                    f"archived in {get_settings().completed_dir}; add the video to its playlist "
+                    "in YouTube Studio"
+                )
+            return uploader.add_to_playlist_again(workspace, request.video_id)
+
+        return self._run(add, [get_settings().completed_dir]).playlist or ""
 
     @activity.defn(name="cleanup_video", no_thread_cancel_exception=True)
     def cleanup_video(self, video_path: str, fingerprint: str = "") -> str:
@@ -312,4 +355,5 @@ class VideoActivities:
             self.enhance_thumbnail,
             self.upload_video,
             self.cleanup_video,
+            self.add_to_playlist_again,
         ]

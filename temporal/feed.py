@@ -121,7 +121,13 @@ def ending(outcome: VideoOutcome) -> VideoEvent:
     """What `up` reports of a video that ended."""
     workflow_id, video_file = outcome.workflow_id, outcome.video_file
     if outcome.execution_status == WorkflowExecutionStatus.COMPLETED:
-        return VideoEvent(PUBLISHED, workflow_id, video_file, detail=outcome.published or "")
+        return VideoEvent(
+            PUBLISHED,
+            workflow_id,
+            video_file,
+            detail=outcome.published or "",
+            playlist_problem=outcome.playlist_problem,
+        )
     if outcome.execution_status == WorkflowExecutionStatus.FAILED:
         failure = outcome.failure
         detail, redo = (failure.message, failure.redo) if failure else ("", None)

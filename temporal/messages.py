@@ -58,6 +58,10 @@ MEMO_CHOSEN_CANDIDATE = "chosen_candidate"
 MEMO_HOLD = "hold"
 MEMO_HOST = "host"  # the worker whose task queue runs the video's activities
 MEMO_VIDEO_PATH = "video_path"  # the file's path on its host: new content there supersedes it
+MEMO_PLAYLIST_PROBLEM = "playlist_problem"  # published, but YouTube refused its playlist: why
+
+# A published video's playlist step run again (`PlaylistRetryInput`), as a workflow of its own.
+PLAYLIST_RETRY_WORKFLOW = "PlaylistRetryWorkflow"
 
 # The kinds of Hold: an activity's ApplicationError whose one detail is a Hold waits instead of
 # failing, for YouTube's quota or for a person.
@@ -79,6 +83,11 @@ ENDED = "ended"  # cancelled, terminated or timed out; `detail`: which, and why 
 MAX_CANDIDATE_ID_CHARS = 300
 MAX_VIDEO_PATH_CHARS = 4096
 QUOTED_PREFIX_CHARS = 40
+
+
+def playlist_retry_id(video_workflow_id: str) -> str:
+    """The workflow that runs the playlist step of this video's workflow again."""
+    return f"{video_workflow_id}-playlist"
 
 
 def host_task_queue(shared_queue: str, host: str) -> str:
@@ -155,6 +164,19 @@ class PublishedVideo:
     video_id: str | None
     url: str | None
     publish_at: str | None = None  # a scheduled video: when YouTube makes it public (ISO)
+    playlist: str | None = None  # the title of its playlist, when it has one
+    # published without its playlist, which YouTube refused for good: why (the title quoted)
+    playlist_problem: str | None = None
+
+
+@dataclass
+class PlaylistRetryInput:
+    """A published video's playlist step, run again on its host (its workspace, its token)."""
+
+    video_workflow_id: str
+    video_path: str  # on its host, where it was before it was archived
+    video_id: str  # on YouTube
+    host: str = ""  # WORKER_NAME of its host; empty: any worker
 
 
 @dataclass
@@ -334,6 +356,7 @@ class VideoEvent:
     number: int | None = None  # WAITING, in `up`: the number `pending` gives it
     rank: int | None = None  # CHOSEN, in `up`: the rank chosen, when a worker said
     candidate_id: str | None = None  # CHOSEN, in `up`
+    playlist_problem: str | None = None  # PUBLISHED without its playlist: why
 
 
 # -- a host's inbox: the files of its INPUT_DIR that did not start ------------------------------

@@ -27,7 +27,12 @@ from pathlib import PurePath
 from temporalio import activity, workflow
 from temporalio.client import Client
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError, FailureError
+from temporalio.exceptions import (
+    ActivityError,
+    ApplicationError,
+    FailureError,
+    is_cancelled_exception,
+)
 
 with workflow.unsafe.imports_passed_through():
     import notify
@@ -48,6 +53,9 @@ with workflow.unsafe.imports_passed_through():
 
 # The patch that added notifications to ProcessVideoWorkflow: runs started before it send none.
 NOTIFY_PATCH = "notify"
+# Marks the runs a cancellation stops even while they tell the notifier (a choice and a cancel
+# that arrive together, while no worker ran).
+CANCEL_IN_TELL_PATCH = "i22-cancel-during-tell"
 VIDEO_EVENT_SIGNAL = "video_event"
 NOTIFIER_ID_PREFIX = "notifications-"
 
@@ -91,7 +99,9 @@ def message_for(notification: Notification, web_link: str | None) -> notify.Mess
         return notify.attention_message(event.video_file, event.title, problem, web_link, auth_on)
     if event.kind == FAILED:
         return notify.failed_message(event.video_file, event.title, event.detail or "", event.redo)
-    return notify.published_message(event.video_file, event.title, event.detail)
+    return notify.published_message(
+        event.video_file, event.title, event.detail, event.playlist_problem
+    )
 
 
 class NotifierActivities:
@@ -141,6 +151,7 @@ async def tell(
     detail: str | None = None,
     hold: Hold | None = None,
     redo: str | None = None,
+    playlist_problem: str | None = None,
 ) -> None:
     """From ProcessVideoWorkflow: tell the notifier about this video (runs before the patch
     tell nothing). Never raises but a cancellation: a notification never fails a video."""
@@ -156,6 +167,7 @@ async def tell(
         hold=hold,
         redo=redo,
         host=status.host,
+        playlist_problem=playlist_problem,
     )
     try:
         await workflow.execute_local_activity_method(
@@ -165,6 +177,9 @@ async def tell(
             retry_policy=TELL_RETRY,
         )
     except ActivityError as error:
+        # the video was cancelled meanwhile: it stops (runs before the patch went on)
+        if is_cancelled_exception(error) and workflow.patched(CANCEL_IN_TELL_PATCH):
+            raise
         workflow.logger.warning("the notifier was not told that the video is %s: %s", kind, error)
 
 

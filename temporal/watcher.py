@@ -39,11 +39,12 @@ async def ingest_file(
     retry_failed: bool = False,
     rechoose: bool = False,
 ) -> StartOutcome:
-    """Check `video` (settled, then its name, then a readable video) and start its workflow; a
+    """Check `video` (its name, then settled, then a readable video) and start its workflow; a
     file still being copied waits, a bad file is refused with what is wrong and how to fix it,
     and nothing starts."""
     settle = settings.ingest_settle_seconds
     try:
+        ingest.check_name(video)  # a wrong name is refused at once, settled or not
         if waiting := ingest.still_being_copied(video, settle):  # not refused as cut off
             return StartOutcome(video.name, f"waiting: {waiting}")
         incoming = await asyncio.to_thread(ingest.examine, video)
@@ -117,6 +118,8 @@ class FolderWatcher:
             self._log_problem(f"cannot read INPUT_DIR {folder} ({error.strerror}); still watching")
             return
         self.settling = scan.settling
+        for bad in scan.refused_names:  # at once: no copy makes a wrong name right
+            self._report(StartOutcome(bad.path.name, f"skipped: {bad.reason}", refused=True))
         for skipped in scan.newly_settling:
             self._report(StartOutcome(skipped.path.name, f"waiting: {skipped.reason}"))
             self._inbox[skipped.path] = self._inbox_file(skipped.path, FILE_WAITING, skipped.reason)

@@ -1,7 +1,8 @@
-"""The worker: runs ProcessVideoWorkflow and the notifier (temporal/notifier.py) on
-TEMPORAL_TASK_QUEUE, shared by every worker, and the stage activities on this host's own queue
-(`TEMPORAL_TASK_QUEUE@WORKER_NAME`), where the videos started here run theirs; and (with
-WATCH_INTERVAL > 0) the folder watcher that starts a workflow for each arriving video.
+"""The worker: runs ProcessVideoWorkflow, the notifier (temporal/notifier.py) and the playlist
+retries (temporal/playlist_retry.py) on TEMPORAL_TASK_QUEUE, shared by every worker, and the
+stage activities on this host's own queue (`TEMPORAL_TASK_QUEUE@WORKER_NAME`), where the videos
+started here run theirs; and (with WATCH_INTERVAL > 0) the folder watcher that starts a workflow
+for each arriving video.
 
 The shared queue also runs activities, for the workflows started before hosts existed (their
 activities are scheduled there). Each queue has its own threads: when both are busy at once,
@@ -34,6 +35,7 @@ from temporal.client import OperatorError
 from temporal.inbox import HostInboxWorkflow
 from temporal.messages import SEARCH_ATTRIBUTES, host_task_queue
 from temporal.notifier import NotifierActivities, NotifierWorkflow
+from temporal.playlist_retry import PlaylistRetryWorkflow
 from temporal.watcher import FolderWatcher
 from temporal.workflows import ProcessVideoWorkflow
 
@@ -117,7 +119,12 @@ async def run_worker(
             for queue, workflows, queue_activities in (
                 (
                     settings.temporal_task_queue,
-                    [ProcessVideoWorkflow, NotifierWorkflow, HostInboxWorkflow],
+                    [
+                        ProcessVideoWorkflow,
+                        NotifierWorkflow,
+                        HostInboxWorkflow,
+                        PlaylistRetryWorkflow,
+                    ],
                     activities.all() + NotifierActivities(client).all(),
                 ),
                 (own_queue, [], activities.all()),

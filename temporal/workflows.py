@@ -5,7 +5,9 @@ stage's activity from the STAGE_ACTIVITIES table. A stage that hits a YouTube da
 on a durable timer until the time its activity named (WAITING_FOR_QUOTA); one that needs a
 person (a full disk, a permission, a token, a replaced source) waits ATTENTION_RETRY_INTERVAL, or
 until the later time its activity named (NEEDS_ATTENTION); either runs again at once on a
-`retry_now` signal. Bad input still fails the video once.
+`retry_now` signal. Bad input still fails the video once. A playlist YouTube refuses for good
+fails nothing: the video completes, published, with why in its result and memo; a
+`PlaylistRetryWorkflow` (temporal/playlist_retry.py) runs that step again when asked.
 
 Its history, memo, search attributes and details name no command of any front end: a hold or a
 failure carries what is wrong and the step that fixes it (`Hold`, `FailureRemedy`), and each
@@ -60,6 +62,7 @@ with workflow.unsafe.imports_passed_through():
         MAX_VIDEO_PATH_CHARS,
         MEMO_CHOSEN_CANDIDATE,
         MEMO_HOLD,
+        MEMO_PLAYLIST_PROBLEM,
         MEMO_WAITING_SINCE,
         PREPARING,
         PREVIEW_QUERY,
@@ -120,6 +123,8 @@ CHOICE_IN_MEMO_PATCH = "choice-in-memo"
 # Marks the runs that make a preview of each candidate after ranking (the previews activities).
 PREVIEWS_PATCH = "previews-in-workflow"
 PREVIEW_TIMEOUT = timedelta(minutes=2)
+# Marks the runs published without the playlist YouTube refused, which keep why in the memo.
+PLAYLIST_PROBLEM_PATCH = "i22-playlist-problem"
 
 
 @dataclass(frozen=True)
@@ -232,7 +237,11 @@ class ProcessVideoWorkflow:
         )
         published: PublishedVideo = await self._run_stage(UPLOADING, [path, fingerprint])
         self._status.published = published
-        await notifier.tell(self._status, PUBLISHED, published.url or published.video_id)
+        problem = published.playlist_problem
+        if problem and workflow.patched(PLAYLIST_PROBLEM_PATCH):
+            workflow.upsert_memo({MEMO_PLAYLIST_PROBLEM: problem})  # shown without a worker
+        link = published.url or published.video_id
+        await notifier.tell(self._status, PUBLISHED, link, playlist_problem=problem)
         cleaned: str = await self._run_stage(CLEANING_UP, [path, fingerprint])
 
         self._enter(COMPLETED, f"Published: {published.url or published.video_id}")

@@ -12,7 +12,8 @@ valid bearer token.
 out is reset to its default (`embeddable` and `publicStatsViewable` false, `license` youtube, no
 `publishAt`, no description, tags or language), read-only ones (`uploadStatus`) are kept. A new
 video starts embeddable, with public statistics. Titles, descriptions and tags are checked against
-YouTube's limits; `publishAt` must be in the future and on a private video.
+YouTube's limits, a playlist's title and description too (`<` or `>` refused as YouTube does,
+400 `invalidPlaylistSnippet`); `publishAt` must be in the future and on a private video.
 
 Faults are injected per test: an HTTP error on chosen chunk requests, a connection dropped in the
 middle of a chunk, a chunk that stalls half-way until released (for killing a client mid-chunk),
@@ -450,6 +451,17 @@ def snippet_problem(snippet: dict[str, Any], required: bool) -> tuple[str, str] 
             return "invalidDefaultLanguage", f"The {key} is invalid."
     if required and not snippet.get("categoryId"):
         return "invalidCategoryId", "The video category is not valid."
+    return None
+
+
+def playlist_snippet_problem(snippet: dict[str, Any]) -> str | None:
+    """Why YouTube refuses a playlist's snippet (400 invalidPlaylistSnippet), or None: a title
+    empty, too long or with `<` or `>`, a description too long or with them."""
+    title, description = snippet.get("title", ""), snippet.get("description", "")
+    if not title or len(title) > PLAYLIST_TITLE_MAX_CHARS or {"<", ">"} & set(title):
+        return "The playlist title is invalid."
+    if len(description.encode()) > DESCRIPTION_MAX_BYTES or {"<", ">"} & set(description):
+        return "The playlist description is invalid."
     return None
 
 
@@ -900,9 +912,10 @@ class _Handler(BaseHTTPRequestHandler):
         if not self._api_call("playlists.insert"):
             return
         body = json.loads(self._body() or b"{}")
-        title = body.get("snippet", {}).get("title", "")
-        if not title or len(title) > PLAYLIST_TITLE_MAX_CHARS:
-            self._send_error("playlists.insert", 400, "invalidPlaylistSnippet", "Bad title.")
+        snippet = body.get("snippet", {})
+        title = snippet.get("title", "")
+        if problem := playlist_snippet_problem(snippet):
+            self._send_error("playlists.insert", 400, "invalidPlaylistSnippet", problem)
             return
         privacy = body.get("status", {}).get("privacyStatus", "public")
         with self.fake.lock:

@@ -73,7 +73,7 @@ def test_an_old_file_starts_at_once_and_a_changed_one_waits_again(tmp_path):
 
 def test_a_modification_time_in_the_future_does_not_hold_a_file_back(tmp_path):
     # a camera whose clock is hours ahead; the copy kept its time (Explorer, Finder, cp -p)
-    video = write(tmp_path / "md_AvsB.mp4", b"a finished copy", time.time() + 12 * 3600)
+    video = write(tmp_path / "ms_AnvsBinh.mp4", b"a finished copy", time.time() + 12 * 3600)
     clock = Clock(time.time() + 2)
     tracker = FolderTracker(settle_seconds=1, clock=clock)
     assert tracker.scan(tmp_path).ready == [video]
@@ -87,10 +87,10 @@ def test_hidden_files_other_extensions_and_folders_are_ignored_and_gone_files_fo
     clock = Clock(1_000_000.0)
     tracker = FolderTracker(settle_seconds=0, clock=clock)
     old = clock.now - 100
-    write(tmp_path / ".md_AvsB.mp4.part", b"x", old)
+    write(tmp_path / ".ms_AnvsBinh.mp4.part", b"x", old)
     write(tmp_path / "notes.txt", b"x", old)
     (tmp_path / "folder.mp4").mkdir()
-    video = write(tmp_path / "MD_AvsB.MP4", b"x", old)
+    video = write(tmp_path / "MS_AnvsBinh.MP4", b"x", old)
     assert tracker.scan(tmp_path).ready == [video]
     tracker.mark_handled([video])
     video.unlink()

@@ -599,3 +599,62 @@ def test_the_youtube_package_imports_nothing_of_the_uploader():
         timeout=120,
     )
     assert (result.returncode, result.stdout.strip()) == (0, "[]"), result.stderr
+
+
+# -- a playlist YouTube refuses -----------------------------------------------------------------
+
+
+def test_a_tournament_with_angle_brackets_gets_a_playlist_youtube_takes(env, youtube, clip_cache):
+    video = add_ready_video(clip_cache, env, "md_AnzBinhvsChizDung_<Open> Cup.mp4")
+    record = uploader.upload_single_video(video)
+    assert record.complete and record.playlist_problem is None
+    (playlist,) = youtube.playlists.values()
+    assert playlist.title == "‹Open› Cup" and playlist.video_ids == [record.video_id]
+    sent = [youtube.videos[record.video_id].snippet["title"], playlist.title]
+    assert not any(mark in text for text in sent for mark in "<>")
+
+
+@pytest.mark.parametrize(
+    ("snippet", "refused"),
+    [
+        ({"title": "<Open> Cup"}, True),
+        ({"title": "Open Cup", "description": "a <b>"}, True),
+        ({"title": "x" * 151}, True),
+        ({"title": "‹Open› Cup", "description": "Finals"}, False),
+    ],
+)
+def test_the_fake_refuses_a_playlist_snippet_as_youtube_does(snippet, refused):
+    from tests.fake_youtube import playlist_snippet_problem
+
+    assert (playlist_snippet_problem(snippet) is not None) == refused
+
+
+def test_a_playlist_youtube_refuses_for_good_leaves_the_video_published_and_says_why(
+    env, monkeypatch, youtube, clip_cache
+):
+    set_env(monkeypatch, VIDEO_PRIVACY_STATUS="unlisted")
+    youtube.fail("playlists.insert", 400, "invalidPlaylistSnippet", "<b>Bad</b> title.", None)
+    video = add_ready_video(clip_cache, env, "md_AnzBinhvsChizDung_<Open> Cup.mp4")
+
+    record = uploader.upload_single_video(video)
+
+    assert record.published and not record.complete
+    assert record.steps_missing == ["playlist"]
+    assert record.playlist == "‹Open› Cup"
+    # the title quoted as it was sent, YouTube's own words kept whole (its tags too)
+    assert record.playlist_problem == (
+        "not added to the playlist '‹Open› Cup': YouTube rejected playlists.insert "
+        "(HTTP 400 invalidPlaylistSnippet): <b>Bad</b> title"
+    )
+    on_youtube = youtube.videos[record.video_id]
+    assert (
+        on_youtube.status["privacyStatus"] == "unlisted" and on_youtube.thumbnail_sha256 is not None
+    )
+    assert uploader.load_upload_record(video).playlist_problem == record.playlist_problem
+
+    youtube.stop_failing("playlists.insert")
+    again = uploader.add_to_playlist_again(workspace_dir(video), record.video_id)
+    assert again.complete and again.playlist_problem is None
+    (playlist,) = youtube.playlists.values()
+    assert playlist.title == "‹Open› Cup" and playlist.video_ids == [record.video_id]
+    assert len(youtube.calls_named("videos.insert")) == 1

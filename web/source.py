@@ -49,6 +49,10 @@ class RecentVideo:
     failure: str | None = None  # why the workflow failed (and how to fix it), or was cancelled
     published_link: str | None = None  # where the published video is
     host: str = ""  # the worker that runs its activities; empty: any
+    # published without the playlist YouTube refused: why (None: in it, or none), and whether
+    # a retry of that step runs now
+    playlist_problem: str | None = None
+    playlist_retrying: bool = False
 
     @property
     def running(self) -> bool:
@@ -78,7 +82,8 @@ class VideoSource(Protocol):
         ...
 
     async def retry(self, workflow_id: str) -> ActionOutcome:
-        """Run a held stage again now: a person fixed the cause, or the quota may be back."""
+        """Run a held stage again now: a person fixed the cause, or the quota may be back; or
+        the playlist step of a video published without the playlist YouTube refused."""
         ...
 
     async def cancel(self, workflow_id: str) -> ActionOutcome:

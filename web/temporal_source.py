@@ -32,6 +32,7 @@ from remedies import temporal_command_for
 from temporal import client as temporal_client
 from temporal.client import (
     ChoiceRejectedError,
+    KeptChoice,
     NoWorkerError,
     OperatorError,
     WaitingVideo,
@@ -57,6 +58,7 @@ from web.source import (
 log = logging.getLogger(__name__)
 
 COMPLETED = WorkflowExecutionStatus.COMPLETED
+RUNNING = WorkflowExecutionStatus.RUNNING
 
 QUERY_SECONDS = 3
 # A video whose workflow did not answer (its host's worker is down) is asked again only after
@@ -194,7 +196,11 @@ class TemporalVideoSource:
         taken = detail.status.selected_candidate_id if detail.status else None
         if not detail.running and taken and taken != candidate_id:
             return _taken(detail.status, candidate_id)
-        status = temporal_client.answered_status(detail)
+        try:
+            status = temporal_client.answered_status(detail)
+        except NoWorkerError:  # kept, for when its worker runs
+            kept = await temporal_client.keep_choice(self._client, workflow_id, candidate_id)
+            return _kept(kept, candidate_id)
         try:
             await temporal_client.choose(self._client, workflow_id, status.video_path, candidate_id)
         except ChoiceRejectedError as refusal:
@@ -227,6 +233,10 @@ class TemporalVideoSource:
                 failure=failure_text(s),
                 published_link=published.get(s.workflow_id),
                 host=s.host,
+                playlist_problem=s.playlist.problem
+                if s.playlist and not s.playlist.added
+                else None,
+                playlist_retrying=bool(s.playlist and s.playlist.retry == RUNNING),
             )
             for s in summaries
         ]
@@ -248,6 +258,8 @@ class TemporalVideoSource:
     async def retry(self, workflow_id: str) -> ActionOutcome:
         with _as_source_errors():
             stage = await temporal_client.retry(self._client, workflow_id)
+        if stage == COMPLETED.name:  # published without the playlist YouTube refused
+            return ActionOutcome(f"{workflow_id}: its playlist step runs again now.")
         return ActionOutcome(f"{workflow_id} was {stage}: its step runs again now.")
 
     async def cancel(self, workflow_id: str) -> ActionOutcome:
@@ -265,6 +277,20 @@ def _accepted(status: VideoStatus, candidate_id: str) -> ChoiceOutcome:
         f"Chose {_describe(status, candidate_id)} for {Path(status.video_path).name}.",
         candidate_id,
     )
+
+
+def _kept(kept: KeptChoice, candidate_id: str) -> ChoiceOutcome:
+    """A choice recorded while no worker runs the video, or the one recorded before it."""
+    when = f"when its worker runs on {kept.host}" if kept.host else "when a worker runs"
+    which = f"rank {kept.rank} ({kept.candidate_id})"
+    if kept.earlier and kept.candidate_id != candidate_id:
+        message = (
+            f"{kept.video_file} already has {which} recorded, applied {when}; {candidate_id} "
+            "was not used."
+        )
+        return ChoiceOutcome(ChoiceStatus.ALREADY_TAKEN, message, kept.candidate_id)
+    message = f"Chose {which} for {kept.video_file}: no worker runs it now; applied {when}."
+    return ChoiceOutcome(ChoiceStatus.ACCEPTED, message, kept.candidate_id)
 
 
 def _taken(status: VideoStatus, candidate_id: str) -> ChoiceOutcome:

@@ -139,10 +139,16 @@ def describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
 
 
+def _without_links(message: str) -> str:
+    """YouTube's message without the HTML links it wraps words in (`<a href=...>quota</a>`);
+    anything else between `<` and `>` (a title it quotes) is kept as it is."""
+    return re.sub(r"</?a(?:\s[^<>]*)?>", "", message)
+
+
 def _translate(error: HttpError, subject: str, call: str, token_file: Path) -> PipelineError | None:
     """The PipelineError a person must act on, or None when retrying may help."""
     status, reason, message = error.resp.status, _error_reason(error), error.reason
-    plain_message = re.sub(r"<[^>]+>", "", message)
+    plain_message = _without_links(message)
     if status == 401:
         return auth_error(token_file, f"YouTube refused it during {call} (expired or revoked)")
     if reason in _QUOTA_REASONS:

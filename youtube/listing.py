@@ -2,9 +2,10 @@
 
 The description is the prepared one (`DESCRIPTION_TEMPLATE` filled by prepare, or the
 sidecar's), the playlist is `YOUTUBE_PLAYLIST` filled, the language `VIDEO_LANGUAGE`, the
-recording date the match's day in the café's time zone. Every text is cleaned
-(`formats.cleaning.clean_text`), whatever prepared it. The local target writes the same beside
-its copy.
+recording date the match's day in the café's time zone. Every text YouTube gets, the playlist's
+title too, is cleaned (`formats.cleaning.clean_text`) and fitted to YouTube's rules
+(`formats.youtube_fields`: no `<` or `>`, within its lengths), whatever prepared it. The local
+target writes the same beside its copy.
 """
 
 from __future__ import annotations
@@ -16,10 +17,9 @@ from typing import Any
 from formats.cleaning import clean_text
 from formats.publish_at import publish_time
 from formats.templates import fill_template
-from formats.youtube_fields import fit_description, fit_tags
+from formats.youtube_fields import fit_description, fit_playlist_title, fit_tags, fit_title
 from prepare.match_text import in_zone, recording_date, template_values
 from prepare.metadata import MatchMetadata
-from youtube.playlists import TITLE_MAX_CHARS as PLAYLIST_TITLE_MAX_CHARS
 
 
 @dataclass(frozen=True)
@@ -104,11 +104,11 @@ def build_listing(metadata: MatchMetadata, options: ListingOptions) -> Listing:
     teams = (metadata.team1, metadata.team2, metadata.tournament)
     date = recording_date(metadata.recorded_at, zone)
     values = template_values(metadata.match_type_name, *teams, date)
-    playlist = clean_text(fill_template(options.playlist_template, values))
+    playlist = fit_playlist_title(clean_text(fill_template(options.playlist_template, values)))
     recorded = in_zone(datetime.fromisoformat(metadata.recorded_at), zone)
     schedule = options.publish_at if metadata.publish_at is None else metadata.publish_at
     return Listing(
-        title=clean_text(metadata.title),
+        title=fit_title(clean_text(metadata.title)),
         description=fit_description(clean_text(metadata.description, multiline=True).strip()),
         tags=fit_tags([clean_text(tag) for tag in metadata.tags]),
         category_id=metadata.category_id,
@@ -116,7 +116,7 @@ def build_listing(metadata: MatchMetadata, options: ListingOptions) -> Listing:
         recording_date=recorded.date().isoformat(),
         made_for_kids=options.made_for_kids,
         privacy_status=metadata.privacy_status,
-        playlist=playlist[:PLAYLIST_TITLE_MAX_CHARS].rstrip() or None,
+        playlist=playlist,
         schedule=schedule or None,
         schedule_zone=zone,
     )

@@ -23,7 +23,6 @@ from youtube.api import Channel
 
 log = logging.getLogger(__name__)
 
-TITLE_MAX_CHARS = 150
 # Videos of a new tournament uploaded side by side by one worker create its playlist once.
 _CREATING = threading.Lock()
 

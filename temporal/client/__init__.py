@@ -16,7 +16,9 @@ One concern a module, each importable on its own:
   resolve     a video by what people type: a number, an id's start, a file name
   describe    one video in detail, and how videos ended
   choosing    a waiting video's candidates and previews, and the choice
+  recorded_choice  the choice of a video no worker runs now, kept as a signal
   actions     retry a held stage, cancel a video
+  playlist    a published video's refused playlist, and that step run again
   start       start a video's workflow once per recording; `supersede` the earlier content
   errors      what it refuses, as data
 This module is their face: callers import from here.
@@ -72,6 +74,7 @@ from temporal.client.listing import (
     numbered,
     pending,
 )
+from temporal.client.playlist import PlaylistState, playlist_state, retry_playlist
 from temporal.client.queries import (
     NO_WORKER_CODES,
     Failure,
@@ -81,6 +84,7 @@ from temporal.client.queries import (
     query_status,
 )
 from temporal.client.recent import WorkflowSummary, recent_workflows
+from temporal.client.recorded_choice import KeptChoice, keep_choice, request_from_history
 from temporal.client.resolve import Wanted, resolve
 from temporal.client.start import StartOutcome, start_video
 
@@ -96,6 +100,7 @@ __all__ = [
     "Failure",
     "HeldVideo",
     "HostState",
+    "KeptChoice",
     "NoMatchError",
     "NoSuchNumberError",
     "NoSuchVideoError",
@@ -104,6 +109,7 @@ __all__ = [
     "NotWaitingError",
     "OperatorError",
     "Pending",
+    "PlaylistState",
     "PreviewsMissingError",
     "RetryingActivity",
     "StartOutcome",
@@ -134,6 +140,7 @@ __all__ = [
     "host_states",
     "inbox_files",
     "inbox_of",
+    "keep_choice",
     "list_held",
     "list_waiting",
     "matching",
@@ -141,11 +148,14 @@ __all__ = [
     "outcome",
     "outcomes",
     "pending",
+    "playlist_state",
     "query_status",
     "recent_workflows",
+    "request_from_history",
     "resolve",
     "retry",
     "retry_held",
+    "retry_playlist",
     "retry_videos",
     "retrying_activities",
     "runs_on",

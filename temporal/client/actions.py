@@ -1,4 +1,5 @@
-"""Acting on a running video: run a held stage again now, or cancel it."""
+"""Acting on a video: run a held stage again now (or the playlist step of a completed video
+YouTube refused to put in its playlist), or cancel it."""
 
 from __future__ import annotations
 
@@ -6,9 +7,10 @@ from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 
 from temporal.client.errors import NotHeldError, WorkflowEndedError
 from temporal.client.listing import HeldVideo, list_held
+from temporal.client.playlist import retry_playlist
 from temporal.client.queries import describe
 from temporal.client.rows import VideoRow, read_row
-from temporal.messages import HELD_STAGES, RETRY_SIGNAL
+from temporal.messages import COMPLETED, HELD_STAGES, RETRY_SIGNAL
 
 
 async def _running(client: Client, workflow_id: str, doing: str) -> tuple[WorkflowHandle, VideoRow]:
@@ -21,8 +23,16 @@ async def _running(client: Client, workflow_id: str, doing: str) -> tuple[Workfl
 
 
 async def retry(client: Client, workflow_id: str) -> str:
-    """Run a held stage (quota, attention) again now; returns the stage it waited in."""
-    handle, row = await _running(client, workflow_id, "nothing to retry")
+    """Run a held stage (quota, attention) again now; returns the stage it waited in. A video
+    that completed without the playlist YouTube refused has its playlist step run again
+    (`retry_playlist`); returns COMPLETED."""
+    handle = client.get_workflow_handle(workflow_id)
+    row = await read_row(await describe(handle))
+    if row.execution_status == WorkflowExecutionStatus.COMPLETED and row.playlist_problem:
+        await retry_playlist(client, workflow_id)
+        return COMPLETED
+    if row.execution_status != WorkflowExecutionStatus.RUNNING:
+        raise WorkflowEndedError(workflow_id, row.execution_status, "nothing to retry")
     if row.stage not in HELD_STAGES:
         raise NotHeldError(workflow_id, row.stage)
     await handle.signal(RETRY_SIGNAL)

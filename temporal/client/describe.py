@@ -12,6 +12,7 @@ from temporalio.client import Client, WorkflowExecutionDescription, WorkflowExec
 
 from temporal.client.errors import WorkflowUnansweredError
 from temporal.client.hosts import HostState, host_state
+from temporal.client.playlist import PlaylistState, playlist_state
 from temporal.client.queries import (
     Failure,
     cancel_reason,
@@ -55,6 +56,7 @@ class VideoDetail:
     unanswered: str = ""  # why the workflow could not answer a worker's query
     cancel_reason: str = ""  # CANCELED: why, as the canceller said (e.g. superseded by ...)
     retrying: list[RetryingActivity] = field(default_factory=list)  # after a failed attempt
+    playlist: PlaylistState | None = None  # published without the playlist YouTube refused
 
     @property
     def running(self) -> bool:
@@ -101,6 +103,7 @@ async def describe_video(client: Client, workflow_id: str) -> VideoDetail:
         row.hold,
         row.host,
         last_stage=row.stage,
+        playlist=await playlist_state(client, row),
     )
     try:
         detail.status = await status_if_a_worker_answers(handle)
@@ -125,6 +128,7 @@ class VideoOutcome:
     published: str | None = None  # COMPLETED: the link (or the local folder's URI)
     failure: Failure | None = None  # FAILED: why
     cancel_reason: str = ""  # CANCELED: why, when the canceller said
+    playlist_problem: str | None = None  # COMPLETED without the playlist YouTube refused: why
 
     @property
     def done(self) -> bool:
@@ -138,6 +142,7 @@ async def outcome(client: Client, workflow_id: str, run_id: str | None = None) -
     if row.execution_status == WorkflowExecutionStatus.COMPLETED:
         result = await handle.result(follow_runs=False)
         found.published = result.published.url or result.published.video_id
+        found.playlist_problem = result.published.playlist_problem
     elif row.execution_status == WorkflowExecutionStatus.FAILED:
         found.failure = await failure_reason(handle)
     elif row.execution_status == WorkflowExecutionStatus.CANCELED:

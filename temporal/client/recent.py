@@ -14,6 +14,7 @@ from temporal.client.errors import WorkflowUnansweredError
 from temporal.client.hosts import HostState, host_states
 from temporal.client.ids import WORKFLOW_TYPE
 from temporal.client.listing import numbered
+from temporal.client.playlist import PlaylistState, playlist_state
 from temporal.client.queries import Failure, cancel_reason, failure_reason, query_status
 from temporal.client.rows import read_row
 from temporal.messages import RANKING, UPLOADING, Hold
@@ -37,6 +38,7 @@ class WorkflowSummary:
     host_state: HostState | None = None  # running videos with a host
     last_stage: str = ""  # the VideoStage it reached
     number: int | None = None  # waiting for a choice or held: the number `pending` gives it
+    playlist: PlaylistState | None = None  # published without the playlist YouTube refused
 
 
 async def recent_workflows(client: Client, limit: int = 20) -> list[WorkflowSummary]:
@@ -71,6 +73,7 @@ async def _summary(client: Client, execution: WorkflowExecution) -> WorkflowSumm
         hold=row.hold,
         host=row.host,
         last_stage=row.stage,
+        playlist=await playlist_state(client, row),
     )
     handle = client.get_workflow_handle(row.workflow_id, run_id=row.run_id)
     # A query needs a worker, and waits for one.

@@ -13,6 +13,7 @@ from temporal.messages import (
     MEMO_CHOSEN_CANDIDATE,
     MEMO_HOLD,
     MEMO_HOST,
+    MEMO_PLAYLIST_PROBLEM,
     MEMO_VIDEO_FILE,
     MEMO_VIDEO_PATH,
     MEMO_WAITING_SINCE,
@@ -43,6 +44,7 @@ class VideoRow:
     waiting_since: datetime | None  # when it started waiting for its choice
     hold: Hold | None  # running in a held stage (None while the memo is updated)
     chosen_candidate: str | None  # kept for a run started again after a failure
+    playlist_problem: str | None = None  # published without the playlist YouTube refused: why
 
     @property
     def running(self) -> bool:
@@ -79,4 +81,5 @@ async def read_row(execution: WorkflowExecution) -> VideoRow:
         waiting_since=datetime.fromisoformat(since) if isinstance(since, str) else None,
         hold=hold_from_dict(memo.get(MEMO_HOLD)) if held else None,
         chosen_candidate=memo.get(MEMO_CHOSEN_CANDIDATE),
+        playlist_problem=memo.get(MEMO_PLAYLIST_PROBLEM),
     )
