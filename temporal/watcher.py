@@ -119,7 +119,9 @@ class FolderWatcher:
             return
         self.settling = scan.settling
         for bad in scan.refused_names:  # at once: no copy makes a wrong name right
-            self._report(StartOutcome(bad.path.name, f"skipped: {bad.reason}", refused=True))
+            outcome = StartOutcome(bad.path.name, f"skipped: {bad.reason}", refused=True)
+            self._note(bad.path, outcome)
+            self._report(outcome)
         for skipped in scan.newly_settling:
             self._report(StartOutcome(skipped.path.name, f"waiting: {skipped.reason}"))
             self._inbox[skipped.path] = self._inbox_file(skipped.path, FILE_WAITING, skipped.reason)

@@ -314,8 +314,8 @@ async def test_the_watcher_and_start_refuse_a_bad_name_without_waiting_for_it_to
     await watcher.scan_once()
 
     assert "match1.mp4: skipped: " in started.stdout and "rename it as" in started.stdout
-    assert "match1.mp4: skipped: still being copied" not in started.stdout
-    assert f"{copying.name}: skipped: still being copied" in started.stdout  # a good one waits
+    assert "match1.mp4: waiting: still being copied" not in started.stdout
+    assert f"{copying.name}: waiting: still being copied" in started.stdout  # a good one waits
     logged = [r for r in caplog.records if r.getMessage().startswith("match1.mp4")]
     assert len(logged) == 1 and logged[0].levelno == logging.WARNING
     assert "rename it as" in logged[0].getMessage()
