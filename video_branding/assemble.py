@@ -88,13 +88,13 @@ def splice(
         replacing: _Replacement | None = None
         since_report = 0
         for packet in reader.demux([video_in, *reader.streams.audio]):
-            if packet.dts is None:
-                continue
+            if not packet.size:
+                continue  # the demuxer's end-of-stream marker
             if packet.stream_index != video_in.index:
                 packet.stream = outputs[packet.stream_index]
                 writer.mux(packet)
                 continue
-            if next_span < len(spans) and packet.dts == spans[next_span].first_dts:
+            if next_span < len(spans) and packet.pos == spans[next_span].position:
                 piece = piece_of(next_span)
                 if _parameter_sets(work, piece) != parameter_sets:
                     raise SpliceError("the pieces were encoded with different parameter sets")
@@ -104,7 +104,7 @@ def splice(
                 next_span += 1
             if replacing is not None:
                 writer.mux(replacing.next_for(packet, video_out, source.time_base, avcc))
-                if packet.dts == replacing.span.last_dts:
+                if replacing.done:
                     replacing.finish()
                     replacing = None
                 continue
@@ -127,6 +127,11 @@ class _Replacement:
         self._packets = packets
         self._frames = set(span.frames)
         self._durations = dict(zip(span.frames, span.durations, strict=True))
+        self._given = 0
+
+    @property
+    def done(self) -> bool:
+        return self._given == len(self.span.dts)
 
     def next_for(
         self, replaced: av.Packet, stream: av.VideoStream, time_base: Fraction, avcc: Avcc
@@ -142,8 +147,9 @@ class _Replacement:
         packet.stream = stream
         packet.time_base = time_base
         packet.pts = pts
-        packet.dts = replaced.dts
+        packet.dts = self.span.dts[self._given]
         packet.duration = self._durations[pts] or replaced.duration
+        self._given += 1
         return packet
 
     def finish(self) -> None:
@@ -190,7 +196,7 @@ def concatenate(
                 if not outputs:
                     return
                 for packet in reader.demux(list(reader.streams.audio)):
-                    if packet.dts is None:
+                    if not packet.size or packet.dts is None:
                         continue
                     stamp = packet.dts * packet.time_base
                     packet.stream = outputs[packet.stream_index]

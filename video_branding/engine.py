@@ -45,7 +45,9 @@ from workspace import atomic_write_json, fsync_path, read_json
 log = logging.getLogger(__name__)
 
 ENGINE_VERSION = 1  # raise it when the output changes: older copies and plans are not reused
-MAX_SPAN_SHARE = 0.5  # titles touching more of the video than this take the full pass
+# A span is one piece: reaching further than this past its title's edge for a clean cut, it
+# would no longer be a few seconds of work, nor resumable in parts; the full pass is.
+MAX_SPAN_REACH_SECONDS = 60.0
 COPIED_PER_UNIT = 50  # copying this many packets is reported like encoding one frame
 
 Progress = Callable[[int, int], None]
@@ -243,20 +245,25 @@ def _spliced_plan(source: SourceVideo, branding: Branding) -> dict[str, Any] | s
     if choice.encoder is None:
         return str(choice.reason)
     seconds = branding.title_seconds
-    middle = source.start_pts + (source.end_pts - source.start_pts) // 2
+    intro_end = source.pts_at(seconds)
+    reach = source.pts_at(MAX_SPAN_REACH_SECONDS) - source.start_pts
     try:
-        spans = [intro_span(source, avcc, source.pts_at(seconds), middle)]
+        spans = [intro_span(source, avcc, intro_end, intro_end + reach)]
         if branding.outro_text and source.duration > 2 * seconds:
-            spans.append(outro_span(source, avcc, source.pts_at(source.duration - seconds), middle))
+            outro_start = source.pts_at(source.duration - seconds)
+            spans.append(outro_span(source, avcc, outro_start, outro_start - reach))
     except NoCleanCutError as error:
         return str(error)
-    ends = [span.end_pts if span.end_pts is not None else source.end_pts for span in spans]
-    touched = sum(end - span.start_pts for span, end in zip(spans, ends, strict=True))
-    overlapping = len(spans) == 2 and spans[1].start_pts < ends[0]
-    if overlapping or touched > MAX_SPAN_SHARE * (source.end_pts - source.start_pts):
+    if source.muxer == "matroska" and any(span.reordered for span in spans):
         return (
-            "its keyframes are too far apart: the keyframe intervals the titles touch are most "
-            "of the video"
+            "it is Matroska with B-frames: Matroska stores no decode timestamps, and players "
+            "would guess them wrong after re-encoded frames without B-frames"
+        )
+    intro_end = spans[0].end_pts if spans[0].end_pts is not None else source.end_pts
+    if len(spans) == 2 and spans[1].start_pts < intro_end:
+        return (
+            "its keyframes are too far apart for a video this short: the keyframe intervals "
+            "of the intro and the outro overlap"
         )
     return {
         "method": "spliced",

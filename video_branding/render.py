@@ -59,7 +59,7 @@ def encode_span(
     container, stream = _opened(source)
     try:
         container.seek(span.start_pts, stream=stream, backward=True, any_frame=False)
-        decoded = _decoded(container, stream, span.first_dts, span.last_dts)
+        decoded = _decoded(container, stream, span.position, len(span.dts))
         for pts, frame in _exactly(decoded, span, source):
             writer.add(_prepared(frame, source.seconds(pts), showings, encoder), pts)
             encoded(1)
@@ -72,23 +72,19 @@ def encode_span(
 
 
 def _decoded(
-    container: av.container.InputContainer, stream: av.VideoStream, first_dts: int, last_dts: int
+    container: av.container.InputContainer, stream: av.VideoStream, position: int, count: int
 ) -> Iterator[av.VideoFrame]:
-    """The frames of the packets decoded from `first_dts` to `last_dts`, in display order; a
-    packet the decoder refuses gives none."""
+    """The frames of the `count` packets from the one at byte `position`, in display order;
+    a packet the decoder refuses gives none."""
+    taken = 0
     for packet in container.demux(stream):
-        if packet.dts is None or packet.dts < first_dts:
+        if not packet.size or (taken == 0 and packet.pos != position):
             continue
-        if packet.dts > last_dts:
+        yield from _decoded_packet(stream, packet)
+        taken += 1
+        if taken == count:
             break
-        try:
-            yield from stream.decode(packet)
-        except av.error.InvalidDataError:
-            continue
-    try:
-        yield from stream.decode(None)
-    except av.error.InvalidDataError:
-        return
+    yield from _decoded_packet(stream, None)
 
 
 def _exactly(
@@ -141,24 +137,25 @@ def _exactly(
 class Chunk:
     """A full pass's piece of work: from a keyframe to the next chunk's keyframe."""
 
-    seek: int | None  # where to seek for its keyframe (the demuxer's index timestamp)
+    seek: int | None  # the keyframe's presentation timestamp; None: the file's start
     position: int | None  # the keyframe packet's byte position; None: the file's start
 
 
 def chunks_of(source: SourceVideo) -> list[Chunk]:
     """The full pass's chunks: cut at the first keyframe CHUNK_SECONDS or more after the last
-    cut, found in the container's index (one chunk when the file has none)."""
-    with av.open(str(source.path)) as container:
-        entries = [entry for entry in container.streams.video[0].index_entries if entry.is_keyframe]
-    if not entries:
-        return [Chunk(None, None)]
+    cut (reading the packets, not decoding them)."""
     step = source.pts_at(CHUNK_SECONDS) - source.start_pts
     chunks = [Chunk(None, None)]
-    last = entries[0].timestamp
-    for entry in entries[1:]:
-        if entry.timestamp - last >= step:
-            chunks.append(Chunk(entry.timestamp, entry.pos))
-            last = entry.timestamp
+    last = None
+    with av.open(str(source.path)) as container:
+        for packet in container.demux(container.streams.video[0]):
+            if not packet.size or not packet.is_keyframe or packet.pts is None:
+                continue
+            if last is None:
+                last = packet.pts
+            elif packet.pts - last >= step and packet.pos is not None and packet.pos >= 0:
+                chunks.append(Chunk(packet.pts, packet.pos))
+                last = packet.pts
     return chunks
 
 
@@ -216,7 +213,7 @@ class _ChunkFrames:
 
     def __iter__(self) -> Iterator[av.VideoFrame]:
         for packet in self._container.demux(self._stream):
-            if packet.dts is None:
+            if not packet.size:
                 break
             if self._first_pts is None and self._start is not None:
                 if packet.pos != self._start:

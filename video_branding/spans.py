@@ -14,6 +14,7 @@ the end for the outro.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -28,17 +29,11 @@ from video_branding.source import SourceVideo
 class Span:
     start_pts: int  # its first frame's, an IDR frame
     end_pts: int | None  # the first frame's after it; None: it runs to the end
+    position: int  # its first packet's byte position in the file
     dts: tuple[int, ...]  # its packets' decode timestamps, in decode order
     frames: tuple[int, ...]  # its frames' presentation timestamps, in order
     durations: tuple[int, ...]  # each frame's duration, as `frames`
-
-    @property
-    def first_dts(self) -> int:
-        return self.dts[0]
-
-    @property
-    def last_dts(self) -> int:
-        return self.dts[-1]
+    reordered: bool  # some frame is decoded before one it is shown after (B-frames)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -48,16 +43,19 @@ class Span:
         return cls(
             data["start_pts"],
             data["end_pts"],
+            data["position"],
             tuple(data["dts"]),
             tuple(data["frames"]),
             tuple(data["durations"]),
+            data["reordered"],
         )
 
 
 @dataclass(frozen=True)
 class _Packet:
     pts: int
-    dts: int
+    dts: int | None  # Matroska stores none: FFmpeg guesses them, not for the first few
+    position: int
     duration: int
     keyframe: bool
     idr: bool
@@ -70,15 +68,19 @@ class NoCleanCutError(Exception):
 def _packets(container: av.container.InputContainer, avcc: Avcc) -> Iterator[_Packet]:
     stream = container.streams.video[0]
     for packet in container.demux(stream):
-        if packet.dts is None or packet.pts is None:
+        if not packet.size:
             continue  # the demuxer's end-of-stream marker
+        if packet.pts is None or packet.pos is None or packet.pos < 0:
+            raise NoCleanCutError("its video packets lack timestamps or positions")
         idr = False
         if packet.is_keyframe:
             try:
                 idr = is_idr(bytes(packet), avcc.length_size)
             except BitstreamError:
                 idr = False
-        yield _Packet(packet.pts, packet.dts, packet.duration or 0, packet.is_keyframe, idr)
+        yield _Packet(
+            packet.pts, packet.dts, packet.pos, packet.duration or 0, packet.is_keyframe, idr
+        )
 
 
 def _span(packets: list[_Packet], end_pts: int | None) -> Span:
@@ -86,10 +88,26 @@ def _span(packets: list[_Packet], end_pts: int | None) -> Span:
     return Span(
         start_pts=ordered[0].pts,
         end_pts=end_pts,
-        dts=tuple(packet.dts for packet in packets),
+        position=packets[0].position,
+        dts=_decode_times(packets),
         frames=tuple(packet.pts for packet in ordered),
         durations=tuple(packet.duration for packet in ordered),
+        reordered=any(later.pts < earlier.pts for earlier, later in itertools.pairwise(packets)),
     )
+
+
+def _decode_times(packets: list[_Packet]) -> tuple[int, ...]:
+    """The packets' decode timestamps; the first ones Matroska leaves unknown are counted back
+    from the first known one, a frame's duration apart (at most the frames' own times: the
+    packets that take them have no reordering)."""
+    known = next((i for i, packet in enumerate(packets) if packet.dts is not None), None)
+    if known is None:
+        raise NoCleanCutError("its video packets lack decode timestamps")
+    first = packets[known].dts or 0
+    step = min((p.duration for p in packets if p.duration), default=1)
+    lowest = min(packet.pts for packet in packets)
+    guessed = [min(first - (known - i) * step, lowest - (known - i)) for i in range(known)]
+    return (*guessed, *(packet.dts if packet.dts is not None else 0 for packet in packets[known:]))
 
 
 class _Cuts:
@@ -141,11 +159,11 @@ def _within(
 
 def intro_span(source: SourceVideo, avcc: Avcc, until_pts: int, limit_pts: int) -> Span:
     """The span from the first frame to the first clean cut at or after `until_pts`, or to the
-    end; a cut beyond `limit_pts` is not looked for."""
+    end; a keyframe past `limit_pts` before that cut is too far."""
     cuts = _Cuts()
     seen = cuts.seen
     with av.open(str(source.path)) as container:
-        packets = _within(_packets(container, avcc), limit_pts, lambda: _too_far(cuts, source))
+        packets = _within(_packets(container, avcc), limit_pts, lambda: _too_far(cuts))
         for cut in cuts(packets):
             if not seen[0].idr:
                 break
@@ -174,14 +192,17 @@ def outro_span(source: SourceVideo, avcc: Avcc, from_pts: int, limit_pts: int) -
         if before:
             return _span(seen[before[-1] :], None)
         if seek_to <= source.start_pts or seek_to < limit_pts:
-            raise NoCleanCutError(_too_far(cuts, source))
+            raise NoCleanCutError(_too_far(cuts))
         step *= 4
 
 
-def _too_far(cuts: _Cuts, source: SourceVideo) -> str:
+def _too_far(cuts: _Cuts) -> str:
     if cuts.open_gop:
         return (
             "its keyframes are not IDR frames (open GOPs): the frames after a splice would "
             "refer to re-encoded ones"
         )
-    return "its keyframes are too far apart: the titles would touch most of it"
+    return (
+        "its keyframes are too far apart: no clean cut within a minute of where a title "
+        "begins or ends"
+    )
