@@ -20,10 +20,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
 
-from youtube.schedule import check_publish_at
-from youtube.text import check_language, check_line_template, clean_text, read_description_template
+from formats.cleaning import clean_text
+from formats.publish_at import check_publish_at
+from formats.templates import check_line_template, read_description_template
+from formats.youtube_fields import PRIVACY_STATUSES, check_language
 
-PRIVACY_STATUSES = ("private", "unlisted", "public")
 UPLOAD_TARGETS = ("local", "youtube")
 CLEANUP_MODES = ("move", "keep")
 TIMEOUT_ACTIONS = ("autopick", "fail")

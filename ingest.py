@@ -17,23 +17,18 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import re
 import stat
 import threading
 import time
-import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from errors import NeedsAttentionError, PipelineError, RetryLaterError
-from video_prep import (
-    SUPPORTED_EXTENSIONS,
-    ParsedName,
-    matchup,
-    parse_file_name,
-    probe_video,
-)
+from formats import folding
+from prepare.file_names import SUPPORTED_EXTENSIONS, ParsedName, parse_file_name
+from prepare.match_text import matchup
+from prepare.probe import probe_video
 from workspace import recorded_fingerprint, workspace_dir
 
 log = logging.getLogger(__name__)
@@ -135,10 +130,8 @@ def require_same_source(
 
 def slug(text: str, limit: int = SLUG_MAX_CHARS) -> str:
     """`md_Nguyễn Đức HuyvsTrâm` -> `md-nguyen-duc-huyvstram`: ASCII, lowercase, at most
-    `limit` characters."""
-    folded = unicodedata.normalize("NFKD", text.replace("Đ", "D").replace("đ", "d"))
-    ascii_text = folded.encode("ascii", "ignore").decode().lower()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")[:limit].rstrip("-") or "video"
+    `limit` characters (the start of a workflow id)."""
+    return folding.slug(text, limit)
 
 
 def summary_of(parsed: ParsedName) -> str:

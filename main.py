@@ -144,11 +144,12 @@ def rank_action(keep: int) -> StageAction:
     from thumbnail_ranking import rank_and_store_top_candidates
 
     def action(video: Path, report: Callable[[int, int], None]) -> str:
-        candidates = rank_and_store_top_candidates(video, keep, progress=report)
-        best = candidates[0]
+        ranking = rank_and_store_top_candidates(video, keep, progress=report)
+        best = ranking.candidates[0]
+        left_out = f"; {ranking.left_out_text}" if ranking.left_out else ""
         return (
-            f"{len(candidates)} candidates, best at {best.timestamp:.1f}s "
-            f"(score {best.score:.2f}) in {Path(best.file).parent}"
+            f"{len(ranking.candidates)} candidates, best at {best.timestamp:.1f}s "
+            f"(score {best.score:.2f}) in {Path(best.file).parent}{left_out}"
         )
 
     return action
@@ -165,7 +166,9 @@ def select_action(pick: int | None) -> StageAction:
         if pick is not None:
             chosen = pick_by_rank(candidates, pick)
         else:
-            chosen = choose([SelectableCandidate.from_ranked(c) for c in candidates], video.name)
+            template = get_settings().thumbnail_template  # enhance's, unless --template differs
+            shown = [SelectableCandidate.from_ranked(c, template) for c in candidates]
+            chosen = choose(shown, video.name)
             if chosen is None:
                 return "skipped (cancelled)"
         selection = record_selection(video, chosen)

@@ -322,7 +322,9 @@ def pick_candidate(request: temporal_client.ChoiceRequest, pick: int | None) -> 
     if pick is not None:
         return pick_by_rank(request.candidates, pick)
     candidates = [
-        SelectableCandidate(c.id, c.rank, c.score, c.timestamp, c.preview or Path(c.file))
+        SelectableCandidate(
+            c.id, c.rank, c.score, c.timestamp, c.preview or Path(c.file), crop=c.crop
+        )
         for c in request.candidates
     ]
     return choose(candidates, request.video_file)

@@ -4,8 +4,9 @@
 returns the chosen candidate's id, or None when the operator cancels. A candidate's picture is
 a JPEG's path, the JPEG as bytes (previews that came from another machine), or a decoded image.
 `pick_by_rank()` is the headless `--pick N`. `record_selection()` writes a choice into the
-video's workspace (`selected.jpg` + `selection.json`); the batch CLI and the Temporal select
-activity both call it.
+video's workspace (`selected.jpg` + `selection.json`, which keeps the candidate's players and
+every template's crop: enhance frames the thumbnail as the chooser showed it); the batch CLI and
+the Temporal select activity both call it.
 
 The window itself (layout, input handling, drawing) is the `chooser_window` package; this
 module is what callers import.
@@ -16,12 +17,12 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
-from chooser_window.candidate import RankedCandidate, SelectableCandidate
+from chooser_window.candidate import Crop, RankedCandidate, SelectableCandidate
 from chooser_window.display import NoDisplayError, check_opencv_libraries, require_display
 from chooser_window.drawing import ACCENT, PANEL, Scene
 from chooser_window.images import CandidateImageError, load_images, unreadable_file
@@ -86,6 +87,10 @@ class Selection:
     rank: int
     timestamp: float
     selected_at: str  # ISO 8601, UTC
+    # the players' boxes (None: chosen from candidates ranked before people were found) and
+    # each template's crop, as fractions of the frame
+    players: list[Crop] | None = None
+    crops: dict[str, Crop] = field(default_factory=dict)
 
 
 # ------------------------------------------------------------------------------------ window
@@ -162,15 +167,20 @@ def load_selection(video_path: Path) -> Selection | None:
     path = workspace_dir(video_path) / SELECTION_FILE
     if not path.is_file():
         return None
+    from thumbnail_ranking.pipeline import box_map, box_of  # late: ranking pulls in the decoders
+
     try:
         data = read_json(path)
+        players = data.get("players")
         return Selection(
             candidate_id=str(data["candidate_id"]),
             rank=int(data["rank"]),
             timestamp=float(data["timestamp"]),
             selected_at=str(data["selected_at"]),
+            players=None if players is None else [box_of(box) for box in players],
+            crops=box_map(data.get("crops", {})),
         )
-    except (ValueError, KeyError, TypeError) as error:
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
         raise SelectionFileError(
             f"{path}: not a valid selection ({type(error).__name__}: {error}): delete it and "
             "choose again",
@@ -208,6 +218,8 @@ def record_selection(video_path: Path, candidate_id: str | None) -> Selection:
         rank=chosen.rank,
         timestamp=chosen.timestamp,
         selected_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        players=chosen.players,
+        crops=dict(chosen.crops),
     )
     atomic_write_json(directory / SELECTION_FILE, asdict(selection))
     log.info("%s: selected %s (rank %d)", video_path.name, chosen.id, chosen.rank)

@@ -23,7 +23,6 @@ import itertools
 import json
 import logging
 import os
-import re
 import shutil
 import uuid
 from collections.abc import Callable
@@ -31,11 +30,10 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from googleapiclient.discovery import Resource
-
-from config import get_settings
+from config import Settings, get_settings
 from errors import PipelineError, Step
-from video_prep import MatchMetadata, load_metadata
+from formats.folding import slug
+from prepare.metadata import MatchMetadata, load_metadata
 from workspace import (
     METADATA_FILE,
     THUMBNAIL_FILE,
@@ -46,8 +44,15 @@ from workspace import (
     workspace_dir,
 )
 from youtube import api, oauth, playlists
-from youtube.api import Backoff, validate_auth
-from youtube.common import MIB, ProgressCallback, rfc3339_utc, utc_now, utc_now_iso
+from youtube.api import Backoff, Channel
+from youtube.common import (
+    MIB,
+    ProgressCallback,
+    YouTubeAccess,
+    rfc3339_utc,
+    utc_now,
+    utc_now_iso,
+)
 from youtube.errors import (
     AuthError,
     ClientSecretsError,
@@ -60,9 +65,8 @@ from youtube.errors import (
     YouTubeRejectedError,
     YouTubeUnreachableError,
 )
-from youtube.listing import Listing, build_listing
-from youtube.oauth import SCOPES, run_auth_flow
-from youtube.text import ascii_fold
+from youtube.listing import Listing, ListingOptions, build_listing
+from youtube.oauth import SCOPES
 from youtube.upload import ResumableUpload, forget_session
 
 __all__ = [
@@ -91,11 +95,12 @@ __all__ = [
     "UploadTargetChangedError",
     "YouTubeRejectedError",
     "YouTubeUnreachableError",
+    "listing_options",
     "load_upload_record",
     "run_auth_flow",
-    "slugify",
     "upload_single_video",
     "validate_auth",
+    "youtube_access",
 ]
 
 log = logging.getLogger(__name__)
@@ -136,6 +141,38 @@ class UploadRecordUnreadableError(PipelineError):
 
 class PublishTimePassedError(PipelineError):
     """The video's scheduled publish time is already past, before anything was uploaded."""
+
+
+# -- the settings the youtube package is given ---------------------------------------------------
+
+
+def youtube_access(settings: Settings) -> YouTubeAccess:
+    return YouTubeAccess(
+        token_file=settings.youtube_token_file,
+        client_secrets=settings.google_client_secrets,
+        auth_port=settings.youtube_auth_port,
+        api_root=settings.youtube_api_root,
+    )
+
+
+def listing_options(settings: Settings) -> ListingOptions:
+    return ListingOptions(
+        cafe_timezone=settings.cafe_timezone,
+        playlist_template=settings.youtube_playlist,
+        publish_at=settings.publish_at,
+        language=settings.video_language,
+        made_for_kids=settings.made_for_kids,
+    )
+
+
+def validate_auth() -> None:
+    """One cheap call proving the saved token (YOUTUBE_TOKEN_FILE) can reach the channel."""
+    api.validate_auth(youtube_access(get_settings()))
+
+
+def run_auth_flow() -> None:
+    """The consent flow (GOOGLE_CLIENT_SECRETS, YOUTUBE_AUTH_PORT); saves YOUTUBE_TOKEN_FILE."""
+    oauth.run_auth_flow(youtube_access(get_settings()))
 
 
 # -- the record ---------------------------------------------------------------------------------
@@ -230,7 +267,7 @@ def upload_single_video(video_path: Path, progress: ProgressCallback | None = No
         log.info("%s: already published (%s)", video.name, record.url)
         return record
     metadata = load_metadata(video)
-    listing = build_listing(metadata)
+    listing = build_listing(metadata, listing_options(get_settings()))
     thumbnail = _thumbnail_of(video)
     if not video.is_file():
         raise SourceVideoMissingError(
@@ -281,11 +318,6 @@ def _refuse_a_past_schedule(video: Path, metadata: MatchMetadata, listing: Listi
 # -- local target -------------------------------------------------------------------------------
 
 
-def slugify(text: str) -> str:
-    """`ms_Nguyễn Đức HuyvsTrâm.mp4` -> `ms-nguyen-duc-huyvstram-mp4`."""
-    return re.sub(r"[^a-z0-9]+", "-", ascii_fold(text).lower()).strip("-") or "video"
-
-
 def _free_folder(parent: Path, name: str) -> Path:
     for number in itertools.count(1):
         candidate = parent / (name if number == 1 else f"{name}-{number}")
@@ -307,7 +339,7 @@ def _publish_locally(
         # Chosen and recorded before anything is copied: a rerun after a crash finds the folder
         # (complete, since it appears by one rename) instead of publishing again. A folder that
         # another video took meanwhile is not this one's.
-        folder = _free_folder(get_settings().publish_dir, slugify(video.name))
+        folder = _free_folder(get_settings().publish_dir, slug(video.name))
         record.published_path = str(folder)
         _save_record(video, record)
     if not folder.exists():
@@ -374,13 +406,12 @@ def _publish_on_youtube(
     record: UploadRecord,
     progress: ProgressCallback,
 ) -> UploadRecord:
-    account = oauth.load_account()
-    youtube = api.client(account)
+    channel = api.connect(youtube_access(get_settings()))
     try:
         if not record.done(STEP_VIDEO):
             chunk_bytes = get_settings().upload_chunk_mb * MIB
             body = listing.insert_body()
-            resource = ResumableUpload(youtube, video, body, chunk_bytes, progress).run()
+            resource = ResumableUpload(channel, video, body, chunk_bytes, progress).run()
             record.video_id = resource["id"]
             record.url = f"https://youtu.be/{record.video_id}"
             record.privacy_status = "private"
@@ -389,13 +420,13 @@ def _publish_on_youtube(
             log.info("%s: uploaded as %s (private)", video.name, record.url)
         forget_session(video)
         if not record.done(STEP_THUMBNAIL):
-            _set_thumbnail(youtube, video, record, thumbnail)
+            _set_thumbnail(channel, video, record, thumbnail)
         if not record.done(STEP_PRIVACY):
-            _set_privacy(youtube, video, record, listing)
+            _set_privacy(channel, video, record, listing)
         if not record.done(STEP_PLAYLIST):
-            _add_to_playlist(youtube, video, record, listing)
+            _add_to_playlist(channel, video, record, listing)
     finally:
-        account.save_if_refreshed()
+        channel.account.save_if_refreshed()
     return record
 
 
@@ -404,52 +435,50 @@ def _video_id(record: UploadRecord) -> str:
     return record.video_id
 
 
-def _set_thumbnail(youtube: Resource, video: Path, record: UploadRecord, thumbnail: Path) -> None:
-    api.set_thumbnail(youtube, _video_id(record), thumbnail, video.name)
+def _set_thumbnail(channel: Channel, video: Path, record: UploadRecord, thumbnail: Path) -> None:
+    api.set_thumbnail(channel, _video_id(record), thumbnail, video.name)
     record.mark_done(STEP_THUMBNAIL)
     _save_record(video, record)
     log.info("%s: thumbnail set", video.name)
 
 
-def _add_to_playlist(
-    youtube: Resource, video: Path, record: UploadRecord, listing: Listing
-) -> None:
+def _add_to_playlist(channel: Channel, video: Path, record: UploadRecord, listing: Listing) -> None:
     """Find or create the playlist, record its id, then add the video to it."""
     resumed = record.playlist_id is not None
     if not resumed and listing.playlist is not None:
-        _record_playlist(youtube, video, record, listing.playlist, listing)
+        _record_playlist(channel, video, record, listing.playlist, listing)
     if record.playlist_id is not None:
         try:
-            _put_in_playlist(youtube, video, record, resumed)
+            _put_in_playlist(channel, video, record, resumed)
         except PlaylistNotFoundError:  # deleted in YouTube Studio since its id was recorded
             log.warning(
                 "%s: the playlist %r is gone; finding it again", video.name, record.playlist
             )
-            _record_playlist(youtube, video, record, record.playlist or "", listing)
-            _put_in_playlist(youtube, video, record, resumed=False)
+            _record_playlist(channel, video, record, record.playlist or "", listing)
+            _put_in_playlist(channel, video, record, resumed=False)
         log.info("%s: in the playlist %r", video.name, record.playlist)
     record.mark_done(STEP_PLAYLIST)
     _save_record(video, record)
 
 
 def _record_playlist(
-    youtube: Resource, video: Path, record: UploadRecord, title: str, listing: Listing
+    channel: Channel, video: Path, record: UploadRecord, title: str, listing: Listing
 ) -> None:
     record.playlist = title
     record.playlist_id = playlists.find_or_create(
-        youtube, title, listing.playlist_privacy(), video.name
+        channel, title, listing.playlist_privacy(), video.name
     )
     _save_record(video, record)
 
 
-def _put_in_playlist(youtube: Resource, video: Path, record: UploadRecord, resumed: bool) -> None:
+def _put_in_playlist(channel: Channel, video: Path, record: UploadRecord, resumed: bool) -> None:
     playlist_id, video_id = record.playlist_id or "", _video_id(record)
     # A run that recorded the playlist may have added the video before it stopped.
-    if not (resumed and playlists.holds(youtube, playlist_id, video_id, video.name)):
-        playlists.add(youtube, playlist_id, video_id, video.name)
+    if not (resumed and playlists.holds(channel, playlist_id, video_id, video.name)):
+        playlists.add(channel, playlist_id, video_id, video.name)
 
 
-def _set_privacy(youtube: Resource, video: Path, record: UploadRecord, listing: Listing) -> None:
+def _set_privacy(channel: Channel, video: Path, record: UploadRecord, listing: Listing) -> None:
     privacy, publish_at = listing.final_status(utc_now())
     if publish_at is not None:
         change = {"privacyStatus": "private", "publishAt": rfc3339_utc(publish_at)}
@@ -460,7 +489,7 @@ def _set_privacy(youtube: Resource, video: Path, record: UploadRecord, listing: 
     else:
         change = {}
     if change:
-        api.change_part(youtube, _video_id(record), "status", change, video.name)
+        api.change_part(channel, _video_id(record), "status", change, video.name)
     record.privacy_status = privacy
     record.publish_at = publish_at.isoformat() if publish_at else None
     record.mark_done(STEP_PRIVACY)

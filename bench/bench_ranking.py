@@ -6,7 +6,9 @@ run:
   (b) OpenCV: CAP_PROP_POS_FRAMES seek + read per frame (the café's first approach)
   (c) one `ffmpeg -ss T -i f -frames:v 1` process per frame (their later one): the ffmpeg on
       PATH, else the one the `imageio-ffmpeg` package (dev extra) ships; skipped when neither
-Target: (a) at least 10x faster than (b) and (c). Then the same match with a keyframe only
+Targets: (a) at least 3x faster than (b) and at least 5x faster than (c), the people analysis
+included (issue 17); issue 13's 10x against both is printed too. The people analysis' own cost
+per frame is timed on the same 30 frames. Then the same match with a keyframe only
 every 10 s (no scene cuts), where ranking also decodes frames between keyframes within its
 budget: (a) against (b) and against (d) decoding the whole middle 80% in one pass (PyAV, frame
 threads on every core, no scoring); target: at least 3x faster than (b), never slower than (d).
@@ -37,14 +39,17 @@ import cv2
 
 import config
 from sample_clips import Segment, encode_clip
-from thumbnail_ranking import rank_and_store_top_candidates
+from thumbnail_ranking import pipeline, rank_and_store_top_candidates
 from thumbnail_ranking.between import BUDGET_1080P_FRAMES
-from thumbnail_ranking.sampling import middle_span, target_times
+from thumbnail_ranking.people import analyse_people, people_image
+from thumbnail_ranking.sampling import KeyframeReader, middle_span, target_times
 
 CACHE = Path(__file__).resolve().parent / ".cache"
 FRAMES = 30
 TOP_N = 6
-TARGET_SPEEDUP = 10.0
+TARGET_SPEEDUP = 10.0  # issue 13's
+OPENCV_TARGET_SPEEDUP = 3.0  # issue 17's, with the people analysis
+FFMPEG_TARGET_SPEEDUP = 5.0
 LONG_GOP_TARGET_SPEEDUP = 3.0
 LENGTH_GROWTH_LIMIT = 1.5  # 40-minute time / 4-minute time; 10x the length must not cost more
 MAX_RSS_MB = 400
@@ -183,6 +188,23 @@ def rank_in_fresh_workspace(video: Path) -> None:
         rank_and_store_top_candidates(video, TOP_N)
 
 
+def people_cost_per_frame(video: Path) -> float:
+    """Seconds per frame of the people analysis alone (its reduction of each analysis image
+    included) on the frames the ranking examines, best of REPEATS."""
+    with KeyframeReader(video) as reader:
+        examination = pipeline.examine(reader, FRAMES, 1, False, None)
+        images = [
+            reader.upright(reader.frame_at(frame.pts), pipeline.ANALYSIS_LONG_SIDE)
+            for frame in examination.frames
+        ]
+    best = float("inf")
+    for _ in range(REPEATS):
+        began = time.perf_counter()
+        analyse_people([people_image(image) for image in images], [True] * len(images))
+        best = min(best, time.perf_counter() - began)
+    return best / len(images)
+
+
 def opencv_seek_and_read(video: Path, times: list[float]) -> None:
     capture = cv2.VideoCapture(str(video))
     fps = capture.get(cv2.CAP_PROP_FPS)
@@ -296,7 +318,8 @@ def main() -> None:
     print(f"  (a) ranking (keyframes, scored, {TOP_N} JPEGs written): {ranking:6.2f} s")
     print(
         f"  (b) OpenCV CAP_PROP_POS_FRAMES seek + read:            {opencv:6.2f} s   "
-        f"b/a = {opencv / ranking:5.1f}x  {verdict(opencv / ranking >= TARGET_SPEEDUP)}"
+        f"b/a = {opencv / ranking:5.1f}x  {verdict(opencv / ranking >= OPENCV_TARGET_SPEEDUP)} "
+        f"(3x), {verdict(opencv / ranking >= TARGET_SPEEDUP)} (10x)"
     )
     if found is None:
         print("  (c) skipped: no ffmpeg binary on PATH and imageio-ffmpeg is not installed")
@@ -305,12 +328,18 @@ def main() -> None:
         per_frame = best["c"]
         print(
             f"  (c) ffmpeg -ss T -i f -frames:v 1, one per frame:      {per_frame:6.2f} s   "
-            f"c/a = {per_frame / ranking:5.1f}x  {verdict(per_frame / ranking >= TARGET_SPEEDUP)}"
-            f"  (ffmpeg {origin})"
+            f"c/a = {per_frame / ranking:5.1f}x  "
+            f"{verdict(per_frame / ranking >= FFMPEG_TARGET_SPEEDUP)} (5x), "
+            f"{verdict(per_frame / ranking >= TARGET_SPEEDUP)} (10x)  (ffmpeg {origin})"
         )
     print(
-        f"  target: (a) at least {TARGET_SPEEDUP:.0f}x faster than (b) and (c); best of "
-        f"{REPEATS}, taken in rounds"
+        f"  targets: (a) at least {OPENCV_TARGET_SPEEDUP:.0f}x faster than (b) and "
+        f"{FFMPEG_TARGET_SPEEDUP:.0f}x than (c) (issue 13's: {TARGET_SPEEDUP:.0f}x both); "
+        f"best of {REPEATS}, taken in rounds"
+    )
+    print(
+        f"  the people analysis alone: {1000 * people_cost_per_frame(short):.1f} ms a frame "
+        f"(of the {FRAMES} frames (a) examines)"
     )
 
     sparse = long_gop_clip()

@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from chooser_window.candidate import SelectableCandidate
+from chooser_window.candidate import Crop, SelectableCandidate
 from chooser_window.controls import ChooserState
 from chooser_window.layout import Layout, Rect
 
@@ -83,6 +83,17 @@ def fit_image(image: np.ndarray, width: int, height: int) -> np.ndarray:
     left, top = (width - new_w) // 2, (height - new_h) // 2
     boxed[top : top + new_h, left : left + new_w] = resized
     return boxed
+
+
+def cropped(image: np.ndarray, crop: Crop | None) -> np.ndarray:
+    """The part of `image` that `crop` names (fractions), or all of it."""
+    if crop is None:
+        return image
+    height, width = image.shape[:2]
+    left, top = round(crop[0] * width), round(crop[1] * height)
+    right = max(left + 1, round(crop[2] * width))
+    bottom = max(top + 1, round(crop[3] * height))
+    return image[top:bottom, left:right]
 
 
 def _paste(canvas: np.ndarray, image: np.ndarray, where: Rect) -> None:
@@ -227,9 +238,11 @@ class Scene:
         return self._static
 
     def preview(self, index: int) -> np.ndarray:
+        """The candidate large, as its thumbnail will frame it."""
         if index not in self._previews:
             where = self.layout.preview
-            self._previews[index] = fit_image(self.images[index], where.width, where.height)
+            framed = cropped(self.images[index], self.candidates[index].crop)
+            self._previews[index] = fit_image(framed, where.width, where.height)
         return self._previews[index]
 
 

@@ -234,10 +234,16 @@ class VideoActivities:
 
         def rank(progress: ProgressCallback) -> list:
             ingest.require_same_source(video, request.fingerprint)
-            return rank_and_store_top_candidates(video, request.top_n, progress=progress)
+            ranking = rank_and_store_top_candidates(video, request.top_n, progress=progress)
+            return ranking.candidates
 
         candidates = self._run(rank, [workspace_dir(video)])
-        return [CandidateInfo(c.id, c.rank, c.score, c.timestamp, c.file) for c in candidates]
+        # the crop of the template the workflow renders with: a remote chooser shows it
+        template = request.template_name or get_settings().thumbnail_template
+        return [
+            CandidateInfo(c.id, c.rank, c.score, c.timestamp, c.file, c.crops.get(template))
+            for c in candidates
+        ]
 
     @activity.defn(name="make_preview", no_thread_cancel_exception=True)
     def make_preview(self, request: PreviewRequest) -> bytes:

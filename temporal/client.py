@@ -991,6 +991,7 @@ class ChoiceCandidate:
     timestamp: float
     preview: bytes | None  # the JPEG the workflow keeps; None: read `file` (on its host)
     file: str
+    crop: tuple[float, float, float, float] | None = None  # what the thumbnail shows
 
 
 @dataclass
@@ -1054,7 +1055,7 @@ async def choice_request(client: Client, workflow_id: str) -> ChoiceRequest:
         Path(status.video_path).name,
         status.host,
         [
-            ChoiceCandidate(c.id, c.rank, c.score, c.timestamp, previews.get(c.id), c.file)
+            ChoiceCandidate(c.id, c.rank, c.score, c.timestamp, previews.get(c.id), c.file, c.crop)
             for c in status.candidates
         ],
     )

@@ -91,6 +91,7 @@ class RankRequest:
     video_path: str
     top_n: int
     fingerprint: str = ""
+    template_name: str = ""  # whose crop the candidates carry; empty: THUMBNAIL_TEMPLATE
 
 
 @dataclass
@@ -100,6 +101,8 @@ class CandidateInfo:
     score: float
     timestamp: float
     file: str
+    # the part of the frame the thumbnail shows (x0, y0, x1, y1, fractions); None: the centre
+    crop: tuple[float, float, float, float] | None = None
 
 
 @dataclass

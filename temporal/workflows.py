@@ -209,7 +209,7 @@ class ProcessVideoWorkflow:
         prepared: PreparedVideo = await self._run_step(PREPARING, [path, fingerprint])
         self._status.title = prepared.title
         self._status.candidates = await self._run_step(
-            RANKING, [RankRequest(path, request.top_n, fingerprint)]
+            RANKING, [RankRequest(path, request.top_n, fingerprint, request.template_name)]
         )
         if workflow.patched(PREVIEWS_PATCH):
             await self._make_previews(path, fingerprint)

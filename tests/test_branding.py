@@ -310,8 +310,7 @@ def test_the_stage_brands_the_prepared_video_into_its_workspace_as_the_settings_
     assert not (made.path.parent / "branding").exists()  # the pieces go once the copy is made
     monkeypatch.setenv("VIDEO_TITLES", "off")
     config.get_settings.cache_clear()
-    nothing = brand_video(video)
-    assert nothing.path is None and nothing.method == "none"
+    assert brand_video(video) is None
     assert not branded_video_path(video).exists()  # a copy the settings no longer ask for goes
 
 

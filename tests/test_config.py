@@ -154,6 +154,7 @@ def test_every_invalid_value_is_reported_at_once(
 
 IMPORT_EVERY_MODULE = """
 import config, errors, workspace, video_prep, thumbnail_ranking, sample_clips, main
+import ingest, uploader, cleanup, thumbnail_selector, thumbnail_enhancement
 """
 
 

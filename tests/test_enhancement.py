@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 
 import cv2
@@ -96,6 +96,10 @@ def choose_frame(video: Path, frame: np.ndarray | bytes) -> None:
     if isinstance(frame, np.ndarray):
         frame = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 95])[1].tobytes()
     (workspace_dir(video) / SELECTED_IMAGE).write_bytes(frame)
+
+
+def cafe_zone() -> tzinfo:
+    return config.get_settings().cafe_timezone
 
 
 def set_logo(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
@@ -360,7 +364,7 @@ def test_characters_no_face_has_are_left_out_with_one_warning(
     for each in (odd, plain):
         choose_frame(each, frame)
     for template in available_templates():
-        plan = TEMPLATES[template].plan(match_text(load_metadata(odd)), LOGO_SIZE)
+        plan = TEMPLATES[template].plan(match_text(load_metadata(odd), cafe_zone()), LOGO_SIZE)
         assert (plan.text("team1").text, plan.text("team2").text) == ("HUY", "LÊ VY")
         for block in plan.texts:
             glyphs = cmap(block.face)
@@ -400,7 +404,8 @@ def test_the_thumbnail_shows_the_day_of_the_title(
     metadata = load_metadata(video)
     assert metadata.title.endswith("(25 Dec 2024)")
     for template in available_templates():
-        caption = TEMPLATES[template].plan(match_text(metadata), LOGO_SIZE).text("caption").text
+        plan = TEMPLATES[template].plan(match_text(metadata, cafe_zone()), LOGO_SIZE)
+        caption = plan.text("caption").text
         assert caption == "MEN'S DOUBLES · 25 DEC 2024", template
 
 
@@ -422,7 +427,8 @@ def test_the_thumbnail_shows_the_cafes_day_on_a_server_kept_in_utc(
 ) -> None:
     metadata = load_metadata(prepared(env, late_clip, "md_NhozVinhvsKhanhzLeo.mp4"))
     for template in available_templates():
-        caption = TEMPLATES[template].plan(match_text(metadata), LOGO_SIZE).text("caption").text
+        plan = TEMPLATES[template].plan(match_text(metadata, cafe_zone()), LOGO_SIZE)
+        caption = plan.text("caption").text
         assert caption == "MEN'S DOUBLES · 25 DEC 2024", template
 
 
@@ -431,7 +437,7 @@ def test_names_written_without_spaces_show_with_them_on_the_thumbnail(
 ) -> None:
     video = prepared(env, clip, "xd_NguyễnVănThànhzPhạmThịHồngNhungvsLêHoàngPhúczVy.mp4")
     for template in available_templates():
-        plan = TEMPLATES[template].plan(match_text(load_metadata(video)), LOGO_SIZE)
+        plan = TEMPLATES[template].plan(match_text(load_metadata(video), cafe_zone()), LOGO_SIZE)
         shown = [" ".join(plan.text(team).text.split()) for team in ("team1", "team2")]
         assert shown == ["NGUYỄN VĂN THÀNH / PHẠM THỊ HỒNG NHUNG", "LÊ HOÀNG PHÚC / VY"], template
 
@@ -693,3 +699,46 @@ def test_preview_templates_refuses_an_unusable_out_in_one_line(env: Path, where:
     assert "Traceback" not in result.output and isinstance(result.exception, SystemExit)
     if where == "an existing file":
         assert out.read_bytes() == b"keep me"
+
+
+def test_the_thumbnail_shows_the_crop_recorded_with_the_choice(
+    video: Path, court: np.ndarray
+) -> None:
+    from thumbnail_enhancement import TEMPLATES
+    from thumbnail_enhancement.renderer import cut_out, prepare_frame
+    from workspace import SELECTION_FILE
+
+    record = {
+        "candidate_id": "x",
+        "rank": 1,
+        "timestamp": 1.0,
+        "selected_at": "2024-12-25T10:00:00+00:00",
+        "players": [[0.7, 0.45, 0.8, 0.9], [0.55, 0.5, 0.62, 0.88]],
+        "crops": {"template_b": [0.5, 0.1, 1.0, 0.721]},  # template_a's is left to the players
+    }
+    (workspace_dir(video) / SELECTION_FILE).write_text(json.dumps(record))
+    frame = cv2.imdecode(
+        np.frombuffer((workspace_dir(video) / SELECTED_IMAGE).read_bytes(), np.uint8),
+        cv2.IMREAD_COLOR,
+    )
+
+    for name, crop in (
+        ("template_b", (0.5, 0.1, 1.0, 0.721)),
+        ("template_a", TEMPLATES["template_a"].crop(record["players"], (1920, 1080))),
+    ):
+        thumbnail = cv2.imread(str(render_thumbnail(video, name)))
+        template = TEMPLATES[name]
+        photo, clear = template.photo, template.clear
+        expected = cv2.cvtColor(prepare_frame(frame, photo, 0.0, crop), cv2.COLOR_RGB2BGR)
+        rows = np.s_[round(clear.y0) : round(clear.y1)]
+        columns = np.s_[round(clear.x0 - photo.x0) : round(clear.x1 - photo.x0)]
+        shown = thumbnail[rows, round(clear.x0) : round(clear.x1)].astype(float)
+        wanted = expected[rows, columns].astype(float)
+        centre = cv2.cvtColor(prepare_frame(frame, photo, 0.0), cv2.COLOR_RGB2BGR)[rows, columns]
+        # the vignette darkens the edges: compare the structure, not the brightness
+        assert np.corrcoef(shown.ravel(), wanted.ravel())[0, 1] > 0.9, name
+        assert (
+            np.corrcoef(shown.ravel(), wanted.ravel())[0, 1]
+            > np.corrcoef(shown.ravel(), centre.astype(float).ravel())[0, 1]
+        ), f"{name}: the centre crop matches better than the recorded one"
+        assert cut_out(frame, crop).shape[1] < frame.shape[1]

@@ -76,7 +76,7 @@ def grainy_match(clips: Path, size: tuple[int, int], name: str) -> Path:
 
 def test_previews_of_grainy_1080p_candidates_fit_and_show_the_frame(env: Path, clips: Path) -> None:
     video = grainy_match(clips, (1920, 1080), "md_NhozVinhvsKhanhzLeo.mp4")
-    candidates = rank_and_store_top_candidates(video, 4)
+    candidates = rank_and_store_top_candidates(video, 4).candidates
     assert len(candidates) >= 3
     for candidate in candidates:
         preview = preview_jpeg(Path(candidate.file))

@@ -14,6 +14,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,9 @@ import pytest
 import config
 import uploader
 from config import ConfigError
+from formats.cleaning import clean_text
+from formats.publish_at import publish_time
+from prepare.match_text import recording_date
 from remedies import for_batch
 from tests.fake_youtube import (
     QUOTA_MESSAGE,
@@ -31,17 +35,15 @@ from tests.fake_youtube import (
     FakePlaylist,
 )
 from tests.upload_support import add_ready_video
+from uploader import listing_options
 from video_prep import (
     SidecarError,
     VideoInfo,
     describe_match,
     load_metadata,
-    recording_date,
 )
 from workspace import METADATA_FILE, UPLOAD_FILE, atomic_write_json, read_json, workspace_dir
 from youtube.listing import build_listing
-from youtube.schedule import publish_time
-from youtube.text import clean_text
 
 REPO = Path(__file__).resolve().parents[1]
 RECORDED_AT = "2024-12-25T11:30:00+00:00"
@@ -117,14 +119,36 @@ def test_the_video_gets_the_default_description_its_language_and_the_cafes_recor
     record = uploader.upload_single_video(video)
 
     held = youtube.videos[record.video_id]
+    day = recording_date(recorded_at, config.get_settings().cafe_timezone)
     assert held.snippet["description"] == (
         "Men's Doubles: An/Binh vs Chi/Dung at Tour HCM, recorded at the café on "
-        f"{recording_date(recorded_at)}.\n\nPlayers: An, Binh, Chi, Dung\n\n"
+        f"{day}.\n\nPlayers: An, Binh, Chi, Dung\n\n"
         "#cafebadminton #badminton #tourhcm"
     )
     assert held.snippet["defaultLanguage"] == held.snippet["defaultAudioLanguage"] == "vi"
     assert held.recording_details == {"recordingDate": "2024-12-25T00:00:00Z"}
     assert held.status["selfDeclaredMadeForKids"] is False
+
+
+def test_a_recording_time_without_a_zone_is_the_cafes_in_the_title_and_the_recording_date(
+    env, monkeypatch
+):
+    """Whatever zone the machine is set to: the title and YouTube's recording date name the
+    same day, the café's."""
+    set_env(monkeypatch, CAFE_TIMEZONE="Asia/Ho_Chi_Minh")
+    machine_zone = os.environ.get("TZ")
+    os.environ["TZ"] = "America/Los_Angeles"  # 15 hours behind the café
+    time.tzset()
+    try:
+        listing = listing_for(env, {"recorded_at": "2024-12-25T23:30:00"})
+    finally:
+        if machine_zone is None:
+            del os.environ["TZ"]
+        else:
+            os.environ["TZ"] = machine_zone
+        time.tzset()
+    assert "25 Dec 2024" in listing.title
+    assert listing.recording_date == "2024-12-25"
 
 
 def test_a_description_template_of_the_cafes_own_with_language_and_made_for_kids(
@@ -143,7 +167,7 @@ def test_a_description_template_of_the_cafes_own_with_language_and_made_for_kids
         MADE_FOR_KIDS="true",
     )
     video = add_ready_video(clip_cache, env)
-    date = recording_date(load_metadata(video).recorded_at)
+    date = recording_date(load_metadata(video).recorded_at, config.get_settings().cafe_timezone)
 
     record = uploader.upload_single_video(video)
 
@@ -168,7 +192,7 @@ def listing_for(env: Path, sidecar: dict[str, Any]) -> Any:
     """The listing of a video whose metadata comes from `sidecar` (probe values stand in)."""
     video = env / "videos" / "xd_AnzBinhvsChizDung.mp4"
     video.with_name(video.name + ".json").write_text(json.dumps(sidecar), encoding="utf-8")
-    return build_listing(describe_match(video, INFO))
+    return build_listing(describe_match(video, INFO), listing_options(config.get_settings()))
 
 
 def test_the_default_description_stays_within_youtubes_5000_bytes(env):
@@ -518,7 +542,7 @@ def test_the_local_target_writes_what_youtube_would_get_beside_the_copy(
     record = uploader.upload_single_video(video)
 
     published = read_json(Path(record.published_path) / METADATA_FILE)
-    listing = build_listing(load_metadata(video))
+    listing = build_listing(load_metadata(video), listing_options(config.get_settings()))
     assert published["description"] == listing.description
     assert published["description"].endswith("#cafebadminton #badminton #cafegame")
     assert published["playlist"] == record.playlist == "Cafe Game"

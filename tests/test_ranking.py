@@ -19,7 +19,8 @@ import pytest
 import config
 from errors import PipelineError
 from remedies import for_batch
-from sample_clips import DEFAULT_SEGMENTS, Segment, _court, encode_clip, render_frame
+from sample_clips import DEFAULT_SEGMENTS, Segment, encode_clip
+from synthetic_frames import _court, render_frame
 from thumbnail_ranking import (
     Candidate,
     CandidatesMissingError,
@@ -45,6 +46,10 @@ QUALITY_SEGMENTS = (
     Segment("overexposed", 3),
     Segment("black", 2),
 )
+
+
+def ranked(video: Path, top_n: int, **options) -> list[Candidate]:
+    return rank_and_store_top_candidates(video, top_n, **options).candidates
 
 
 def segment_at(segments: Sequence[Segment], seconds: float) -> str:
@@ -98,7 +103,7 @@ def listed_files(video: Path) -> set[str]:
 def test_top_candidates_come_from_the_rally_never_from_bad_footage(
     env: Path, quality_clip: Path
 ) -> None:
-    candidates = rank_and_store_top_candidates(quality_clip, 6)
+    candidates = ranked(quality_clip, 6)
 
     kinds = [segment_at(QUALITY_SEGMENTS, c.timestamp) for c in candidates]
     assert kinds[0] == "rally"
@@ -115,6 +120,7 @@ def test_top_candidates_come_from_the_rally_never_from_bad_footage(
             "contrast",
             "colourfulness",
             "activity",
+            "play",
         }
         assert all(0 <= value <= 1 for value in candidate.metrics.values())
         assert 0 <= candidate.score <= 1
@@ -130,7 +136,7 @@ def test_footage_that_is_mostly_bad_offers_only_its_good_frames(env: Path, clips
     )
     video = encode_clip(clips / "mostly_bad.mp4", segments)
 
-    candidates = rank_and_store_top_candidates(video, 6)
+    candidates = ranked(video, 6)
 
     assert [segment_at(segments, c.timestamp) for c in candidates] == ["rally"] * 6
 
@@ -143,7 +149,7 @@ def test_motion_blurred_frames_are_never_offered_even_with_camera_grain(
     segments = (Segment("rally", 3), Segment("pan_blur", 6), Segment("rally", 3))
     video = encode_clip(clips / "grainy_pan.mp4", segments, grain=3.0, bit_rate=6_000_000)
 
-    candidates = rank_and_store_top_candidates(video, 9)
+    candidates = ranked(video, 9)
 
     assert len(candidates) >= 6
     assert {segment_at(segments, c.timestamp) for c in candidates} == {"rally"}
@@ -174,7 +180,7 @@ def test_dim_frames_make_up_the_number_but_blurred_ones_never() -> None:
 
 
 def test_no_two_kept_candidates_are_near_duplicates(env: Path, quality_clip: Path) -> None:
-    candidates = rank_and_store_top_candidates(quality_clip, 9)
+    candidates = ranked(quality_clip, 9)
 
     assert len(candidates) >= 3
     hashes = [difference_hash(cv2.cvtColor(image_of(c), cv2.COLOR_BGR2GRAY)) for c in candidates]
@@ -189,7 +195,7 @@ def test_no_two_kept_candidates_are_near_duplicates(env: Path, quality_clip: Pat
 
 def test_candidate_files_and_manifest_match_the_video(env: Path, quality_clip: Path) -> None:
     source = quality_clip.read_bytes()
-    candidates = rank_and_store_top_candidates(quality_clip, 4)
+    candidates = ranked(quality_clip, 4)
 
     manifest = json.loads((workspace_dir(quality_clip) / CANDIDATES_FILE).read_text())
     assert manifest["video_file"] == quality_clip.name
@@ -217,7 +223,7 @@ def test_portrait_video_gives_upright_portrait_candidates(
         clips / name, DEFAULT_SEGMENTS, rotation=rotation, codec=codec, pix_fmt=pix_fmt
     )
 
-    candidates = rank_and_store_top_candidates(video, 3)
+    candidates = ranked(video, 3)
 
     assert segment_at(DEFAULT_SEGMENTS, candidates[0].timestamp) == "rally"
     for candidate in candidates:
@@ -231,7 +237,7 @@ def test_hevc_10_bit_video(env: Path, clips: Path) -> None:
         clips / "hevc10.mp4", DEFAULT_SEGMENTS, codec="libx265", pix_fmt="yuv420p10le"
     )
 
-    candidates = rank_and_store_top_candidates(video, 3)
+    candidates = ranked(video, 3)
 
     assert segment_at(DEFAULT_SEGMENTS, candidates[0].timestamp) == "rally"
     for candidate in candidates:
@@ -241,7 +247,7 @@ def test_hevc_10_bit_video(env: Path, clips: Path) -> None:
 def test_variable_frame_rate_timestamps_find_the_shown_frame(env: Path, clips: Path) -> None:
     video = encode_clip(clips / "vfr.mp4", DEFAULT_SEGMENTS, variable_frame_rate=True)
 
-    candidates = rank_and_store_top_candidates(video, 3)
+    candidates = ranked(video, 3)
 
     assert len(candidates) == 3
     for candidate in candidates:
@@ -253,7 +259,7 @@ def test_large_video_candidates_are_capped_at_1920_pixels(env: Path, clips: Path
         clips / "large.mp4", [Segment("rally", 2)], size=(2560, 1440), gop_seconds=1
     )
 
-    candidates = rank_and_store_top_candidates(video, 2)
+    candidates = ranked(video, 2)
 
     assert {image_of(c).shape for c in candidates} == {(1080, 1920, 3)}
 
@@ -263,11 +269,11 @@ def test_large_videos_decoding_the_chosen_frames_again_give_the_same_candidates(
     env: Path, clip: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     video: Path = request.getfixturevalue(clip)
-    first = rank_and_store_top_candidates(video, 4)
+    first = ranked(video, 4)
     kept = [image_of(c) for c in first]
     monkeypatch.setattr(pipeline, "SMALL_FRAMES_MAX_BYTES", 0)
 
-    again = rank_and_store_top_candidates(video, 4)
+    again = ranked(video, 4)
 
     assert [c.timestamp for c in again] == [c.timestamp for c in first]
     for candidate, image in zip(again, kept, strict=True):
@@ -328,7 +334,7 @@ def test_keyframes_20_s_apart_still_give_candidates_from_across_the_match(
     top_n = config.get_settings().top_ranked_candidates_num
 
     with caplog.at_level(logging.INFO):
-        candidates = rank_and_store_top_candidates(long_gop_clip, top_n)
+        candidates = ranked(long_gop_clip, top_n)
 
     assert len(candidates) == top_n
     times = sorted(c.timestamp for c in candidates)
@@ -360,7 +366,7 @@ def test_a_rally_between_two_keyframes_is_found(env: Path, clips: Path) -> None:
     video = encode_clip(clips / "md_AvsB_rally_between.mp4", segments, gop_seconds=10)
     assert keyframe_times(video) == {0.0, 10.0, 20.0}
 
-    candidates = rank_and_store_top_candidates(video, 6)
+    candidates = ranked(video, 6)
 
     best = candidates[0]
     assert segment_at(segments, best.timestamp) == "rally" and 13 <= best.timestamp < 17
@@ -379,7 +385,7 @@ def test_a_single_keyframe_gives_candidates_from_the_middle_not_frame_0(
     duration = sum(segment.seconds for segment in segments)
 
     with caplog.at_level(logging.WARNING):
-        candidates = rank_and_store_top_candidates(video, 6)
+        candidates = ranked(video, 6)
 
     assert len(candidates) == 6
     times = [c.timestamp for c in candidates]
@@ -391,7 +397,7 @@ def test_a_single_keyframe_gives_candidates_from_the_middle_not_frame_0(
 def test_a_one_second_clip_gives_its_frames_not_only_frame_0(env: Path, clips: Path) -> None:
     video = encode_clip(clips / "one_second.mp4", [Segment("rally", 1.0)])
 
-    candidates = rank_and_store_top_candidates(video, 6)
+    candidates = ranked(video, 6)
 
     assert len(candidates) == 6
     assert all(0.1 <= c.timestamp <= 0.9 for c in candidates), [c.timestamp for c in candidates]
@@ -425,7 +431,7 @@ def test_too_few_usable_frames_are_told_in_one_warning(
     video = encode_clip(clips / f"poor_{len(segments)}_{segments[0].kind}.mp4", segments)
 
     with caplog.at_level(logging.WARNING):
-        candidates = rank_and_store_top_candidates(video, 6)
+        candidates = ranked(video, 6)
 
     assert 1 <= len(candidates) < 6
     warnings = warnings_of(caplog)
@@ -456,7 +462,7 @@ def test_keyframes_too_far_apart_for_the_budget_are_told_in_one_warning(
     monkeypatch.setattr(between, "BUDGET_1080P_FRAMES", budget)  # 9 times as many at 360p
 
     with caplog.at_level(logging.WARNING):
-        candidates = rank_and_store_top_candidates(video, 6)
+        candidates = ranked(video, 6)
 
     warnings = warnings_of(caplog)
     assert len(warnings) == 1 and reason in warnings[0], warnings
@@ -480,7 +486,7 @@ def test_a_single_keyframe_with_its_middle_out_of_reach_gives_frames_from_its_st
     reach = (budget - 1) / 30
 
     with caplog.at_level(logging.INFO):
-        candidates = rank_and_store_top_candidates(video, 6)
+        candidates = ranked(video, 6)
 
     times = sorted(c.timestamp for c in candidates)
     assert len(candidates) == 6, times
@@ -508,7 +514,7 @@ def test_the_decoding_budget_is_kept_and_spread_over_the_match(
     budget = between.budget_frames(640 * 360)
 
     with caplog.at_level(logging.INFO):
-        candidates = rank_and_store_top_candidates(long_gop_clip, 6)
+        candidates = ranked(long_gop_clip, 6)
 
     assert decoded_between(caplog, long_gop_clip) <= budget
     between_keyframes = [c.timestamp for c in candidates if c.timestamp not in (20.0, 40.0, 60.0)]
@@ -517,12 +523,12 @@ def test_the_decoding_budget_is_kept_and_spread_over_the_match(
 
 
 def test_rerun_gives_the_same_set_and_leaves_no_stale_files(env: Path, quality_clip: Path) -> None:
-    first = rank_and_store_top_candidates(quality_clip, 5)
-    again = rank_and_store_top_candidates(quality_clip, 5)
+    first = ranked(quality_clip, 5)
+    again = ranked(quality_clip, 5)
     assert again == first
     assert files_in_candidates_dir(quality_clip) == listed_files(quality_clip)
 
-    fewer = rank_and_store_top_candidates(quality_clip, 2)
+    fewer = ranked(quality_clip, 2)
     assert len(fewer) == 2
     assert files_in_candidates_dir(quality_clip) == listed_files(quality_clip)
     assert len(files_in_candidates_dir(quality_clip)) == 2
@@ -533,7 +539,7 @@ def test_a_crash_while_writing_keeps_the_previous_set_whole(
 ) -> None:
     monkeypatch.setenv("CANDIDATE_THUMBNAIL_NUM", "5")
     config.get_settings.cache_clear()
-    previous = rank_and_store_top_candidates(quality_clip, 4)
+    previous = ranked(quality_clip, 4)
     monkeypatch.setenv("CANDIDATE_THUMBNAIL_NUM", "30")
     config.get_settings.cache_clear()
 
@@ -548,7 +554,7 @@ def test_a_crash_while_writing_keeps_the_previous_set_whole(
 
     monkeypatch.setattr(pipeline, "write_jpeg", write_two_then_fail)
     with pytest.raises(OSError, match="disk full"):
-        rank_and_store_top_candidates(quality_clip, 6)
+        ranked(quality_clip, 6)
     assert {Path(p).name for p in written} - listed_files(quality_clip), "nothing new was written"
 
     assert load_candidates(quality_clip) == previous
@@ -556,14 +562,14 @@ def test_a_crash_while_writing_keeps_the_previous_set_whole(
         image_of(candidate)
 
     monkeypatch.setattr(pipeline, "write_jpeg", real_write)
-    rank_and_store_top_candidates(quality_clip, 6)
+    ranked(quality_clip, 6)
     assert files_in_candidates_dir(quality_clip) == listed_files(quality_clip)
 
 
 def test_progress_is_reported_for_every_examined_frame(env: Path, quality_clip: Path) -> None:
     calls: list[tuple[int, int]] = []
 
-    rank_and_store_top_candidates(quality_clip, 3, progress=lambda *call: calls.append(call))
+    ranked(quality_clip, 3, progress=lambda *call: calls.append(call))
 
     total = config.get_settings().candidate_thumbnail_num
     assert {t for _, t in calls} == {total}
@@ -576,8 +582,8 @@ def test_ids_differ_between_videos_with_identical_content(env: Path, quality_cli
     copy = env / "videos" / "md_CvsD_same-pictures.mp4"
     shutil.copyfile(quality_clip, copy)
 
-    first = rank_and_store_top_candidates(quality_clip, 4)
-    second = rank_and_store_top_candidates(copy, 4)
+    first = ranked(quality_clip, 4)
+    second = ranked(copy, 4)
 
     assert [c.timestamp for c in first] == [c.timestamp for c in second]
     assert not {c.id for c in first} & {c.id for c in second}
@@ -594,7 +600,7 @@ def test_loading_before_ranking_says_to_run_rank(env: Path, quality_clip: Path) 
 
 
 def test_a_damaged_manifest_says_to_rank_again(env: Path, quality_clip: Path) -> None:
-    rank_and_store_top_candidates(quality_clip, 2)
+    ranked(quality_clip, 2)
     (workspace_dir(quality_clip) / CANDIDATES_FILE).write_text('{"candidates": [{"id": 1}]}')
 
     with pytest.raises(CandidatesUnreadableError) as error:
@@ -607,7 +613,7 @@ def test_a_file_that_is_not_a_video_gets_a_one_line_error(env: Path) -> None:
     fake.write_bytes(b"this is not a video at all" * 100)
 
     with pytest.raises(PipelineError) as error:
-        rank_and_store_top_candidates(fake, 6)
+        ranked(fake, 6)
     assert fake.name in str(error.value)
     assert "\n" not in str(error.value)
     assert not (workspace_dir(fake) / CANDIDATES_FILE).exists()
@@ -617,7 +623,7 @@ def test_a_video_with_nothing_visible_is_refused_in_one_line(env: Path, clips: P
     video = encode_clip(clips / "lens_cap.mp4", [Segment("black", 3)])
 
     with pytest.raises(NothingVisibleError, match="black or blown out") as error:
-        rank_and_store_top_candidates(video, 6)
+        ranked(video, 6)
     assert video.name in str(error.value) and "\n" not in str(error.value)
     assert not (workspace_dir(video) / CANDIDATES_FILE).exists()
 
@@ -627,6 +633,91 @@ def test_only_the_middle_80_percent_is_examined(env: Path, clips: Path) -> None:
     segments = (Segment("rally", 2), Segment("empty", 16), Segment("rally", 2))
     video = encode_clip(clips / "md_AvsB_ends.mp4", segments, gop_seconds=0.5)
 
-    candidates = rank_and_store_top_candidates(video, 6)
+    candidates = ranked(video, 6)
 
     assert all(2 <= c.timestamp <= 18 for c in candidates), [c.timestamp for c in candidates]
+
+
+# -- what real footage has: a passer-by at the lens, a player at the edge, pauses --------------
+
+REAL_LIFE = (
+    Segment("black", 1),
+    Segment("rally", 3),
+    Segment("pause", 3),
+    Segment("passer_by", 3),
+    Segment("rally_edge", 3),
+    Segment("walking", 3),
+    Segment("empty", 3),
+    Segment("black", 1),
+)
+
+
+def test_a_passer_by_at_the_lens_is_never_offered_and_a_rally_beats_a_pause(
+    env: Path, clips: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    video = encode_clip(clips / "md_AvsB_real_life.mp4", REAL_LIFE, gop_seconds=0.5)
+
+    with caplog.at_level(logging.INFO):
+        ranking = rank_and_store_top_candidates(video, 9)
+
+    kinds = [segment_at(REAL_LIFE, c.timestamp) for c in ranking.candidates]
+    assert "passer_by" not in kinds, kinds
+    assert kinds[0] in ("rally", "rally_edge"), kinds
+    first_pause = kinds.index("pause") if "pause" in kinds else len(kinds)
+    assert set(kinds[:first_pause]) <= {"rally", "rally_edge"}, kinds
+    assert first_pause >= 4, f"rallies rank above the pause: {kinds}"
+    (reason, count), *_ = ranking.left_out.items()
+    assert count >= 4 and reason == "someone in front of the camera"
+    summary = next(r.getMessage() for r in caplog.records if "candidates kept" in r.getMessage())
+    assert summary.endswith(f"; {count} frames left out: someone in front of the camera")
+    manifest = json.loads((workspace_dir(video) / CANDIDATES_FILE).read_text())
+    assert manifest["left_out"] == {reason: count}
+
+
+def test_the_player_at_the_edge_is_in_every_template_crop(env: Path, clips: Path) -> None:
+    from synthetic_frames import EDGE_PLAYER_X
+
+    segments = (
+        Segment("empty", 3),
+        Segment("rally", 2),
+        Segment("rally_edge", 3),
+        Segment("empty", 2),
+    )
+    video = encode_clip(clips / "md_AvsB_edge.mp4", segments, gop_seconds=0.5)
+
+    candidates = ranked(video, 6)
+
+    edge = [c for c in candidates if segment_at(segments, c.timestamp) == "rally_edge"]
+    assert edge
+    for candidate in edge:
+        players = candidate.players or []
+        at_edge = [box for box in players if box[0] < EDGE_PLAYER_X < box[2] + 0.01]
+        assert at_edge, f"{candidate.timestamp}s: the edge player is not a player: {players}"
+        box = at_edge[0]
+        for name, crop in candidate.crops.items():
+            kept = (min(crop[2], box[2]) - max(crop[0], box[0])) / (box[2] - box[0])
+            # template_b's 1.24:1 panel is narrower than this rally: the nearest stays whole,
+            # the edge player loses at most a sliver
+            assert kept >= (1.0 if name == "template_a" else 0.9), (name, crop, box)
+    manifest = json.loads((workspace_dir(video) / CANDIDATES_FILE).read_text())
+    entry = manifest["candidates"][0]
+    assert {"box", "role"} <= set(entry["people"][0])
+    assert set(entry["crops"]) == {"template_a", "template_b"}
+    assert load_candidates(video) == candidates
+
+
+def test_a_manifest_written_before_people_were_found_still_loads(
+    env: Path, quality_clip: Path
+) -> None:
+    ranked(quality_clip, 2)
+    manifest_path = workspace_dir(quality_clip) / CANDIDATES_FILE
+    manifest = json.loads(manifest_path.read_text())
+    for entry in manifest["candidates"]:
+        del entry["people"], entry["crops"]
+    del manifest["left_out"]
+    manifest_path.write_text(json.dumps(manifest))
+
+    loaded = load_candidates(quality_clip)
+
+    assert [c.people for c in loaded] == [None, None]
+    assert [c.crops for c in loaded] == [{}, {}]

@@ -52,6 +52,8 @@ def test_record_selection_copies_the_candidate_and_writes_the_record(video: Path
         "rank": 2,
         "timestamp": 25.0,
         "selected_at": record["selected_at"],
+        "players": None,  # candidates ranked before people were found: the centre crop
+        "crops": {},
     }
     assert datetime.fromisoformat(record["selected_at"]).tzinfo is not None
     assert load_selection(video) == selection
@@ -110,7 +112,7 @@ def test_pick_by_rank_is_the_headless_choice(video: Path) -> None:
 
     candidates = load_candidates(video)
     assert pick_by_rank(candidates, 4) == f"{video.stem}-04"
-    selectable = [SelectableCandidate.from_ranked(c) for c in candidates]
+    selectable = [SelectableCandidate.from_ranked(c, "template_b") for c in candidates]
     assert selectable[2].image == candidate_file(video, 3)
     assert pick_by_rank(selectable, 1) == f"{video.stem}-01"
     with pytest.raises(RankOutOfRangeError, match=r"--pick 9: .*one of 1-6"):
@@ -239,3 +241,22 @@ def test_select_without_a_display_says_to_use_pick(video: Path) -> None:
     assert "DISPLAY is not set" in result.stdout and "--pick N" in result.stdout
     assert "Traceback" not in result.stdout + result.stderr
     assert load_selection(video) is None
+
+
+def test_the_large_view_shows_the_candidate_as_its_thumbnail_frames_it() -> None:
+    from chooser_window.drawing import Scene
+    from chooser_window.layout import layout
+
+    picture = np.zeros((360, 640, 3), np.uint8)
+    picture[:, 320:] = 255  # black on the left, white on the right
+    framed = SelectableCandidate("a", 1, 0.9, 1.0, picture, crop=(0.5, 0.0, 1.0, 1.0))
+    whole = SelectableCandidate("b", 2, 0.8, 2.0, picture)
+    where = layout(2, (1280, 720))
+    scene = Scene(where, "md_AvsB.mp4", [framed, whole], [picture, picture])
+
+    shown = scene.preview(0)
+    width = where.preview.width
+    letterboxed = shown[:, (width - where.preview.height * 320 // 360) // 2 + 2 :][:, :-4]
+    picture_part = letterboxed[:, : where.preview.height * 320 // 360 - 4]
+    assert picture_part.min() > 200, "only the right half, the thumbnail's part, is shown"
+    assert scene.preview(1)[:, : width // 2 - 2].max() < 50, "without a crop: the whole frame"

@@ -93,6 +93,8 @@ async def test_video_runs_from_start_to_completed_with_a_signalled_choice(
         handle = typed_handle(client, outcome.workflow_id)
         status = await wait_for_stage(handle, WAITING_FOR_SELECTION)
         assert len(status.candidates) == config.get_settings().top_ranked_candidates_num
+        # the crop of the workflow's template travels with them, for a chooser on any machine
+        assert all(c.crop is not None and len(c.crop) == 4 for c in status.candidates)
         second, third = status.candidates[1:3]
         # what the Web UI shows: the match, and the command to run
         tournament = video.stem.rsplit("_", 1)[1]

@@ -28,11 +28,11 @@ import config
 import video_prep
 import workspace
 from errors import PipelineError
+from prepare.file_names import NAME_EXAMPLE, NAME_PATTERN
+from prepare.match_text import build_title
 from remedies import for_batch
 from sample_clips import Segment, encode_clip
 from video_prep import (
-    NAME_EXAMPLE,
-    NAME_PATTERN,
     EmptyVideoError,
     FileNameError,
     MatchMetadata,
@@ -43,7 +43,6 @@ from video_prep import (
     UnreadableVideoError,
     UnsupportedExtensionError,
     VideoInfo,
-    build_title,
     describe_match,
     find_videos,
     load_metadata,
@@ -843,6 +842,7 @@ import pwd
 import sys
 from pathlib import Path
 
+import errors
 import video_prep
 
 if os.geteuid() == 0:  # root reads any file whatever its mode: drop to `nobody` after the imports
@@ -860,7 +860,7 @@ for path in (readable, video):
 try:
     video_prep.prepare_single_video(video)
     print("prepared")
-except video_prep.PipelineError as error:
+except errors.PipelineError as error:
     print(type(error).__name__)
     print(error)
 """

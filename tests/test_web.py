@@ -382,6 +382,27 @@ def test_a_sheet_is_the_named_candidates_side_by_side_and_at_most_nine():
             assert refused.value.code == 400
 
 
+def test_the_large_view_shows_the_candidate_as_its_thumbnail_frames_it():
+    source = FixedVideoSource(waiting_videos(1), [])
+    video = source.waiting_list[0]
+    framed = dataclasses.replace(video.candidates[0], crop=(0.5, 0.0, 1.0, 1.0))
+    source.waiting_list = [dataclasses.replace(video, candidates=[framed])]
+    halves = Image.new("L", (1280, 720), 0)
+    halves.paste(255, (640, 0, 1280, 720))  # black on the left, white on the right
+    picture = io.BytesIO()
+    halves.convert("RGB").save(picture, "JPEG", quality=90)
+    source.images[(video.workflow_id, framed.id)] = picture.getvalue()
+    query = urllib.parse.urlencode({"w": video.workflow_id, "c": framed.id})
+    with served(source) as url:
+        with urllib.request.urlopen(f"{url}/candidate?{query}", timeout=10) as answer:
+            page = answer.read().decode()
+        src = re.search(r'<img class="large" src="([^"]+)"', page).group(1).replace("&amp;", "&")
+        with urllib.request.urlopen(url + src, timeout=10) as answer:
+            large = Image.open(io.BytesIO(answer.read())).convert("L")
+    assert large.size == (640, 720)  # the right half, fitted in the 1280x720 view
+    assert min(large.getextrema()) > 200, "only the white right half is shown"
+
+
 def test_wrong_passwords_sent_side_by_side_are_not_all_checked():
     """Five guesses posted at once from one address: one is checked, the others must wait (a
     guesser may not try many passwords in parallel during the pause after a wrong one)."""

@@ -12,11 +12,13 @@ import math
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from datetime import UTC, tzinfo
 from functools import lru_cache
 from typing import Literal
 
+from prepare.file_names import DEFAULT_TOURNAMENT
+from prepare.match_text import recording_date
 from thumbnail_enhancement.fonts import TEXT_LOCK, Face, face_for, font, missing_glyphs
-from video_prep import DEFAULT_TOURNAMENT, recording_date
 
 CANVAS_WIDTH, CANVAS_HEIGHT = 1280, 720
 
@@ -167,13 +169,15 @@ class MatchText:
         tournament: str,
         match_type: str = "",
         recorded_at: str = "",
+        zone: tzinfo = UTC,
     ) -> MatchText:
+        """`recorded_at` (ISO) is shown as its day in `zone`, the café's time zone."""
         return cls(
             team1=tuple(n for n in map(_clean, team1) if n) or ("?",),
             team2=tuple(n for n in map(_clean, team2) if n) or ("?",),
             tournament=_clean(tournament) or DEFAULT_TOURNAMENT,
             match_type=_clean(match_type),
-            date=_date_text(recorded_at),
+            date=_date_text(recorded_at, zone),
         )
 
     @property
@@ -182,10 +186,10 @@ class MatchText:
         return " · ".join(part for part in (self.match_type, self.date) if part).upper()
 
 
-def _date_text(recorded_at: str) -> str:
+def _date_text(recorded_at: str, zone: tzinfo) -> str:
     """The day the video's title gives (the café's calendar day, not UTC's), or empty."""
     try:
-        return recording_date(recorded_at)
+        return recording_date(recorded_at, zone)
     except ValueError:
         return ""
 

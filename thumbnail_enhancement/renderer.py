@@ -1,10 +1,13 @@
 """Enhance: the chosen frame becomes the café's branded 1280x720 thumbnail.
 
-`render_thumbnail(video, template)` reads the workspace's `selected.jpg` and `metadata.json`
-and writes `thumbnail.jpg`: a JPEG of at most 2 MB (YouTube's limit; the quality steps down
-until it fits). The same frame, words, logo and template always give the same bytes, and a
-thumbnail already made from them is kept as it is: the JPEG's comment records what it was made
-from.
+`render_thumbnail(video, template)` reads the workspace's `selected.jpg`, `selection.json` and
+`metadata.json` and writes `thumbnail.jpg`: a JPEG of at most 2 MB (YouTube's limit; the quality
+steps down until it fits). The photo panel shows the part of the frame that the chooser showed:
+the crop the ranking chose for this template from where the players are (recorded with the
+selection); framed again from the recorded players for a template the ranking did not know;
+the centre crop for a choice made before players were found. The same frame, crop, words, logo
+and template always give the same bytes, and a thumbnail already made from them is kept as it
+is: the JPEG's comment records what it was made from.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import io
 import json
 import logging
 from dataclasses import asdict, dataclass
+from datetime import tzinfo
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -22,9 +26,10 @@ import cv2
 import numpy as np
 from PIL import Image, ImageChops, ImageDraw, ImageFilter, UnidentifiedImageError
 
-from config import get_settings
 from errors import PipelineError, Step
+from prepare.metadata import MatchMetadata, load_metadata
 from thumbnail_enhancement.fonts import TEXT_LOCK, font
+from thumbnail_enhancement.framing import BoxTuple
 from thumbnail_enhancement.layout import (
     CANVAS_HEIGHT,
     CANVAS_WIDTH,
@@ -35,7 +40,6 @@ from thumbnail_enhancement.layout import (
     Plan,
 )
 from thumbnail_enhancement.templates import Template, template_named
-from video_prep import MatchMetadata, load_metadata
 from workspace import SELECTED_IMAGE, THUMBNAIL_FILE, atomic_write_bytes, workspace_dir
 
 log = logging.getLogger(__name__)
@@ -44,11 +48,19 @@ JPEG_MAX_BYTES = 2_000_000  # YouTube refuses thumbnails over 2 MB
 JPEG_QUALITIES = (95, 92, 88, 84, 80, 75, 70, 65, 60, 55, 50, 45, 40, 35, 30, 25, 20)
 # Part of every thumbnail's record: bump it when the drawing changes, so thumbnails made by an
 # older design are rendered again rather than kept.
-RENDER_VERSION = 2
+RENDER_VERSION = 3
 STAMP_PREFIX = "cafe-badminton-thumbnail"
 DEFAULT_LOGO = Path(str(resources.files("thumbnail_enhancement") / "assets" / "cafe_logo.png"))
 _SUPERSAMPLE = 4  # rounded shapes are drawn this much larger, then reduced: smooth edges
 _SHADOW_BLUR = 8
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    """What the settings decide about a thumbnail; its caller builds them from the settings."""
+
+    logo_path: Path | None  # LOGO_PATH; None: the café logo shipped with the tool
+    cafe_timezone: tzinfo  # CAFE_TIMEZONE: the caption's date is the café's day
 
 
 class NoSelectionError(PipelineError):
@@ -72,13 +84,15 @@ class Logo:
         return _scaled_logo(self.data, size)
 
 
-def match_text(metadata: MatchMetadata) -> MatchText:
+def match_text(metadata: MatchMetadata, zone: tzinfo) -> MatchText:
+    """The words of the thumbnail; its date is the day in `zone` (the café's)."""
     return MatchText.create(
         metadata.team1,
         metadata.team2,
         metadata.tournament,
         metadata.match_type_name,
         metadata.recorded_at,
+        zone,
     )
 
 
@@ -133,10 +147,9 @@ def decode_frame(data: bytes, path: Path, target: tuple[int, int]) -> np.ndarray
     return frame
 
 
-def load_logo() -> Logo | None:
-    """LOGO_PATH's image, or the café logo shipped with the tool when LOGO_PATH is unset.
-    A missing or unreadable logo is logged once and the thumbnail is drawn without one."""
-    configured = get_settings().logo_path
+def load_logo(configured: Path | None = None) -> Logo | None:
+    """The image at `configured` (LOGO_PATH), or the café logo shipped with the tool when it is
+    None. A missing or unreadable logo is logged once and the thumbnail is drawn without one."""
     path = configured or DEFAULT_LOGO
     try:
         data = path.read_bytes()
@@ -199,11 +212,24 @@ def _vignette_mask(width: int, height: int, strength: float) -> np.ndarray:
     return cv2.merge([mask, mask, mask])
 
 
-def prepare_frame(frame: np.ndarray, box: Box, vignette: float) -> np.ndarray:
-    """The frame cropped to the box's shape around its centre, sized to it, colour-lifted and
-    vignetted; RGB."""
+def cut_out(frame: np.ndarray, crop: BoxTuple) -> np.ndarray:
+    """The part of `frame` that `crop` (fractions of the frame) names, at least a pixel."""
+    frame_h, frame_w = frame.shape[:2]
+    left = min(frame_w - 1, max(0, round(crop[0] * frame_w)))
+    top = min(frame_h - 1, max(0, round(crop[1] * frame_h)))
+    right = max(left + 1, min(frame_w, round(crop[2] * frame_w)))
+    bottom = max(top + 1, min(frame_h, round(crop[3] * frame_h)))
+    return frame[top:bottom, left:right]
+
+
+def prepare_frame(
+    frame: np.ndarray, box: Box, vignette: float, crop: BoxTuple | None = None
+) -> np.ndarray:
+    """The frame's `crop` (None: centred), cut to the box's exact shape, sized to it,
+    colour-lifted and vignetted; RGB."""
     width, height = round(box.width), round(box.height)
-    cropped = crop_to_shape(frame, width, height)
+    part = frame if crop is None else cut_out(frame, crop)
+    cropped = crop_to_shape(part, width, height)
     shrinking = cropped.shape[1] >= width
     resized = cv2.resize(
         cropped,
@@ -293,10 +319,12 @@ def _plan_for(match: MatchText, template: Template, logo: Logo | None) -> Plan:
     return template.plan(match, logo.size if logo else None)
 
 
-def draw_plan(frame: np.ndarray, plan: Plan, logo: Logo | None) -> Image.Image:
-    """`plan` drawn over `frame` (BGR), as an RGB image."""
+def draw_plan(
+    frame: np.ndarray, plan: Plan, logo: Logo | None, crop: BoxTuple | None = None
+) -> Image.Image:
+    """`plan` drawn over `frame` (BGR) showing its `crop` (None: centred), as an RGB image."""
     canvas = Image.new("RGBA", (CANVAS_WIDTH, CANVAS_HEIGHT), (0, 0, 0, 255))
-    picture = prepare_frame(frame, plan.frame, plan.vignette)
+    picture = prepare_frame(frame, plan.frame, plan.vignette, crop)
     canvas.paste(Image.fromarray(picture, "RGB"), (round(plan.frame.x0), round(plan.frame.y0)))
     for panel in plan.panels:
         _draw_panel(canvas, panel)
@@ -344,11 +372,18 @@ def encode_jpeg(image: Image.Image, comment: str) -> tuple[bytes, int]:
 # ------------------------------------------------------------------------------------- stage
 
 
-def _stamp(template: Template, frame: bytes, match: MatchText, logo: Logo | None) -> str:
+def _stamp(
+    template: Template,
+    frame: bytes,
+    crop: BoxTuple | None,
+    match: MatchText,
+    logo: Logo | None,
+) -> str:
     made_from = {
         "version": RENDER_VERSION,
         "template": template.name,
         "frame": hashlib.sha256(frame).hexdigest(),
+        "crop": crop,
         "match": asdict(match),
         "logo": logo.digest if logo else None,
     }
@@ -365,8 +400,33 @@ def _existing_stamp(path: Path) -> str | None:
     return comment.decode("utf-8", "replace") if isinstance(comment, bytes) else str(comment)
 
 
-def render_thumbnail(video_path: Path, template_name: str) -> Path:
-    """Draw the video's branded thumbnail into its workspace's thumbnail.jpg; returns its path.
+@dataclass(frozen=True)
+class ChosenFraming:
+    """Where the players of the chosen frame are and each template's crop of it, as recorded
+    with the choice; players None: chosen from candidates ranked before people were found."""
+
+    players: list[BoxTuple] | None
+    crops: dict[str, BoxTuple]
+
+
+def chosen_crop(framing: ChosenFraming | None, template: Template, frame: bytes) -> BoxTuple | None:
+    """The crop of the chosen frame for `template`: as recorded with the selection, else framed
+    from its recorded players; None (the centre) for a choice recorded without them."""
+    if framing is None or framing.players is None:
+        return None
+    recorded = framing.crops.get(template.name)
+    if recorded is not None:
+        return recorded
+    with Image.open(io.BytesIO(frame)) as probe:
+        size = probe.size
+    return template.crop(framing.players, size)
+
+
+def render_thumbnail(
+    video_path: Path, template_name: str, options: RenderOptions, framing: ChosenFraming | None
+) -> Path:
+    """Draw the video's branded thumbnail into its workspace's thumbnail.jpg, framed as
+    `framing` says (see `chosen_crop`); returns its path.
 
     A thumbnail made before from the same selected frame, metadata, logo and template is kept.
     """
@@ -374,10 +434,15 @@ def render_thumbnail(video_path: Path, template_name: str) -> Path:
     template = template_named(template_name, video_path.name)
     metadata = load_metadata(video_path)
     data = _read_selected(video_path)
-    logo = load_logo()
-    match = match_text(metadata)
+    logo = load_logo(options.logo_path)
+    match = match_text(metadata, options.cafe_timezone)
     target = workspace_dir(video_path) / THUMBNAIL_FILE
-    stamp = _stamp(template, data, match, logo)
+    try:
+        crop = chosen_crop(framing, template, data)
+    except (UnidentifiedImageError, OSError):
+        selected = workspace_dir(video_path) / SELECTED_IMAGE
+        raise _unreadable(selected, "not a JPEG or PNG image") from None
+    stamp = _stamp(template, data, crop, match, logo)
     if target.is_file() and _existing_stamp(target) == stamp:
         log.info(
             "%s: thumbnail already made from this selection with %s", video_path.name, template.name
@@ -395,7 +460,7 @@ def render_thumbnail(video_path: Path, template_name: str) -> Path:
             _listed(plan.missing),
             video_path.name,
         )
-    image = draw_plan(frame, plan, logo)
+    image = draw_plan(frame, plan, logo, crop)
     jpeg, quality = encode_jpeg(image, stamp)
     atomic_write_bytes(target, jpeg)
     log.info(

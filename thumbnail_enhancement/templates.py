@@ -4,16 +4,20 @@ template_a: the frame full-bleed, a tournament badge top-left, the logo top-righ
 lower-third bar with the matchup around a "VS" disc.
 template_b: a sidebar (30% of the width) in the theme colour with the logo, the tournament, the
 two teams as stacked pills around a large "VS"; the frame fills the rest.
+
+Each template names its photo panel and the part of it that its bars and badges leave clear:
+the players are framed into that part (framing.py).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from errors import PipelineError, Step
 from thumbnail_enhancement.fonts import ANTON, MONTSERRAT_BOLD, MONTSERRAT_EXTRABOLD
+from thumbnail_enhancement.framing import BoxTuple, frame_crop
 from thumbnail_enhancement.layout import (
     CANVAS_HEIGHT,
     CANVAS_WIDTH,
@@ -79,6 +83,8 @@ A_BAR_BOTTOM = 684
 A_BAR_MIN_HEIGHT = 114
 A_DISC_RADIUS = 66
 A_DISC_RING = 7
+A_PHOTO = Box(0, 0, W, H)
+A_CLEAR = Box(0, 150, W, 530)  # below the badge and the logo, above the matchup bar
 
 
 def _a_badge(match: MatchText, theme: Theme, right_limit: float) -> tuple[list[Panel], TextBlock]:
@@ -166,7 +172,7 @@ def plan_template_a(match: MatchText, logo_size: LogoSize) -> Plan:
     return Plan(
         template="template_a",
         theme=theme,
-        frame=Box(0, 0, W, H),
+        frame=A_PHOTO,
         vignette=0.45,
         panels=(*shades, *badge_panels, *matchup_panels, *caption_panels),
         texts=(badge_text, *caption_texts, *matchup_texts),
@@ -179,6 +185,8 @@ def plan_template_a(match: MatchText, logo_size: LogoSize) -> Plan:
 B_SIDEBAR = round(W * 0.3)
 B_PAD = 28
 B_STRIPE = 8
+B_PHOTO = Box(B_SIDEBAR, 0, W, H)
+B_CLEAR = Box(B_SIDEBAR + B_STRIPE + 48, 0, W, H)  # right of the stripe and its shadow
 
 
 def _b_header(match: MatchText, theme: Theme, logo: Box | None) -> tuple[list[Panel], TextBlock]:
@@ -247,7 +255,7 @@ def plan_template_b(match: MatchText, logo_size: LogoSize) -> Plan:
     return Plan(
         template="template_b",
         theme=theme,
-        frame=Box(B_SIDEBAR, 0, W, H),
+        frame=B_PHOTO,
         vignette=0.3,
         panels=panels,
         texts=(*texts, *team_texts),
@@ -263,6 +271,26 @@ class Template:
     name: str
     summary: str
     plan: Callable[[MatchText, LogoSize], Plan]
+    photo: Box  # where the frame is shown, on the canvas
+    clear: Box  # the part of `photo` no bar, badge or logo covers
+
+    @property
+    def photo_size(self) -> tuple[float, float]:
+        return self.photo.width, self.photo.height
+
+    @property
+    def clear_fractions(self) -> BoxTuple:
+        photo = self.photo
+        return (
+            (self.clear.x0 - photo.x0) / photo.width,
+            (self.clear.y0 - photo.y0) / photo.height,
+            (self.clear.x1 - photo.x0) / photo.width,
+            (self.clear.y1 - photo.y0) / photo.height,
+        )
+
+    def crop(self, players: Sequence[BoxTuple], frame_size: tuple[int, int]) -> BoxTuple:
+        """The part of a frame of `frame_size` this template shows, framed on `players`."""
+        return frame_crop(players, frame_size, self.photo_size, self.clear_fractions)
 
 
 TEMPLATES: dict[str, Template] = {
@@ -272,11 +300,15 @@ TEMPLATES: dict[str, Template] = {
             "template_a",
             "full-bleed frame, tournament badge, logo, lower-third matchup bar",
             plan_template_a,
+            A_PHOTO,
+            A_CLEAR,
         ),
         Template(
             "template_b",
             "theme-colour sidebar with logo, tournament and team pills; frame on the right",
             plan_template_b,
+            B_PHOTO,
+            B_CLEAR,
         ),
     )
 }
@@ -284,6 +316,11 @@ TEMPLATES: dict[str, Template] = {
 
 def available_templates() -> tuple[str, ...]:
     return tuple(sorted(TEMPLATES))
+
+
+def crops_for(players: Sequence[BoxTuple], frame_size: tuple[int, int]) -> dict[str, BoxTuple]:
+    """Every template's crop of a frame of `frame_size` (pixels) with these players."""
+    return {name: TEMPLATES[name].crop(players, frame_size) for name in available_templates()}
 
 
 def template_named(name: str, subject: str) -> Template:

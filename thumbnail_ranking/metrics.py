@@ -1,16 +1,18 @@
 """Per-frame image measures (pure numpy/OpenCV on upright BGR frames), each mapped to 0..1.
 
-sharpness, exposure, contrast and colourfulness depend on the frame alone; activity compares the
-frame with the static background of the court, so it is computed over a video's frames at once.
+sharpness, exposure, contrast and colourfulness depend on the frame alone; where the people are,
+and what they do, is learnt over a video's frames at once (people.py), from the small copy kept
+here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
+
+from thumbnail_ranking.people import people_image
 
 # Exposure: mean luma closest to this reads best; pixels beyond the clip levels carry no detail.
 IDEAL_MEAN_LUMA = 0.45
@@ -19,10 +21,6 @@ BRIGHT_CLIP_LEVEL = 247
 CONTRAST_FULL_STD = 64.0  # luma standard deviation of a well-contrasted photo
 COLOURFULNESS_FULL = 100.0  # Hasler & Süsstrunk: about 100 is "extremely colourful"
 BLUR_WINDOW = 9  # Crété-Roffet re-blur filter length
-ACTIVITY_SIZE = (160, 90)  # the background comparison needs positions, not detail
-FOREGROUND_LEVEL = 30  # a pixel differs from the background by more than this in some channel
-BACKGROUND_WINDOW = 11  # frames per background median: short enough to follow daylight
-SCENE_CHANGE_FRACTION = 0.5  # more than this differs: camera moved or lights changed, not players
 HASH_GRID = (32, 18)  # cells across and down: fine enough to see players on a fixed court
 HASH_DEAD_BAND = 4  # grey levels between neighbouring cells that count as "no edge"
 
@@ -36,7 +34,7 @@ class FrameMeasures:
     contrast: float
     colourfulness: float
     hash: int
-    small: np.ndarray  # blurred ACTIVITY_SIZE copy for the background comparison
+    small: np.ndarray  # the people analysis' copy (people.PEOPLE_LONG_SIDE)
 
 
 def sharpness(gray: np.ndarray) -> float:
@@ -129,51 +127,11 @@ def hash_distance(first: int, second: int) -> int:
 
 def measure_frame(image: np.ndarray) -> FrameMeasures:
     gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
-    small = cv2.resize(image, ACTIVITY_SIZE, interpolation=cv2.INTER_AREA)
     return FrameMeasures(
         sharpness=sharpness(gray),
         exposure=exposure(gray),
         contrast=contrast(gray),
         colourfulness=colourfulness(image),
         hash=difference_hash(gray),
-        small=cv2.GaussianBlur(small, (3, 3), 0),
+        small=people_image(image),
     )
-
-
-def foreground_fractions(smalls: Sequence[np.ndarray], usable: Sequence[bool]) -> list[float]:
-    """For each frame, the fraction of it that differs from the court's static background.
-
-    The camera stands on a tripod, so the per-pixel median of a run of frames is the empty court
-    (players move, so each pixel shows them in a minority of frames). Only `usable` frames (not
-    black, blown-out or smeared) form backgrounds: one per run of BACKGROUND_WINDOW of them in
-    time order, so slow lighting changes over a long match are followed, and each frame is
-    compared with the background of the nearest run. A frame differing almost everywhere is a
-    camera move or a lighting change, not players: it gets 0.
-    """
-    pool = [index for index, ok in enumerate(usable) if ok] or list(range(len(smalls)))
-    runs = [
-        pool[start : start + BACKGROUND_WINDOW] for start in range(0, len(pool), BACKGROUND_WINDOW)
-    ]
-    if len(runs) > 1 and len(runs[-1]) < BACKGROUND_WINDOW // 2:  # too few for a median
-        runs[-2:] = [runs[-2] + runs[-1]]
-    backgrounds = [_median(np.stack([smalls[index] for index in run])) for run in runs]
-    fractions = []
-    for index, small in enumerate(smalls):
-        nearest = min(range(len(runs)), key=lambda r: _distance(index, runs[r]))
-        difference = cv2.absdiff(small, backgrounds[nearest]).max(axis=2)
-        mask = (difference > FOREGROUND_LEVEL).astype(np.uint8)
-        mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
-        fraction = float(mask.mean())
-        fractions.append(0.0 if fraction > SCENE_CHANGE_FRACTION else fraction)
-    return fractions
-
-
-def _median(stack: np.ndarray) -> np.ndarray:
-    """Per-pixel (lower) median over the first axis, staying uint8."""
-    middle = (len(stack) - 1) // 2
-    return np.partition(stack, middle, axis=0)[middle]
-
-
-def _distance(index: int, run: list[int]) -> int:
-    """How many frames `index` lies outside the span of `run` (0 inside it)."""
-    return max(run[0] - index, index - run[-1], 0)

@@ -3,10 +3,16 @@
 Examined: keyframes spread over the middle 80%, and where keyframes are sparse, frames between
 them within a fixed decoding budget (sampling.py, between.py).
 
-Scoring: each frame gets five measures in 0..1 (see metrics.py; activity is scaled per video
-so the busiest usable frame is 1). score = the weighted sum below. Players in a rally give the
-most foreground against the empty court, so activity weighs most; sharpness next, since a
-smeared frame is useless however busy.
+Scoring: each frame gets six measures in 0..1 (see metrics.py and people.py): sharpness, exposure,
+contrast and colourfulness of the picture, and from the people found against the court's
+background: activity (the near pair on court) and play (their stance against the video's usual
+one, and whether they are spread over their half). score = the weighted sum below: play weighs
+most, since a thumbnail sells the match, then the players on court and sharpness (a smeared
+frame is useless however busy).
+
+A frame where someone stands in front of the camera is left out, whatever its scores, and
+counted in the summary; a frame whose near court someone close to the lens partly blocks ranks
+after every clean frame of its kind.
 
 Adaptive thresholds drop the worst frames of each video: exposure under
 min(EXPOSURE_FLOOR, half the video's 75th percentile) (black and blown-out frames, yet a dim
@@ -22,6 +28,10 @@ within DUPLICATE_MAX_DISTANCE of a kept frame (a near-duplicate: never kept) or 
 MIN_GAP_FRACTION of the examined span from a kept frame (kept only if places remain after a
 first pass), so the set is spread over the match.
 
+Each candidate records the people found (boxes as fractions of the frame, and which are players)
+and every template's crop chosen from where the players are (thumbnail_enhancement.framing), so
+that the chooser shows and enhance renders the same framing.
+
 Crash safety of the stored set: JPEG names are `<rank>_<id>.jpg`; a name always denotes the same
 frame, so rewriting one in place never changes what an existing manifest means. New JPEGs are
 written (each atomically) before candidates.json is replaced atomically, and files it does not
@@ -35,9 +45,10 @@ import hashlib
 import itertools
 import logging
 import threading
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
@@ -46,21 +57,17 @@ import cv2
 import numpy as np
 from av.video.reformatter import VideoReformatter
 
-from config import get_settings
 from errors import PipelineError, Step
 from thumbnail_ranking.between import Keyframe, Run, budget_frames, plan_runs
-from thumbnail_ranking.metrics import (
-    FrameMeasures,
-    foreground_fractions,
-    hash_distance,
-    measure_frame,
-)
+from thumbnail_ranking.metrics import FrameMeasures, hash_distance, measure_frame
+from thumbnail_ranking.people import NOBODY, FramePeople, Person, analyse_people
 from thumbnail_ranking.sampling import (
     DecodeBudget,
     DecodedFrame,
     KeyframeReader,
     middle_span,
     sample_keyframes,
+    scaled_size,
     target_times,
     to_upright_bgr,
 )
@@ -79,12 +86,14 @@ S = TypeVar("S")
 U = TypeVar("U")
 
 WEIGHTS = {
-    "activity": 0.35,
-    "sharpness": 0.25,
-    "exposure": 0.15,
-    "colourfulness": 0.15,
+    "play": 0.30,
+    "activity": 0.20,
+    "sharpness": 0.20,
+    "exposure": 0.10,
+    "colourfulness": 0.10,
     "contrast": 0.10,
 }
+IN_FRONT_OF_CAMERA = "someone in front of the camera"
 EXPOSURE_FLOOR = 0.35
 SHARPNESS_RATIO = 0.8
 DUPLICATE_MAX_DISTANCE = 20  # of 1152 hash bits; the same scene again differs by 0-5
@@ -100,12 +109,34 @@ DECODERS = 2
 JPEG_QUALITY = 92
 
 
+BoxTuple = tuple[float, float, float, float]  # x0, y0, x1, y1 as fractions of the frame
+# Every template's crop of a frame of (width, height) pixels with these players' boxes.
+Framing = Callable[[Sequence[BoxTuple], tuple[int, int]], dict[str, BoxTuple]]
+
+
+def _no_crops(players: Sequence[BoxTuple], frame_size: tuple[int, int]) -> dict[str, BoxTuple]:
+    return {}
+
+
+@dataclass(frozen=True)
+class RankingOptions:
+    """What the settings and the other stages decide about ranking; its caller builds them."""
+
+    frames_to_examine: int  # CANDIDATE_THUMBNAIL_NUM
+    # the templates' framing (thumbnail_enhancement's): ranking knows no templates
+    crops_for: Framing = _no_crops
+
+
 class UndecodableVideoError(PipelineError):
     """Not one keyframe of the video could be decoded."""
 
 
 class NothingVisibleError(PipelineError):
     """Every examined frame is black or blown out."""
+
+
+class NothingOfferableError(PipelineError):
+    """Every usable frame examined is left out (someone in front of the camera)."""
 
 
 class CandidatesMissingError(PipelineError):
@@ -121,9 +152,30 @@ class Candidate:
     id: str
     rank: int  # 1 = best
     score: float  # 0..1
-    metrics: dict[str, float]  # each 0..1, keys as in WEIGHTS
+    metrics: dict[str, float]  # each 0..1, keys as in WEIGHTS (older manifests: fewer)
     timestamp: float  # seconds into the video
     file: str  # absolute path of the JPEG
+    # who is where (None: ranked before people were found), and each template's crop
+    people: list[Person] | None = None
+    crops: dict[str, BoxTuple] = field(default_factory=dict)
+
+    @property
+    def players(self) -> list[BoxTuple] | None:
+        return None if self.people is None else [p.box for p in self.people if p.player]
+
+
+@dataclass(frozen=True)
+class Ranking:
+    candidates: list[Candidate]  # best first
+    left_out: dict[str, int]  # frames never offered, by reason (IN_FRONT_OF_CAMERA)
+
+    @property
+    def left_out_text(self) -> str:
+        """`2 frames left out: someone in front of the camera`, or empty."""
+        return "; ".join(
+            f"{count} frame{'s' if count != 1 else ''} left out: {reason}"
+            for reason, count in self.left_out.items()
+        )
 
 
 @dataclass(frozen=True, eq=False)
@@ -141,6 +193,12 @@ class ScoredFrame:
     score: float
     passed: bool  # cleared the per-video thresholds
     blurred: bool  # under the sharpness threshold: never offered
+    people: FramePeople = NOBODY
+
+    @property
+    def left_out(self) -> str | None:
+        """Why the frame is never offered, whatever its scores; None: it may be."""
+        return IN_FRONT_OF_CAMERA if self.people.in_front else None
 
     @property
     def timestamp(self) -> float:
@@ -358,33 +416,32 @@ def score_frames(frames: list[ExaminedFrame]) -> list[ScoredFrame]:
     considered = sharpness[exposure_ok] if exposure_ok.any() else sharpness
     sharp = sharpness >= SHARPNESS_RATIO * np.percentile(considered, 90)
     passed = exposure_ok & sharp & (exposure > 0)  # never a frame with nothing visible
-    foreground = np.array(foreground_fractions([m.small for m in measures], list(passed)))
-    busiest = foreground[passed].max() if passed.any() else foreground.max()
-    activity = foreground / busiest if busiest > 0 else np.zeros_like(foreground)
+    people = analyse_people([m.small for m in measures], list(passed))
     scored = []
-    for index, (frame, measured) in enumerate(zip(frames, measures, strict=True)):
+    for index, (frame, measured, found) in enumerate(zip(frames, measures, people, strict=True)):
         metrics = {
             "sharpness": measured.sharpness,
             "exposure": measured.exposure,
             "contrast": measured.contrast,
             "colourfulness": measured.colourfulness,
-            "activity": float(min(1.0, activity[index])),
+            "activity": found.activity,
+            "play": found.play,
         }
         metrics = {name: round(value, 4) for name, value in metrics.items()}
         score = round(sum(WEIGHTS[name] * value for name, value in metrics.items()), 4)
         scored.append(
-            ScoredFrame(frame, metrics, score, bool(passed[index]), not bool(sharp[index]))
+            ScoredFrame(frame, metrics, score, bool(passed[index]), not bool(sharp[index]), found)
         )
     return scored
 
 
 def select_top(frames: list[ScoredFrame], top_n: int) -> list[ScoredFrame]:
     """The best `top_n` frames, no two near-duplicates, spread in time; best first."""
-    ordered = sorted(frames, key=_rank_order)
+    ordered = sorted((frame for frame in frames if frame.left_out is None), key=_rank_order)
     passing = [frame for frame in ordered if frame.passed]
     dim = [frame for frame in ordered if not frame.passed and _offerable(frame)]
     fallback = dim[: max(0, top_n - len(passing))]
-    times = [frame.timestamp for frame in frames]
+    times = [frame.timestamp for frame in frames] or [0.0]
     min_gap = MIN_GAP_FRACTION * (max(times) - min(times))
     kept: list[ScoredFrame] = []
     for pool in (passing, fallback):
@@ -405,8 +462,8 @@ def _offerable(frame: ScoredFrame) -> bool:
     return frame.metrics["exposure"] > 0 and not frame.blurred
 
 
-def _rank_order(frame: ScoredFrame) -> tuple[bool, float, float]:
-    return (not frame.passed, -frame.score, frame.timestamp)
+def _rank_order(frame: ScoredFrame) -> tuple[bool, bool, float, float]:
+    return (not frame.passed, frame.people.blocked, -frame.score, frame.timestamp)
 
 
 def _duplicates(frame: ScoredFrame, other: ScoredFrame) -> bool:
@@ -430,7 +487,7 @@ def write_jpeg(path: Path, image: np.ndarray) -> None:
 
 
 def write_candidate_images(
-    reader: KeyframeReader, chosen: list[ScoredFrame], folder: Path
+    reader: KeyframeReader, chosen: list[ScoredFrame], folder: Path, crops_for: Framing
 ) -> list[Candidate]:
     """Decode the chosen keyframes at full size (at most CANDIDATE_LONG_SIDE) and write JPEGs.
 
@@ -444,6 +501,13 @@ def write_candidate_images(
         if not hasattr(converters, "reformatter"):
             converters.reformatter = VideoReformatter()
         write_jpeg(path, to_upright_bgr(frame, CANDIDATE_LONG_SIDE, converters.reformatter))
+
+    def framed(scored: ScoredFrame, frame: av.VideoFrame) -> dict[str, BoxTuple]:
+        width, height = scaled_size(frame.width, frame.height, CANDIDATE_LONG_SIDE)
+        if round(frame.rotation / 90) % 2:
+            width, height = height, width
+        players = [person.box for person in scored.people.people if person.player]
+        return crops_for(players, (width, height))
 
     with ThreadPoolExecutor(max_workers=2) as writers:
         jobs = []
@@ -464,6 +528,8 @@ def write_candidate_images(
                     metrics=scored.metrics,
                     timestamp=round(scored.timestamp, 3),
                     file=str(path.resolve()),
+                    people=list(scored.people.people),
+                    crops=framed(scored, frame),
                 )
             )
         for job in jobs:
@@ -471,16 +537,22 @@ def write_candidate_images(
     return candidates
 
 
-def store_candidates(reader: KeyframeReader, chosen: list[ScoredFrame]) -> list[Candidate]:
+def store_candidates(
+    reader: KeyframeReader,
+    chosen: list[ScoredFrame],
+    left_out: Mapping[str, int],
+    crops_for: Framing,
+) -> list[Candidate]:
     """Write the JPEGs, then the manifest, then remove files no manifest lists any more."""
     workspace = ensure_workspace(reader.path)
     folder = workspace / CANDIDATES_DIR
-    candidates = write_candidate_images(reader, chosen, folder)
+    candidates = write_candidate_images(reader, chosen, folder, crops_for)
     manifest = {
         "video_file": reader.path.name,
         "candidates": [
             {**asdict(c), "file": f"{CANDIDATES_DIR}/{Path(c.file).name}"} for c in candidates
         ],
+        "left_out": dict(left_out),
     }
     atomic_write_json(workspace / CANDIDATES_FILE, manifest)
     listed = {Path(c.file).name for c in candidates}
@@ -491,9 +563,13 @@ def store_candidates(reader: KeyframeReader, chosen: list[ScoredFrame]) -> list[
 
 
 def rank_and_store_top_candidates(
-    video_path: Path, top_n: int, progress: Callable[[int, int], None] | None = None
-) -> list[Candidate]:
-    """Examine CANDIDATE_THUMBNAIL_NUM frames, store the best `top_n`; best first.
+    video_path: Path,
+    top_n: int,
+    options: RankingOptions,
+    progress: Callable[[int, int], None] | None = None,
+) -> Ranking:
+    """Examine `options.frames_to_examine` frames, store the best `top_n` (best first), and
+    count the frames left out whatever their scores.
 
     `progress(done, total)` is called after each examined frame, from the decoding threads (one
     call at a time), during long decoding with the count unchanged, and once more with
@@ -501,22 +577,29 @@ def rank_and_store_top_candidates(
     middle 80% (out of the decoding budget's reach), come with one warning saying why.
     """
     video_path = Path(video_path)
-    count = get_settings().candidate_thumbnail_num
+    count = options.frames_to_examine
     with KeyframeReader(video_path) as reader:
         frame_bytes = reader.frame_bytes
         small = frame_bytes is not None and frame_bytes * count <= SMALL_FRAMES_MAX_BYTES
         examination = examine(reader, count, DECODERS if small else 1, small, progress)
         scored = score_frames(examination.frames)
         chosen = select_top(scored, top_n)
+        left_out = Counter(frame.left_out for frame in scored if frame.left_out)
+        if not chosen and left_out:
+            raise NothingOfferableError(
+                f"{video_path.name}: in every usable frame examined {IN_FRONT_OF_CAMERA} hides "
+                "the court: check the recording, or trim it to the match"
+            )
         if not chosen:
             raise NothingVisibleError(
                 f"{video_path.name}: every examined frame is black or blown out (lens covered, "
                 "lights off?): check the recording, or trim it to the match"
             )
-        candidates = store_candidates(reader, chosen)
+        candidates = store_candidates(reader, chosen, left_out, options.crops_for)
+    ranking = Ranking(candidates, dict(left_out))
     log.info(
         "%s: %d keyframes and %d frames between them examined (%d frames decoded to reach "
-        "those), %d candidates kept, best at %.1fs (score %.2f)",
+        "those), %d candidates kept, best at %.1fs (score %.2f)%s",
         video_path.name,
         examination.keyframes,
         len(examination.frames) - examination.keyframes,
@@ -524,6 +607,7 @@ def rank_and_store_top_candidates(
         len(candidates),
         candidates[0].timestamp,
         candidates[0].score,
+        f"; {ranking.left_out_text}" if left_out else "",
     )
     if len(candidates) < top_n or not examination.in_middle:
         shortfall = f"{len(candidates)} thumbnail candidate(s) instead of {top_n}: "
@@ -533,7 +617,7 @@ def rank_and_store_top_candidates(
             shortfall if len(candidates) < top_n else "",
             warning_reason(examination, scored, count, top_n),
         )
-    return candidates
+    return ranking
 
 
 def warning_reason(
@@ -562,10 +646,12 @@ def warning_reason(
         return f"its middle 80% holds only {examined} frame(s)"
     invisible = sum(1 for frame in scored if frame.metrics["exposure"] == 0)
     blurred = sum(1 for frame in scored if frame.metrics["exposure"] > 0 and frame.blurred)
-    if examined - invisible - blurred < top_n:
+    hidden = sum(1 for frame in scored if _offerable(frame) and frame.left_out)
+    if examined - invisible - blurred - hidden < top_n:
+        in_front = f", {hidden} have {IN_FRONT_OF_CAMERA}" if hidden else ""
         return (
-            f"of the {examined} frames examined, {invisible} are black or blown out and "
-            f"{blurred} are blurred"
+            f"of the {examined} frames examined, {invisible} are black or blown out{in_front} "
+            f"and {blurred} are blurred"
         )
     return f"the {examined} frames examined look alike (a still scene?)"
 
@@ -587,6 +673,8 @@ def load_candidates(video_path: Path) -> list[Candidate]:
                 metrics={key: float(value) for key, value in entry["metrics"].items()},
                 timestamp=float(entry["timestamp"]),
                 file=str((workspace / entry["file"]).resolve()),
+                people=_people(entry.get("people")),
+                crops=box_map(entry.get("crops", {})),
             )
             for entry in entries
         ]
@@ -595,3 +683,21 @@ def load_candidates(video_path: Path) -> list[Candidate]:
             f"{name}: {manifest} is unreadable ({error})", Step.RANK
         ) from None
     return sorted(candidates, key=lambda c: c.rank)
+
+
+def box_of(values: object) -> BoxTuple:
+    """Four fractions of a frame, as a manifest stores a box; ValueError when they are not."""
+    x0, y0, x1, y1 = (float(value) for value in values)  # type: ignore[union-attr]
+    if not (0 <= x0 < x1 <= 1 and 0 <= y0 < y1 <= 1):
+        raise ValueError(f"not a box inside the frame: {values}")
+    return x0, y0, x1, y1
+
+
+def box_map(entries: Mapping[str, object]) -> dict[str, BoxTuple]:
+    return {str(name): box_of(values) for name, values in entries.items()}
+
+
+def _people(entries: list[dict] | None) -> list[Person] | None:
+    if entries is None:  # ranked before people were found
+        return None
+    return [Person(box_of(entry["box"]), str(entry["role"])) for entry in entries]

@@ -21,7 +21,7 @@ import av
 import numpy as np
 from av.video.reformatter import VideoReformatter
 
-from video_prep import duration_seconds, open_video
+from prepare.probe import duration_seconds, open_video
 
 log = logging.getLogger(__name__)
 

@@ -27,7 +27,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import ingest
 from thumbnail_enhancement.layout import MatchText
 from thumbnail_enhancement.renderer import Logo
 from video_branding.assemble import concatenate, splice
@@ -161,9 +160,12 @@ def _brand(
 
 
 def _digest(source_path: Path, target: Path, branding: Branding) -> str:
+    """What the copy is made from: a source written again (its size or modification time
+    changed) or other words make another copy, from new pieces."""
+    facts = source_path.stat()
     made_from = {
         "version": ENGINE_VERSION,
-        "source": ingest.fingerprint(source_path),
+        "source": [facts.st_size, facts.st_mtime_ns],
         "target": target.name,
         "branding": branding.describe(),
     }

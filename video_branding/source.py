@@ -8,9 +8,9 @@ from pathlib import Path
 
 import av
 
+from prepare.probe import open_video
 from video_branding.errors import UnsupportedVideoError
 from video_branding.overlay import PLANAR_FORMATS, FrameLayout, layout_of
-from video_prep import open_video
 
 # file extension -> the muxer that writes the branded copy in the same container
 MUXERS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska"}

@@ -191,6 +191,7 @@ class _Chooser:
         environment.filters["position"] = _position
         environment.filters["web_link"] = _web_link
         environment.filters["sheet_url"] = _sheet_url
+        environment.filters["crop_text"] = _crop_text
         environment.globals["tile"] = TILE
         self._templates = Jinja2Templates(env=environment)
 
@@ -272,12 +273,14 @@ class _Chooser:
         )
 
     async def preview(self, request: Request) -> Response:
-        """One candidate, large."""
+        """One candidate, large, as its thumbnail frames it (the page names the crop the
+        source gave: `k`)."""
         workflow_id, candidate_id = (
             request.query_params.get("w", ""),
             request.query_params.get("c", ""),
         )
-        return await _image(self._previews.large(workflow_id, candidate_id))
+        crop = _crop(request.query_params.get("k", ""))
+        return await _image(self._previews.large(workflow_id, candidate_id, crop))
 
     async def sheet(self, request: Request) -> Response:
         """A video's candidates side by side, TILE each, for the list (cropped by the page)."""
@@ -380,6 +383,19 @@ def _sheet_url(video: WaitingVideo) -> str:
     """The address of the video's sheet: its candidates' tiles, best first."""
     pairs = [("w", video.workflow_id), *(("c", candidate.id) for candidate in video.candidates)]
     return "/sheet?" + urlencode(pairs)
+
+
+def _crop_text(crop: tuple[float, float, float, float] | None) -> str:
+    return "" if crop is None else ",".join(f"{value:.4f}" for value in crop)
+
+
+def _crop(text: str) -> tuple[float, float, float, float] | None:
+    """A crop as `_crop_text` wrote it; None for anything else (the whole picture)."""
+    try:
+        x0, y0, x1, y1 = (float(value) for value in text.split(","))
+    except ValueError:
+        return None
+    return (x0, y0, x1, y1) if 0 <= x0 < x1 <= 1 and 0 <= y0 < y1 <= 1 else None
 
 
 def _find(videos: list[WaitingVideo], workflow_id: str) -> WaitingVideo | None:

@@ -1,5 +1,5 @@
 """Candidate images sized for the page: one sheet of tiles per video for the list, or one
-candidate large for the confirmation.
+candidate large for the confirmation, cut to the part of it that the thumbnail will show.
 
 A candidate is up to 1920 pixels wide; a phone's tile needs a quarter of that. The list shows a
 video's candidates from one image, its sheet: the tiles side by side, each TILE in size, which the
@@ -43,9 +43,22 @@ def _jpeg(image: Image.Image) -> bytes:
     return output.getvalue()
 
 
-def resize_jpeg(data: bytes, box: tuple[int, int]) -> bytes:
-    """The JPEG (or any image Pillow reads) shrunk to fit `box`, as a JPEG."""
-    return _jpeg(_fitted(data, box))
+Crop = tuple[float, float, float, float]  # x0, y0, x1, y1 as fractions of the picture
+
+
+def resize_jpeg(data: bytes, box: tuple[int, int], crop: Crop | None = None) -> bytes:
+    """The JPEG (or any image Pillow reads), cut to `crop` when given, shrunk to fit `box`, as
+    a JPEG."""
+    if crop is None:
+        return _jpeg(_fitted(data, box))
+    with Image.open(io.BytesIO(data)) as image:
+        image = ImageOps.exif_transpose(image).convert("RGB")
+    width, height = image.size
+    left, top = round(crop[0] * width), round(crop[1] * height)
+    right = max(left + 1, round(crop[2] * width))
+    image = image.crop((left, top, right, max(top + 1, round(crop[3] * height))))
+    image.thumbnail(box, Image.Resampling.LANCZOS)
+    return _jpeg(image)
 
 
 def sheet_jpeg(originals: Sequence[bytes | None]) -> bytes:
@@ -75,9 +88,13 @@ class Previews:
         self._size = 0
         self._making: dict[tuple[str, ...], asyncio.Future[bytes | None]] = {}
 
-    async def large(self, workflow_id: str, candidate_id: str) -> bytes | None:
+    async def large(
+        self, workflow_id: str, candidate_id: str, crop: Crop | None = None
+    ) -> bytes | None:
+        """The candidate large, cut to `crop` (the thumbnail's framing) when given."""
         return await self._cached(
-            ("large", workflow_id, candidate_id), lambda: self._large(workflow_id, candidate_id)
+            ("large", workflow_id, candidate_id, str(crop)),
+            lambda: self._large(workflow_id, candidate_id, crop),
         )
 
     async def sheet(self, workflow_id: str, candidate_ids: Sequence[str]) -> bytes | None:
@@ -111,12 +128,12 @@ class Previews:
             self._size -= len(dropped)
         return made
 
-    async def _large(self, workflow_id: str, candidate_id: str) -> bytes | None:
+    async def _large(self, workflow_id: str, candidate_id: str, crop: Crop | None) -> bytes | None:
         original = await self._source.preview(workflow_id, candidate_id)
         if original is None:
             return None
         try:
-            return await asyncio.to_thread(resize_jpeg, original, LARGE)
+            return await asyncio.to_thread(resize_jpeg, original, LARGE, crop)
         except (OSError, Image.DecompressionBombError) as error:
             log.warning(
                 "%s: candidate %s is not a readable image (%s)", workflow_id, candidate_id, error

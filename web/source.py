@@ -24,6 +24,8 @@ class Candidate:
     rank: int  # 1 is the best
     score: float
     timestamp: float  # seconds into the video
+    # the part of the picture the thumbnail shows (x0, y0, x1, y1, fractions); None: all of it
+    crop: tuple[float, float, float, float] | None = None
 
 
 @dataclass(frozen=True)

@@ -98,7 +98,9 @@ class TemporalVideoSource:
             self._unanswered.pop(video.workflow_id, None)
             if status.stage != WAITING_FOR_SELECTION:
                 continue  # chosen since the list was read
-            candidates = [Candidate(c.id, c.rank, c.score, c.timestamp) for c in status.candidates]
+            candidates = [
+                Candidate(c.id, c.rank, c.score, c.timestamp, c.crop) for c in status.candidates
+            ]
             self._known[video.workflow_id] = (video, status.title or video.video_file, candidates)
         listed_ids = {video.workflow_id for video in listed}
         for cache in (self._known, self._files, self._unanswered):

@@ -30,8 +30,8 @@ from googleapiclient.discovery_cache import get_static_doc
 from googleapiclient.errors import HttpError
 from googleapiclient.http import HttpRequest, MediaIoBaseUpload, build_http
 
-from config import get_settings
 from errors import PipelineError, Step
+from youtube.common import YouTubeAccess
 from youtube.errors import (
     NoChannelError,
     PlaylistNotFoundError,
@@ -73,17 +73,26 @@ class Backoff:
 TRANSIENT_RETRY = Backoff(attempts=6, first_seconds=1.0, max_seconds=30.0)
 
 
-def client(account: Account) -> Resource:
-    """The API client; YOUTUBE_API_ROOT replaces Google's root, media uploads included."""
+@dataclass(frozen=True)
+class Channel:
+    """The API client (`service`, which requests are built from) and the account it acts for."""
+
+    service: Resource
+    account: Account
+
+
+def connect(access: YouTubeAccess) -> Channel:
+    """The channel of the saved token; YOUTUBE_API_ROOT replaces Google's root, media uploads
+    included."""
+    account = load_account(access.token_file)
     document = json.loads(get_static_doc("youtube", "v3"))
-    root = get_settings().youtube_api_root
-    if root:
-        document["rootUrl"] = document["mtlsRootUrl"] = root
-        document["baseUrl"] = root + document.get("servicePath", "")
+    if access.api_root:
+        document["rootUrl"] = document["mtlsRootUrl"] = access.api_root
+        document["baseUrl"] = access.api_root + document.get("servicePath", "")
     # build_http() keeps 308 (the resumable protocol's "resume incomplete") from being
     # followed as a redirect.
     http = google_auth_httplib2.AuthorizedHttp(account.credentials, http=build_http())
-    return build_from_document(document, http=http)
+    return Channel(build_from_document(document, http=http), account)
 
 
 # -- failures -----------------------------------------------------------------------------------
@@ -130,12 +139,12 @@ def describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
 
 
-def _translate(error: HttpError, subject: str, call: str) -> PipelineError | None:
+def _translate(error: HttpError, subject: str, call: str, token_file: Path) -> PipelineError | None:
     """The PipelineError a person must act on, or None when retrying may help."""
     status, reason, message = error.resp.status, _error_reason(error), error.reason
     plain_message = re.sub(r"<[^>]+>", "", message)
     if status == 401:
-        return auth_error(f"YouTube refused it during {call} (expired or revoked)")
+        return auth_error(token_file, f"YouTube refused it during {call} (expired or revoked)")
     if reason in _QUOTA_REASONS:
         what = "upload limit" if reason == "uploadLimitExceeded" else "daily API quota"
         return QuotaExceededError(
@@ -159,21 +168,21 @@ def _translate(error: HttpError, subject: str, call: str) -> PipelineError | Non
     )
 
 
-def final(error: BaseException, subject: str, call: str) -> BaseException:
+def final(error: BaseException, subject: str, call: str, token_file: Path) -> BaseException:
     """The error to raise for a failure that retrying cannot fix."""
     if isinstance(error, HttpError):
-        return _translate(error, subject, call) or error
+        return _translate(error, subject, call, token_file) or error
     return error
 
 
 @contextmanager
-def youtube_errors(subject: str, call: str) -> Iterator[None]:
+def youtube_errors(subject: str, call: str, token_file: Path) -> Iterator[None]:
     """Turn YouTube's refusals into the PipelineError that tells the operator what to do."""
-    with auth_failures():
+    with auth_failures(token_file):
         try:
             yield
         except HttpError as error:
-            translated = _translate(error, subject, call)
+            translated = _translate(error, subject, call, token_file)
             if translated is None:
                 raise
             raise translated from None
@@ -194,12 +203,13 @@ def wait_before_retry(subject: str, call: str, error: BaseException, failure: in
 
 
 def execute(
+    channel: Channel,
     request: HttpRequest,
     subject: str,
     call: str,
     already_done: Callable[[], Any] | None = None,
 ) -> Any:
-    """Run `request`, retrying transient failures with backoff.
+    """Run `request` (made from `channel.service`), retrying transient failures with backoff.
 
     For a call that is not idempotent (one that creates something), `already_done` is asked
     before each retry: a failure may have come after YouTube carried the call out. When it
@@ -207,7 +217,7 @@ def execute(
     """
     for failure in itertools.count(1):
         try:
-            with youtube_errors(subject, call):
+            with youtube_errors(subject, call, channel.account.token_file):
                 return request.execute()
         except RETRYABLE_TYPES as error:
             if not is_transient(error):
@@ -227,11 +237,12 @@ def execute(
 
 
 def change_part(
-    youtube: Resource, video_id: str, part: str, change: dict[str, Any], subject: str
+    channel: Channel, video_id: str, part: str, change: dict[str, Any], subject: str
 ) -> dict[str, Any]:
     """Apply `change` to one part of a video, keeping the rest of the part as it is (a None
     value removes that property); returns the part as YouTube holds it afterwards."""
-    found = execute(youtube.videos().list(part=part, id=video_id), subject, "videos.list")
+    listed = channel.service.videos().list(part=part, id=video_id)
+    found = execute(channel, listed, subject, "videos.list")
     items = found.get("items") or []
     if not items:
         raise YouTubeRejectedError(
@@ -243,33 +254,32 @@ def change_part(
     whole = {k: v for k, v in current.items() if k not in _READ_ONLY.get(part, ())}
     whole.update(change)
     body = {"id": video_id, part: {k: v for k, v in whole.items() if v is not None}}
-    request = youtube.videos().update(part=part, body=body)
-    return execute(request, subject, "videos.update").get(part, {})
+    request = channel.service.videos().update(part=part, body=body)
+    return execute(channel, request, subject, "videos.update").get(part, {})
 
 
-def set_thumbnail(youtube: Resource, video_id: str, thumbnail: Path, subject: str) -> None:
+def set_thumbnail(channel: Channel, video_id: str, thumbnail: Path, subject: str) -> None:
     with thumbnail.open("rb") as handle:
         media = MediaIoBaseUpload(handle, mimetype="image/jpeg", resumable=False)
-        request = youtube.thumbnails().set(videoId=video_id, media_body=media)
-        execute(request, subject, "thumbnails.set")
+        request = channel.service.thumbnails().set(videoId=video_id, media_body=media)
+        execute(channel, request, subject, "thumbnails.set")
 
 
-def validate_auth() -> None:
+def validate_auth(access: YouTubeAccess) -> None:
     """One cheap call (channels.list mine=true) proving the saved token can reach the channel."""
     try:
-        account = load_account()
-        youtube = client(account)
-        with youtube_errors("Checking the YouTube token", "channels.list"):
-            answer = youtube.channels().list(part="id", mine=True).execute()
+        channel = connect(access)
+        with youtube_errors("Checking the YouTube token", "channels.list", access.token_file):
+            answer = channel.service.channels().list(part="id", mine=True).execute()
     except RETRYABLE_TYPES as error:
         if not is_transient(error):
             raise
-        root = get_settings().youtube_api_root or "https://youtube.googleapis.com/"
+        root = access.api_root or "https://youtube.googleapis.com/"
         raise YouTubeUnreachableError(
             f"Cannot reach YouTube at {root} ({describe(error)}); check the network "
             "(or YOUTUBE_API_ROOT) and try again."
         ) from None
-    account.save_if_refreshed()
+    channel.account.save_if_refreshed()
     if not answer.get("items"):
         raise NoChannelError(
             "The authorized Google account has no YouTube channel: create the channel, or "

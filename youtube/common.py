@@ -1,17 +1,30 @@
-"""What every module of the package shares: the progress callback type, the clock, and
-keeping libraries that log credentials quiet."""
+"""What every module of the package shares: the progress callback type, the settings it is
+given (`YouTubeAccess`), the clock, and keeping libraries that log credentials quiet."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 MIB = 1024 * 1024
 
 ProgressCallback = Callable[[int, int], None]
 """`progress(done_bytes, total_bytes)`; if it raises, the upload stops between chunks."""
+
+
+@dataclass(frozen=True)
+class YouTubeAccess:
+    """Where the channel's authorization is kept and how YouTube is reached; `uploader` builds it
+    from the settings."""
+
+    token_file: Path  # YOUTUBE_TOKEN_FILE: the saved authorization (a credential)
+    client_secrets: Path  # GOOGLE_CLIENT_SECRETS: the café's OAuth client
+    auth_port: int  # YOUTUBE_AUTH_PORT: where the consent flow waits for Google's answer
+    api_root: str | None  # YOUTUBE_API_ROOT: a YouTube-compatible server instead of Google's
 
 
 def utc_now() -> datetime:

@@ -8,8 +8,8 @@ person fixes something outside the video, then the same upload goes on).
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
-from config import get_settings
 from errors import NeedsAttentionError, PipelineError, QuotaExhaustedError, RetryLaterError, Step
 
 
@@ -61,6 +61,5 @@ class UploadInterruptedError(RetryLaterError):
     """Transient failures outlasted the retries; not a PipelineError, so it is retried later."""
 
 
-def auth_error(problem: str) -> AuthError:
-    path = get_settings().youtube_token_file
-    return AuthError(f"YouTube token {path}: {problem}; authorize again", Step.AUTH)
+def auth_error(token_file: Path, problem: str) -> AuthError:
+    return AuthError(f"YouTube token {token_file}: {problem}; authorize again", Step.AUTH)

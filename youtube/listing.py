@@ -3,20 +3,34 @@
 The description is the prepared one (`DESCRIPTION_TEMPLATE` filled by prepare, or the
 sidecar's), the playlist is `YOUTUBE_PLAYLIST` filled, the language `VIDEO_LANGUAGE`, the
 recording date the match's day in the café's time zone. Every text is cleaned
-(`text.clean_text`), whatever prepared it. The local target writes the same beside its copy.
+(`formats.cleaning.clean_text`), whatever prepared it. The local target writes the same beside
+its copy.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
-from config import get_settings
-from video_prep import MatchMetadata, fit_description, fit_tags, recording_date, template_values
+from formats.cleaning import clean_text
+from formats.publish_at import publish_time
+from formats.templates import fill_template
+from formats.youtube_fields import fit_description, fit_tags
+from prepare.match_text import in_zone, recording_date, template_values
+from prepare.metadata import MatchMetadata
 from youtube.playlists import TITLE_MAX_CHARS as PLAYLIST_TITLE_MAX_CHARS
-from youtube.schedule import publish_time
-from youtube.text import clean_text, fill_template
+
+
+@dataclass(frozen=True)
+class ListingOptions:
+    """The settings every listing follows; `uploader` builds them from the settings."""
+
+    cafe_timezone: tzinfo  # CAFE_TIMEZONE: the recording day, and where PUBLISH_AT's 18:00 is
+    playlist_template: str  # YOUTUBE_PLAYLIST
+    publish_at: str | None  # PUBLISH_AT, for a video whose sidecar sets no publish_at
+    language: str | None  # VIDEO_LANGUAGE
+    made_for_kids: bool  # MADE_FOR_KIDS
 
 
 @dataclass(frozen=True)
@@ -33,6 +47,7 @@ class Listing:
     privacy_status: str  # what the video becomes once its thumbnail is set
     playlist: str | None
     schedule: str | None  # PUBLISH_AT or the sidecar's publish_at, as written
+    schedule_zone: tzinfo  # the café's: where the schedule's time of day falls
 
     def insert_body(self) -> dict[str, Any]:
         """`videos.insert`'s parts: always private (it becomes visible in a later step)."""
@@ -59,7 +74,7 @@ class Listing:
         """
         if not self.schedule:
             return self.privacy_status, None
-        when = publish_time(self.schedule, now, get_settings().cafe_timezone)
+        when = publish_time(self.schedule, now, self.schedule_zone)
         return ("private", when) if when > now else ("public", None)
 
     def playlist_privacy(self) -> str:
@@ -84,22 +99,24 @@ class Listing:
         }
 
 
-def build_listing(metadata: MatchMetadata) -> Listing:
-    settings = get_settings()
+def build_listing(metadata: MatchMetadata, options: ListingOptions) -> Listing:
+    zone = options.cafe_timezone
     teams = (metadata.team1, metadata.team2, metadata.tournament)
-    values = template_values(metadata.match_type_name, *teams, recording_date(metadata.recorded_at))
-    playlist = clean_text(fill_template(settings.youtube_playlist, values))
-    recorded = datetime.fromisoformat(metadata.recorded_at).astimezone(settings.cafe_timezone)
-    schedule = settings.publish_at if metadata.publish_at is None else metadata.publish_at
+    date = recording_date(metadata.recorded_at, zone)
+    values = template_values(metadata.match_type_name, *teams, date)
+    playlist = clean_text(fill_template(options.playlist_template, values))
+    recorded = in_zone(datetime.fromisoformat(metadata.recorded_at), zone)
+    schedule = options.publish_at if metadata.publish_at is None else metadata.publish_at
     return Listing(
         title=clean_text(metadata.title),
         description=fit_description(clean_text(metadata.description, multiline=True).strip()),
         tags=fit_tags([clean_text(tag) for tag in metadata.tags]),
         category_id=metadata.category_id,
-        language=settings.video_language,
+        language=options.language,
         recording_date=recorded.date().isoformat(),
-        made_for_kids=settings.made_for_kids,
+        made_for_kids=options.made_for_kids,
         privacy_status=metadata.privacy_status,
         playlist=playlist[:PLAYLIST_TITLE_MAX_CHARS].rstrip() or None,
         schedule=schedule or None,
+        schedule_zone=zone,
     )

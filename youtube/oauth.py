@@ -23,10 +23,9 @@ from google_auth_oauthlib.flow import InstalledAppFlow
 from googleapiclient.http import build_http
 from oauthlib.oauth2 import OAuth2Error
 
-from config import get_settings
 from errors import Step
 from workspace import atomic_write_text
-from youtube.common import quiet_loggers
+from youtube.common import YouTubeAccess, quiet_loggers
 from youtube.errors import AuthError, ClientSecretsError, auth_error
 
 log = logging.getLogger(__name__)
@@ -42,23 +41,23 @@ _OAUTH_LOGGERS = ("requests_oauthlib", "oauthlib", "google_auth_oauthlib")
 
 @dataclass
 class Account:
+    token_file: Path  # where the token is saved
     credentials: Credentials
     saved_token: str | None
 
     def save_if_refreshed(self) -> None:
         """Keep a token refreshed during the run, so the next run need not refresh it again."""
         if self.credentials.token != self.saved_token:
-            _save_token(self.credentials)
+            _save_token(self.token_file, self.credentials)
             self.saved_token = self.credentials.token
 
 
-def _save_token(credentials: Credentials) -> None:
-    atomic_write_text(get_settings().youtube_token_file, credentials.to_json(), mode=0o600)
+def _save_token(path: Path, credentials: Credentials) -> None:
+    atomic_write_text(path, credentials.to_json(), mode=0o600)
 
 
-def load_account() -> Account:
-    """The saved token, refreshed when it has expired."""
-    path = get_settings().youtube_token_file
+def load_account(path: Path) -> Account:
+    """The token saved at `path`, refreshed when it has expired."""
     if not path.is_file():
         raise AuthError(f"No YouTube token at {path}: authorize uploads first", Step.AUTH)
     if path.stat().st_mode & 0o077:
@@ -67,7 +66,7 @@ def load_account() -> Account:
     try:
         text = path.read_bytes()
     except OSError as error:
-        raise auth_error(f"cannot be read ({error.strerror}); fix its permissions") from None
+        raise auth_error(path, f"cannot be read ({error.strerror}); fix its permissions") from None
     try:
         info = json.loads(text)
         loaded = Credentials.from_authorized_user_info(info)
@@ -76,27 +75,27 @@ def load_account() -> Account:
         credentials = loaded.with_token_uri(info.get("token_uri") or GOOGLE_TOKEN_URI)
         credentials.expiry = loaded.expiry  # the copy forgets it
     except (ValueError, AttributeError):
-        raise auth_error("not a saved authorization (damaged or from another tool)") from None
+        raise auth_error(path, "not a saved authorization (damaged or from another tool)") from None
     missing = sorted(set(SCOPES) - set(info.get("scopes") or []))
     if missing:
-        raise auth_error(f"it does not grant {', '.join(missing)}")
-    account = Account(credentials, credentials.token)
+        raise auth_error(path, f"it does not grant {', '.join(missing)}")
+    account = Account(path, credentials, credentials.token)
     if not credentials.valid:
-        with auth_failures():
+        with auth_failures(path):
             credentials.refresh(google_auth_httplib2.Request(build_http()))
         account.save_if_refreshed()
     return account
 
 
 @contextmanager
-def auth_failures() -> Iterator[None]:
+def auth_failures(token_file: Path) -> Iterator[None]:
     """A refresh Google refuses (expired or revoked grant) becomes an AuthError."""
     try:
         yield
     except RefreshError as error:
         if getattr(error, "retryable", False):
             raise
-        raise auth_error("Google refused to refresh it (expired or revoked)") from None
+        raise auth_error(token_file, "Google refused to refresh it (expired or revoked)") from None
 
 
 def _auth_prompt(port: int) -> str:
@@ -111,10 +110,9 @@ def _auth_prompt(port: int) -> str:
     )
 
 
-def run_auth_flow() -> None:
+def run_auth_flow(access: YouTubeAccess) -> None:
     """Installed-app OAuth consent with a local redirect; saves the token with mode 0600."""
-    settings = get_settings()
-    flow = _installed_app_flow(settings.google_client_secrets)
+    flow = _installed_app_flow(access.client_secrets)
     # The flow prints the URL, then waits: through a pipe (`| tee`, no terminal) a block
     # buffered stdout would hold the URL back until it is too late.
     if isinstance(sys.stdout, io.TextIOWrapper):
@@ -123,9 +121,9 @@ def run_auth_flow() -> None:
         with quiet_loggers(*_OAUTH_LOGGERS):
             credentials = flow.run_local_server(
                 host="localhost",
-                port=settings.youtube_auth_port,
+                port=access.auth_port,
                 open_browser=False,
-                authorization_prompt_message=_auth_prompt(settings.youtube_auth_port),
+                authorization_prompt_message=_auth_prompt(access.auth_port),
                 success_message="The café uploader is authorized; you can close this tab.",
                 access_type="offline",
                 prompt="consent",
@@ -134,7 +132,7 @@ def run_auth_flow() -> None:
         if error.errno != errno.EADDRINUSE:
             raise
         raise AuthError(
-            f"Port {settings.youtube_auth_port} on this machine is in use: stop what uses it or "
+            f"Port {access.auth_port} on this machine is in use: stop what uses it or "
             "set YOUTUBE_AUTH_PORT to a free port, then authorize again",
             Step.AUTH,
         ) from None
@@ -158,8 +156,8 @@ def run_auth_flow() -> None:
             "https://myaccount.google.com/permissions, then authorize again",
             Step.AUTH,
         )
-    _save_token(credentials)
-    log.info("YouTube token saved to %s (mode 0600)", settings.youtube_token_file)
+    _save_token(access.token_file, credentials)
+    log.info("YouTube token saved to %s (mode 0600)", access.token_file)
 
 
 def _installed_app_flow(secrets_path: Path) -> InstalledAppFlow:

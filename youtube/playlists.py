@@ -17,10 +17,9 @@ import threading
 from datetime import UTC, datetime
 from typing import Any
 
-from googleapiclient.discovery import Resource
-
 from errors import PipelineError, RetryLaterError
 from youtube import api
+from youtube.api import Channel
 
 log = logging.getLogger(__name__)
 
@@ -29,15 +28,17 @@ TITLE_MAX_CHARS = 150
 _CREATING = threading.Lock()
 
 
-def find(youtube: Resource, title: str, subject: str) -> str | None:
+def find(channel: Channel, title: str, subject: str) -> str | None:
     """The id of the channel's playlist titled `title` (ignoring case), or None; of several,
     the first created."""
     wanted = title.casefold()
     found: list[tuple[str, str]] = []  # (publishedAt, id)
     page: str | None = None
     while True:
-        request = youtube.playlists().list(part="snippet", mine=True, maxResults=50, pageToken=page)
-        answer = api.execute(request, subject, "playlists.list")
+        request = channel.service.playlists().list(
+            part="snippet", mine=True, maxResults=50, pageToken=page
+        )
+        answer = api.execute(channel, request, subject, "playlists.list")
         for item in answer.get("items", []):
             snippet = item.get("snippet", {})
             if snippet.get("title", "").casefold() == wanted:
@@ -55,32 +56,32 @@ def _moment(published_at: str) -> str:
         return "~"  # after every date: a playlist without one is never preferred
 
 
-def find_or_create(youtube: Resource, title: str, privacy: str, subject: str) -> str:
+def find_or_create(channel: Channel, title: str, privacy: str, subject: str) -> str:
     """The id of the playlist titled `title`, created with `privacy` when the channel has none."""
     with _CREATING:
-        found = find(youtube, title, subject)
+        found = find(channel, title, subject)
         if found is not None:
             return found
         body = {"snippet": {"title": title}, "status": {"privacyStatus": privacy}}
-        request = youtube.playlists().insert(part="snippet,status", body=body)
+        request = channel.service.playlists().insert(part="snippet,status", body=body)
 
         def created_meanwhile() -> dict[str, Any] | None:
-            existing = find(youtube, title, subject)
+            existing = find(channel, title, subject)
             return None if existing is None else {"id": existing}
 
-        playlist = api.execute(request, subject, "playlists.insert", created_meanwhile)
+        playlist = api.execute(channel, request, subject, "playlists.insert", created_meanwhile)
         log.info("%s: created the %s playlist %r", subject, privacy, title)
-        chosen = find(youtube, title, subject) or playlist["id"]
+        chosen = find(channel, title, subject) or playlist["id"]
         if chosen != playlist["id"]:  # another machine created one first
-            _delete_duplicate(youtube, playlist["id"], title, subject)
+            _delete_duplicate(channel, playlist["id"], title, subject)
     return chosen
 
 
-def _delete_duplicate(youtube: Resource, playlist_id: str, title: str, subject: str) -> None:
+def _delete_duplicate(channel: Channel, playlist_id: str, title: str, subject: str) -> None:
     """Delete a playlist this machine just created in vain (still empty); a failure leaves it."""
-    request = youtube.playlists().delete(id=playlist_id)
+    request = channel.service.playlists().delete(id=playlist_id)
     try:
-        api.execute(request, subject, "playlists.delete")
+        api.execute(channel, request, subject, "playlists.delete")
     except (PipelineError, RetryLaterError) as error:
         log.warning(
             "%s: another machine created the playlist %r first; the empty copy %s could not be "
@@ -96,23 +97,23 @@ def _delete_duplicate(youtube: Resource, playlist_id: str, title: str, subject: 
     )
 
 
-def holds(youtube: Resource, playlist_id: str, video_id: str, subject: str) -> bool:
-    request = youtube.playlistItems().list(
+def holds(channel: Channel, playlist_id: str, video_id: str, subject: str) -> bool:
+    request = channel.service.playlistItems().list(
         part="id", playlistId=playlist_id, videoId=video_id, maxResults=1
     )
-    return bool(api.execute(request, subject, "playlistItems.list").get("items"))
+    return bool(api.execute(channel, request, subject, "playlistItems.list").get("items"))
 
 
-def add(youtube: Resource, playlist_id: str, video_id: str, subject: str) -> None:
+def add(channel: Channel, playlist_id: str, video_id: str, subject: str) -> None:
     body = {
         "snippet": {
             "playlistId": playlist_id,
             "resourceId": {"kind": "youtube#video", "videoId": video_id},
         }
     }
-    request = youtube.playlistItems().insert(part="snippet", body=body)
+    request = channel.service.playlistItems().insert(part="snippet", body=body)
 
     def added_meanwhile() -> dict[str, Any] | None:
-        return {} if holds(youtube, playlist_id, video_id, subject) else None
+        return {} if holds(channel, playlist_id, video_id, subject) else None
 
-    api.execute(request, subject, "playlistItems.insert", added_meanwhile)
+    api.execute(channel, request, subject, "playlistItems.insert", added_meanwhile)

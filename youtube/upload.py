@@ -17,13 +17,13 @@ from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from googleapiclient.discovery import Resource
 from googleapiclient.errors import HttpError
 from googleapiclient.http import HttpRequest, MediaIoBaseUpload
 
 from errors import Step
 from workspace import UPLOAD_SESSION_FILE, atomic_write_json, read_json, workspace_dir
 from youtube import api
+from youtube.api import Channel
 from youtube.common import ProgressCallback, utc_now_iso
 from youtube.errors import UploadInterruptedError, UploadSessionLostError
 from youtube.oauth import auth_failures
@@ -77,13 +77,13 @@ class ResumableUpload:
 
     def __init__(
         self,
-        youtube: Resource,
+        channel: Channel,
         video: Path,
         body: dict[str, Any],
         chunk_bytes: int,
         progress: ProgressCallback,
     ) -> None:
-        self.youtube = youtube
+        self.channel = channel
         self.video = video
         self.body = body
         self.chunk_bytes = chunk_bytes
@@ -112,7 +112,7 @@ class ResumableUpload:
         mimetype = mimetypes.guess_type(self.video.name)[0] or "application/octet-stream"
         media = _ChunkMedia(self.handle, mimetype, self.chunk_bytes, self.reader)
         parts = ",".join(self.body)
-        return self.youtube.videos().insert(part=parts, body=self.body, media_body=media)
+        return self.channel.service.videos().insert(part=parts, body=self.body, media_body=media)
 
     def _recorded_session(self) -> dict[str, Any] | None:
         path = session_path(self.video)
@@ -164,7 +164,7 @@ class ResumableUpload:
         self.progress(self.request.resumable_progress, self.size)
         while True:
             try:
-                with auth_failures():
+                with auth_failures(self.channel.account.token_file):
                     if resync:
                         finished = self._resync()
                         if finished is not None:
@@ -175,7 +175,8 @@ class ResumableUpload:
             except api.RETRYABLE_TYPES as error:
                 expired = isinstance(error, HttpError) and error.resp.status in (404, 410)
                 if not (api.is_transient(error) or expired):
-                    raise api.final(error, name, "videos.insert") from None
+                    token_file = self.channel.account.token_file
+                    raise api.final(error, name, "videos.insert", token_file) from None
                 failures += 1
                 if failures >= api.TRANSIENT_RETRY.attempts:
                     raise UploadInterruptedError(

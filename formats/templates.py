@@ -1,24 +1,15 @@
-"""Text that goes to YouTube: cleaned of invisible controls, and filled from templates.
-
-Imports nothing of the project: `config` validates the templates with it at load, and
-`video_prep` cleans the metadata it assembles.
-"""
+"""DESCRIPTION_TEMPLATE and YOUTUBE_PLAYLIST: their placeholders, checked when the settings load,
+and filled for each video; the hashtags the description ends with."""
 
 from __future__ import annotations
 
 import re
 import string
-import unicodedata
 from collections.abc import Mapping
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
 
-# Bidi embeddings and overrides (U+202A-202E) and isolates (U+2066-2069): they reorder what
-# follows, so a title can read differently from what it holds.
-_BIDI_CONTROLS = frozenset(map(chr, [*range(0x202A, 0x202F), *range(0x2066, 0x206A)]))
-# Characters that break a line: kept as a line break in a description, a space elsewhere.
-_LINE_BREAKS = frozenset("\n\r\v\f\x85\u2028\u2029")
+from formats.folding import fold_accents
 
 DEFAULT_DESCRIPTION_TEMPLATE = files(__package__) / "description_template.txt"
 CAFE_HASHTAGS = ("#cafebadminton", "#badminton")
@@ -34,56 +25,11 @@ PLACEHOLDERS = {
 }
 
 
-def clean_text(text: str, multiline: bool = False) -> str:
-    """`text` without control characters, NULs and bidi overrides.
-
-    Line breaks become `\\n` when `multiline` (a description), a space otherwise (a title, a
-    tag, a name, then stripped); a tab becomes a space.
-    """
-    text = text.replace("\r\n", "\n")
-    kept = []
-    for char in text:
-        if char in _LINE_BREAKS:
-            kept.append("\n" if multiline else " ")
-        elif char == "\t":
-            kept.append(" ")
-        elif char not in _BIDI_CONTROLS and unicodedata.category(char) != "Cc":
-            kept.append(char)
-    cleaned = "".join(kept)
-    return cleaned if multiline else cleaned.strip()
-
-
-def clean_metadata_text(values: Mapping[str, Any]) -> dict[str, Any]:
-    """A copy of a video's metadata fields with its texts cleaned (`clean_text`): the title,
-    description, tags, team names and tournament, wherever they came from."""
-    cleaned = dict(values)
-    for key in ("title", "tournament", "match_type_name"):
-        if isinstance(values.get(key), str):
-            cleaned[key] = clean_text(values[key])
-    if isinstance(values.get("description"), str):
-        cleaned["description"] = clean_text(values["description"], multiline=True)
-    for key in ("team1", "team2"):
-        if isinstance(values.get(key), list):
-            cleaned[key] = [clean_text(name) for name in values[key]]
-    if isinstance(values.get("tags"), list):
-        cleaned["tags"] = [tag for tag in map(clean_text, values["tags"]) if tag]
-    return cleaned
-
-
-def ascii_fold(text: str) -> str:
-    """`Nguyễn Đức` -> `Nguyen Duc`."""
-    text = text.replace("Đ", "D").replace("đ", "d")
-    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-
-
 def hashtags(tournament: str) -> str:
     """`#cafebadminton #badminton #cafegame`: the café's own, then one for the tournament."""
-    tournament_tag = "#" + re.sub(r"[^a-z0-9]", "", ascii_fold(tournament).lower())
+    tournament_tag = "#" + re.sub(r"[^a-z0-9]", "", fold_accents(tournament).lower())
     tags = [*CAFE_HASHTAGS, tournament_tag]
     return " ".join(tag for tag in dict.fromkeys(tags) if tag != "#")
-
-
-# -- templates ----------------------------------------------------------------------------------
 
 
 def template_problem(template: str) -> str | None:
@@ -138,13 +84,3 @@ def check_line_template(setting: str) -> str:
     if problem:
         raise ValueError(problem)
     return template
-
-
-def check_language(setting: str) -> str | None:
-    """VIDEO_LANGUAGE: a BCP-47 language tag such as `vi` or `en-US`; empty: none."""
-    tag = setting.strip()
-    if not tag:
-        return None
-    if not re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*", tag):
-        raise ValueError("expected a language code such as vi, en or en-US (empty: none)")
-    return tag

@@ -2,7 +2,8 @@
 
 Either a time of day (`18:00`: the next 18:00 after the upload, in the café's time zone) or a
 date and time (`2025-01-10T18:00`, in the café's zone unless it carries an offset such as
-`+07:00`). Imports nothing of the project: `config` and `video_prep` check values with it.
+`+07:00`). `config` checks the setting with it, the sidecar's `publish_at` is checked with it
+too, and the upload turns either into the moment YouTube publishes the video.
 """
 
 from __future__ import annotations
