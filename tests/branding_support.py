@@ -2,20 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import base64
+import io
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import av
 import av.logging
 import numpy as np
+from PIL import Image
 
 from sample_clips import Segment, frames_for
 from thumbnail_enhancement.layout import MatchText
 from thumbnail_enhancement.renderer import load_logo
 from video_branding import Branding
 
+REPO = Path(__file__).resolve().parent.parent
 SIZE = (640, 360)
 FPS = 30
 MATCH = MatchText.create(
@@ -176,3 +187,98 @@ def span_ranges(packets: Sequence[Stored], source: Sequence[Stored]) -> list[tup
             else:
                 ranges.append((index, index + 1))
     return ranges
+
+
+# -- a real browser playing a copy -------------------------------------------------------------
+
+PLAYER_PAGE = """<!doctype html><body><video id=v muted playsinline></video><canvas id=c></canvas>
+<script>
+window.played = {times: [], errors: [], ended: false, ready: false};
+async function load(name) {
+  played.ready = false;
+  const video = document.getElementById("v");
+  video.onerror = () => played.errors.push(video.error ? video.error.message || "error" : "?");
+  video.onended = () => { played.ended = true; };
+  const seen = (now, frame) => {
+    played.times.push(frame.mediaTime);
+    video.requestVideoFrameCallback(seen);
+  };
+  video.requestVideoFrameCallback(seen);
+  // a blob: the whole file in memory, so that seeking needs no range requests
+  video.src = URL.createObjectURL(await (await fetch(name)).blob());
+  await new Promise(done => { video.onloadeddata = done; });
+  played.ready = true;
+}
+async function picture(seconds) {
+  const video = document.getElementById("v");
+  video.currentTime = seconds;
+  await new Promise(done => { video.onseeked = done; });
+  const canvas = document.getElementById("c");
+  canvas.width = video.videoWidth;
+  canvas.height = video.videoHeight;
+  canvas.getContext("2d").drawImage(video, 0, 0);
+  return canvas.toDataURL("image/png");
+}
+</script>"""
+
+
+@contextmanager
+def served_folder(folder: Path) -> Iterator[str]:
+    """`folder` served over HTTP on a free local port, with the player page; yields its URL."""
+    (folder / "player.html").write_text(PLAYER_PAGE, encoding="utf-8")
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:
+            """Not on the test's output."""
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(Quiet, directory=str(folder)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/player.html"
+    finally:
+        server.shutdown()
+        thread.join()
+
+
+def grey_picture(data_url: str) -> np.ndarray:
+    """A canvas's PNG (as toDataURL gives it) as grey levels."""
+    png = base64.b64decode(data_url.split(",", 1)[1])
+    return np.asarray(Image.open(io.BytesIO(png)).convert("L")).astype(np.int16)
+
+
+# -- a real process running the engine, killed mid-encode -----------------------------------------
+
+CHILD = """
+import os, signal, sys
+from pathlib import Path
+from tests.branding_support import branding
+from video_branding import brand_file
+
+source, target, work, burn = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]), sys.argv[4]
+
+def progress(done, total):
+    # stop this whole process (every thread at once) as soon as one piece is finished and
+    # others are still being encoded: the test then kills it
+    finished = list(work.glob("piece-*.json"))
+    if finished and not target.exists():
+        os.kill(os.getpid(), signal.SIGSTOP)
+
+brand_file(source, target, work, branding(2.0, burn=burn == "burn"), progress)
+"""
+
+
+def kill_once_a_piece_is_finished(source: Path, target: Path, work: Path, burn: bool) -> None:
+    """Run the engine in a real process and SIGKILL it mid-encode, once a piece is finished."""
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(source), str(target), str(work), "burn" * burn],
+        cwd=REPO,
+    )
+    try:
+        _, status = os.waitpid(child.pid, os.WUNTRACED)  # returns once it stopped itself
+        assert os.WIFSTOPPED(status), f"the engine ended before a piece was finished: {status}"
+        child.kill()
+    finally:
+        if child.poll() is None:
+            child.kill()
+        child.wait()

@@ -8,12 +8,14 @@ import itertools
 import logging
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 import config
+from errors import NeedsAttentionError
 from sample_clips import Segment, encode_clip
 from tests.branding_support import (
     branding,
@@ -23,10 +25,14 @@ from tests.branding_support import (
     displayed,
     duration_of,
     frame_at,
+    grey_picture,
+    kill_once_a_piece_is_finished,
+    served_folder,
     span_ranges,
     stored_packets,
     stream_codec,
 )
+from tests.web_support import browser_missing, phone_browser, wait_for
 from thumbnail_enhancement.renderer import load_logo
 from video_branding import BrandingResult, brand_file, brand_video, branded_video_path
 from video_branding.cards import intro_card, logo_card, outro_card
@@ -97,6 +103,54 @@ def test_ffmpeg_decodes_the_spliced_copy_without_a_message(tmp_path: Path, camer
         text=True,
     )
     assert done.returncode == 0 and done.stderr == ""
+
+
+@pytest.mark.skipif(bool(browser_missing()), reason=browser_missing() or "")
+def test_chromium_plays_the_spliced_copy_across_both_splices_showing_the_cards_at_its_ends(
+    tmp_path: Path, camera: Path
+) -> None:
+    folder = tmp_path / "www"
+    folder.mkdir()
+    shutil.copy(camera, folder / "source.mp4")
+    brand_file(folder / "source.mp4", folder / "branded.mp4", tmp_path / "work", branding(2.0))
+
+    with served_folder(folder) as page, phone_browser(phone=False) as driver:
+        driver.get(page)
+        pictures = {}
+        for name in ("source", "branded"):
+            driver.execute_script(f"load('{name}.mp4')")
+            wait_for(
+                driver, lambda d: d.execute_script("return played.ready || played.errors.length")
+            )
+            assert driver.execute_script("return played.errors") == [], name
+            pictures[name] = {
+                seconds: grey_picture(driver.execute_script(f"return picture({seconds})"))
+                for seconds in (1.0, 6.0, 11.0)
+            }
+        # the branded copy played from start to end (4x speed: frames are decoded, some not shown)
+        driver.execute_script("const v = document.getElementById('v'); v.currentTime = 0;")
+        driver.execute_script("played.times = []; played.ended = false;")
+        driver.execute_script(
+            "const v = document.getElementById('v'); v.playbackRate = 4; v.play()"
+        )
+        wait_for(driver, lambda d: d.execute_script("return played.ended || played.errors.length"))
+        played = driver.execute_script("return played")
+        quality = driver.execute_script(
+            "return document.getElementById('v').getVideoPlaybackQuality()"
+        )
+
+    assert played["errors"] == [] and played["ended"]
+    assert quality["totalVideoFrames"] >= 360 and quality["corruptedVideoFrames"] == 0
+    times = played["times"]
+    assert times == sorted(times) and times[-1] > 11.5
+    for splice in (2.0, 10.0):  # frames shown just before and just after each splice
+        assert any(splice - 0.5 < t < splice for t in times)
+        assert any(splice <= t < splice + 0.5 for t in times)
+    source, branded = pictures["source"], pictures["branded"]
+    for seconds in (1.0, 11.0):  # re-encoded: the card, and the picture above it as it was
+        assert changed_share(branded[seconds], source[seconds]) > 0.03
+        assert np.abs(branded[seconds][:100] - source[seconds][:100]).mean() < 2
+    assert np.array_equal(branded[6.0], source[6.0])  # the middle, copied
 
 
 def test_the_copy_lists_the_sources_parameter_sets_and_the_reencoded_ones_under_other_ids(
@@ -250,6 +304,55 @@ def test_burn_puts_the_logo_in_every_frame_and_the_titles_at_both_ends(
     middle[logo] = before[logo] = 0
     assert np.abs(middle - before).mean() < 2.5  # the picture around it as it was
     assert changed_share(frame_at(branded, 1.0), frame_at(original, 1.0)) > 0.05
+
+
+@pytest.fixture(scope="session")
+def minute(clip_cache: Path) -> Path:
+    return camera_clip(clip_cache / "minute.mp4", 60)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="Windows has no SIGSTOP to pause the engine")
+@pytest.mark.parametrize("burn", [False, True], ids=["titles", "burn"])
+def test_an_engine_killed_mid_encode_resumes_from_its_finished_pieces(
+    tmp_path: Path, minute: Path, burn: bool
+) -> None:
+    target, work = tmp_path / "out" / "branded.mp4", tmp_path / "work"
+    kill_once_a_piece_is_finished(minute, target, work, burn)
+    finished = {path: path.stat().st_mtime_ns for path in work.glob("piece-*.mp4")}
+    assert finished and not target.exists()
+    assert not list(target.parent.glob(".*.partial"))  # nothing half written takes its name
+
+    result = brand_file(minute, target, work, branding(2.0, burn=burn))
+
+    pieces = 3 if burn else 2  # a full pass cuts 20 s pieces; titles re-encode two intervals
+    assert 1 <= result.resumed_pieces == len(finished) < pieces
+    assert result.method == ("full" if burn else "spliced")
+    branded, original = decode_all(result.path), decode_all(minute)
+    assert branded.errors == [] and len(branded.frames) == len(original.frames) == 1800
+    assert stored_packets(result.path, "audio") == stored_packets(minute, "audio")
+    assert changed_share(frame_at(branded, 1.0), frame_at(original, 1.0)) > 0.05
+    assert not work.exists()  # the pieces go once the copy is made
+
+
+def test_a_disk_that_fills_up_holds_the_branding_for_a_person_and_it_goes_on_once_freed(
+    tmp_path: Path, camera: Path, small_disk
+) -> None:
+    disk = small_disk("disk", 2048)
+    other = disk.path / "other.bin"  # room left for the pieces, not for the copy
+    other.write_bytes(b"\0" * 2**20)
+    target, work = disk.path / "branded.mp4", disk.path / "work"
+
+    with pytest.raises(NeedsAttentionError) as full:
+        brand_file(camera, target, work, branding(2.0))
+
+    message = str(full.value)
+    assert str(disk.path) in message and "the disk is full (ENOSPC" in message
+    assert "free some space" in message
+    assert not target.exists() and not list(disk.path.glob(".*.partial"))
+    other.unlink()
+    result = brand_file(camera, target, work, branding(2.0))
+    assert result.resumed_pieces == 2 and result.method == "spliced"
+    assert decode_all(result.path).errors == []
 
 
 def test_no_outro_on_a_video_shorter_than_twice_the_title_time(

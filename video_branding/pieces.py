@@ -69,13 +69,18 @@ class WorkFolder:
         return self.folder / f"piece-{index:04d}.mp4"
 
     def pieces(self) -> list[Piece]:
-        """The finished pieces, by index, up to the first one missing."""
+        """The finished pieces, by index (pieces encoded side by side finish in any order)."""
         found = []
-        for index in range(len(list(self.folder.glob("piece-*.json")))):
-            record = self._read(self.folder / f"piece-{index:04d}.json")
-            if record is None or not self.piece_path(index).is_file():
-                break
-            found.append(Piece(**record))
+        for path in sorted(self.folder.glob("piece-*.json")):
+            record = self._read(path)
+            if record is None:
+                continue
+            piece = Piece(**record)
+            if (
+                path.name == f"piece-{piece.index:04d}.json"
+                and self.piece_path(piece.index).is_file()
+            ):
+                found.append(piece)
         return found
 
     def record(self, piece: Piece) -> None:
