@@ -255,7 +255,8 @@ from pathlib import Path
 from tests.branding_support import branding
 from video_branding import brand_file
 
-source, target, work, burn = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]), sys.argv[4]
+source, target, work = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
+burn, seconds = sys.argv[4] == "burn", float(sys.argv[5])
 
 def progress(done, total):
     # stop this whole process (every thread at once) as soon as one piece is finished and
@@ -264,14 +265,18 @@ def progress(done, total):
     if finished and not target.exists():
         os.kill(os.getpid(), signal.SIGSTOP)
 
-brand_file(source, target, work, branding(2.0, burn=burn == "burn"), progress)
+brand_file(source, target, work, branding(seconds, burn=burn), progress)
 """
 
 
-def kill_once_a_piece_is_finished(source: Path, target: Path, work: Path, burn: bool) -> None:
-    """Run the engine in a real process and SIGKILL it mid-encode, once a piece is finished."""
+def kill_once_a_piece_is_finished(
+    source: Path, target: Path, work: Path, burn: bool, seconds: float
+) -> None:
+    """Run the engine (titles of `seconds`) in a real process and SIGKILL it mid-encode, once
+    a piece is finished."""
+    arguments = [str(source), str(target), str(work), "burn" * burn, str(seconds)]
     child = subprocess.Popen(
-        [sys.executable, "-c", CHILD, str(source), str(target), str(work), "burn" * burn],
+        [sys.executable, "-c", CHILD, *arguments],
         cwd=REPO,
     )
     try:

@@ -317,16 +317,20 @@ def test_an_engine_killed_mid_encode_resumes_from_its_finished_pieces(
     tmp_path: Path, minute: Path, burn: bool
 ) -> None:
     target, work = tmp_path / "out" / "branded.mp4", tmp_path / "work"
-    kill_once_a_piece_is_finished(minute, target, work, burn)
+    kill_once_a_piece_is_finished(minute, target, work, burn, 12.0)
     finished = {path: path.stat().st_mtime_ns for path in work.glob("piece-*.mp4")}
     assert finished and not target.exists()
     assert not list(target.parent.glob(".*.partial"))  # nothing half written takes its name
 
-    result = brand_file(minute, target, work, branding(2.0, burn=burn))
+    result = brand_file(minute, target, work, branding(12.0, burn=burn))
 
-    pieces = 3 if burn else 2  # a full pass cuts 20 s pieces; titles re-encode two intervals
+    # a full pass cuts 20 s pieces; the titles' 12 s at each end are re-encoded in 4 s pieces
+    pieces = 3 if burn else 6
     assert 1 <= result.resumed_pieces == len(finished) < pieces
     assert result.method == ("full" if burn else "spliced")
+    if not burn:  # the pieces follow each other: only the titles' seconds differ from the source
+        ranges = span_ranges(stored_packets(result.path), stored_packets(minute))
+        assert ranges == [(0, 360), (1440, 1800)]
     branded, original = decode_all(result.path), decode_all(minute)
     assert branded.errors == [] and len(branded.frames) == len(original.frames) == 1800
     assert stored_packets(result.path, "audio") == stored_packets(minute, "audio")

@@ -38,7 +38,7 @@ from video_branding.overlay import Overlay, Showing
 from video_branding.pieces import Piece, WorkFolder
 from video_branding.render import Chunk, chunks_of, encode_chunk, encode_span
 from video_branding.source import SourceVideo, probe
-from video_branding.spans import NoCleanCutError, Span, intro_span, outro_span
+from video_branding.spans import NoCleanCutError, Span, intro_spans, outro_spans
 from workspace import atomic_write_json, fsync_path, read_json
 
 log = logging.getLogger(__name__)
@@ -47,6 +47,9 @@ ENGINE_VERSION = 1  # raise it when the output changes: older copies and plans a
 # A span is one piece: reaching further than this past its title's edge for a clean cut, it
 # would no longer be a few seconds of work, nor resumable in parts; the full pass is.
 MAX_SPAN_REACH_SECONDS = 60.0
+# The titles' intervals are re-encoded in pieces of at least this (cut at clean keyframes):
+# two threads encode them at once, and the copy goes on behind the first.
+SPAN_PIECE_SECONDS = 4.0
 COPIED_PER_UNIT = 50  # copying this many packets is reported like encoding one frame
 
 Progress = Callable[[int, int], None]
@@ -249,23 +252,24 @@ def _spliced_plan(source: SourceVideo, branding: Branding) -> dict[str, Any] | s
     seconds = branding.title_seconds
     intro_end = source.pts_at(seconds)
     reach = source.pts_at(MAX_SPAN_REACH_SECONDS) - source.start_pts
+    length = source.pts_at(SPAN_PIECE_SECONDS) - source.start_pts
     try:
-        spans = [intro_span(source, avcc, intro_end, intro_end + reach)]
+        spans = intro_spans(source, avcc, intro_end, intro_end + reach, length)
         if branding.outro_text and source.duration > 2 * seconds:
             outro_start = source.pts_at(source.duration - seconds)
-            spans.append(outro_span(source, avcc, outro_start, outro_start - reach))
+            outro = outro_spans(source, avcc, outro_start, outro_start - reach, length)
+            if outro[0].start_pts < (spans[-1].end_pts or source.end_pts):
+                return (
+                    "its keyframes are too far apart for a video this short: the keyframe "
+                    "intervals of the intro and the outro overlap"
+                )
+            spans += outro
     except NoCleanCutError as error:
         return str(error)
     if source.muxer == "matroska" and any(span.reordered for span in spans):
         return (
             "it is Matroska with B-frames: Matroska stores no decode timestamps, and players "
             "would guess them wrong after re-encoded frames without B-frames"
-        )
-    intro_end = spans[0].end_pts if spans[0].end_pts is not None else source.end_pts
-    if len(spans) == 2 and spans[1].start_pts < intro_end:
-        return (
-            "its keyframes are too far apart for a video this short: the keyframe intervals "
-            "of the intro and the outro overlap"
         )
     return {
         "method": "spliced",
@@ -390,8 +394,7 @@ def _spliced(
         avcc = Avcc.parse(source.extradata or b"")
         splice(source, spans, piece_of, work, avcc, partial, copied)
 
-    # One span at a time: the copy runs behind the first while the next one encodes.
-    _in_pieces(len(spans), encode, finished, 1, reporter, write)
+    _in_pieces(len(spans), encode, finished, _workers(encoder), reporter, write)
     progress(reporter.total, reporter.total)
     return sum(len(span.frames) for span in spans)
 

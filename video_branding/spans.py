@@ -157,28 +157,50 @@ def _within(
             raise NoCleanCutError(why())
 
 
-def intro_span(source: SourceVideo, avcc: Avcc, until_pts: int, limit_pts: int) -> Span:
-    """The span from the first frame to the first clean cut at or after `until_pts`, or to the
-    end; a keyframe past `limit_pts` before that cut is too far."""
+def _split(
+    seen: list[_Packet], cuts: Iterable[int], end: int, end_pts: int | None, length: int
+) -> list[Span]:
+    """`seen[:end]` (from its first packet) as spans cut at clean `cuts`, each at least
+    `length` long but the last: pieces that several threads encode at once, and a resumed run
+    takes as they are."""
+    spans, begin = [], 0
+    for cut in cuts:
+        if 0 < cut < end and seen[cut].pts - seen[begin].pts >= length:
+            spans.append(_span(seen[begin:cut], seen[cut].pts))
+            begin = cut
+    spans.append(_span(seen[begin:end], end_pts))
+    return spans
+
+
+def intro_spans(
+    source: SourceVideo, avcc: Avcc, until_pts: int, limit_pts: int, length: int
+) -> list[Span]:
+    """The spans from the first frame to the first clean cut at or after `until_pts`, or to
+    the end, each at least `length` long; a keyframe past `limit_pts` before that cut is too
+    far."""
     cuts = _Cuts()
     seen = cuts.seen
+    found: list[int] = []
     with av.open(str(source.path)) as container:
         packets = _within(_packets(container, avcc), limit_pts, lambda: _too_far(cuts))
         for cut in cuts(packets):
             if not seen[0].idr:
                 break
             if seen[cut].pts >= until_pts:
-                return _span(seen[:cut], seen[cut].pts)
+                return _split(seen, found, cut, seen[cut].pts, length)
+            found.append(cut)
     if not seen:
         raise NoCleanCutError("it has no video packets")
     if not seen[0].idr:
         raise NoCleanCutError("its first frame is not an IDR frame")
-    return _span(seen, None)
+    return _split(seen, found, len(seen), None, length)
 
 
-def outro_span(source: SourceVideo, avcc: Avcc, from_pts: int, limit_pts: int) -> Span:
-    """The span from the last clean cut at or before `from_pts` to the end; a cut before
-    `limit_pts` is not looked for."""
+def outro_spans(
+    source: SourceVideo, avcc: Avcc, from_pts: int, limit_pts: int, length: int
+) -> list[Span]:
+    """The spans from the last clean cut at or before `from_pts` to the end, each at least
+    `length` long; a cut before `limit_pts` is not looked for."""
     step = max(source.pts_at(10) - source.start_pts, 1)
     while True:
         seek_to = max(source.start_pts, from_pts - step)
@@ -190,7 +212,9 @@ def outro_span(source: SourceVideo, avcc: Avcc, from_pts: int, limit_pts: int) -
             found = list(cuts(_packets(container, avcc)))
         before = [cut for cut in found if seen[cut].pts <= from_pts]
         if before:
-            return _span(seen[before[-1] :], None)
+            first = before[-1]
+            after = [cut - first for cut in found if cut > first]
+            return _split(seen[first:], after, len(seen) - first, None, length)
         if seek_to <= source.start_pts or seek_to < limit_pts:
             raise NoCleanCutError(_too_far(cuts))
         step *= 4
