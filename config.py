@@ -18,8 +18,6 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from dotenv import dotenv_values
-
 from formats.cleaning import clean_text
 from formats.publish_at import check_publish_at
 from formats.templates import check_line_template, read_description_template
@@ -392,6 +390,8 @@ def _read_env_file(env_file: Path, required: bool) -> dict[str, str | None]:
                 "to use .env."
             )
         return {}
+    from dotenv import dotenv_values  # lazily: only a machine with a .env pays its import
+
     try:
         return dotenv_values(env_file)
     except UnicodeDecodeError:

@@ -6,12 +6,11 @@ from __future__ import annotations
 import re
 import string
 from collections.abc import Mapping
-from importlib.resources import files
 from pathlib import Path
 
 from formats.folding import fold_accents
 
-DEFAULT_DESCRIPTION_TEMPLATE = files(__package__) / "description_template.txt"
+DEFAULT_DESCRIPTION_TEMPLATE = Path(__file__).with_name("description_template.txt")
 CAFE_HASHTAGS = ("#cafebadminton", "#badminton")
 PLACEHOLDERS = {
     "teams": "the matchup: An/Binh vs Chi/Dung",

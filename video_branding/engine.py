@@ -2,10 +2,11 @@
 
 With titles only, the keyframe intervals the titles touch are re-encoded (`spans`) and every
 other packet of the source is copied as it is (`assemble.splice`), while the spans' pieces
-(of SPAN_PIECE_SECONDS or more) encode on two threads: the copy runs behind them. Where that cannot be done soundly
-(not H.264, an interlaced or open-GOP video, keyframes too far apart...) one line says why
-and the titles take a full pass, as `burn` (the logo in every frame) always does: every frame
-re-encoded by the fastest encoder here, in pieces of about 20 s (`render`).
+(of SPAN_PIECE_SECONDS or more) encode on two threads: the copy runs behind them. Where that
+cannot be done soundly (not H.264, an interlaced or open-GOP video, keyframes too far
+apart...) one line says why and the titles take a full pass, as `burn` (the logo in every
+frame) always does: every frame re-encoded by the fastest encoder here, in pieces of about
+20 s (`render`).
 
 The work folder keeps the plan and the finished pieces (`pieces`): run again after a crash or
 a kill, the engine goes on after the last finished piece. The copy is written under a hidden
