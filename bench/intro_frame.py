@@ -17,9 +17,9 @@ from pathlib import Path
 import av
 import cv2
 import numpy as np
+from bench_branding import MATCH
 
 from sample_clips import Segment, encode_stills, frames_for
-from thumbnail_enhancement.layout import MatchText
 from thumbnail_enhancement.renderer import load_logo
 from video_branding import Branding, brand_file
 
@@ -28,13 +28,6 @@ SECONDS = 12.0
 SHOWN_AT = 6.0
 WIDTH = 960
 SIZE = (1920, 1080)
-MATCH = MatchText.create(
-    ["Nguyễn Văn Thành", "Phạm Thị Hồng Nhung"],
-    ["Lê Hoàng Phúc", "Vy"],
-    "Cafe Game",
-    "Mixed Doubles",
-    "2024-12-25T18:30:00+07:00",
-)
 
 
 def pictures(frames: Path | None, count: int) -> list[np.ndarray]:
