@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from formats.cleaning import clean_text
 from formats.publish_at import check_publish_at
 from formats.templates import check_line_template, read_description_template
 from formats.youtube_fields import PRIVACY_STATUSES, check_language
@@ -26,6 +27,8 @@ UPLOAD_TARGETS = ("local", "youtube")
 CLEANUP_MODES = ("move", "keep")
 TIMEOUT_ACTIONS = ("autopick", "fail")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+WATERMARK_MODES = ("off", "burn", "youtube")
+OUTRO_TEXT_MAX_CHARS = 60
 
 
 class ConfigError(Exception):
@@ -73,6 +76,10 @@ class Settings:
     attention_retry_seconds: float
     notify_waiting_interval_seconds: float
     worker_name: str
+    video_titles: bool
+    video_title_seconds: float
+    video_outro_text: str
+    video_watermark: str
 
 
 def parse_duration(text: str) -> float | None:
@@ -229,6 +236,32 @@ def _worker_name(text: str) -> str:
     return name
 
 
+def _on_off(text: str) -> bool:
+    value = text.strip().lower()
+    if value not in ("on", "off", "true", "false", "yes", "no", "1", "0"):
+        raise ValueError("expected on or off")
+    return value in ("on", "true", "yes", "1")
+
+
+def _title_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError("expected a number of seconds from 2 to 60, e.g. 12") from None
+    if not 2 <= value <= 60:
+        raise ValueError("expected a number of seconds from 2 to 60, e.g. 12")
+    return value
+
+
+def _outro_text(text: str) -> str:
+    value = " ".join(clean_text(text).split())
+    if not value:
+        raise ValueError('must not be empty, e.g. "Thanks for watching"')
+    if len(value) > OUTRO_TEXT_MAX_CHARS:
+        raise ValueError(f"at most {OUTRO_TEXT_MAX_CHARS} characters (it is {len(value)})")
+    return value
+
+
 def _notify_urls(text: str) -> tuple[str, ...]:
     """Apprise URLs separated by spaces or new lines; each must name a service Apprise knows."""
     urls = tuple(text.split())
@@ -291,6 +324,10 @@ _SPEC: dict[str, tuple[str, str, Callable[[str], Any]]] = {
     "attention_retry_seconds": ("ATTENTION_RETRY_INTERVAL", "10m", _required_duration),
     "notify_waiting_interval_seconds": ("NOTIFY_WAITING_INTERVAL", "1m", _required_duration),
     "worker_name": ("WORKER_NAME", "", _worker_name),
+    "video_titles": ("VIDEO_TITLES", "on", _on_off),
+    "video_title_seconds": ("VIDEO_TITLE_SECONDS", "12", _title_seconds),
+    "video_outro_text": ("VIDEO_OUTRO_TEXT", "Thanks for watching", _outro_text),
+    "video_watermark": ("VIDEO_WATERMARK", "off", _one_of(WATERMARK_MODES)),
 }
 # never echoed in an error message: they hold passwords and tokens
 _SECRET_VARIABLES = frozenset({"WEB_PASSWORD", "NOTIFY_URLS"})

@@ -2,8 +2,10 @@
 
 A video's workspace is `WORKSPACE_DIR/<file name with extension>/`, so `a.mov` and `a.mp4` never
 share one. It holds `metadata.json`, `candidates/` and `candidates.json`, `selected.jpg` and
-`selection.json`, `thumbnail.jpg`, `upload.json` (and the private `upload_session.json`), and
-`source.json`: the fingerprint of the content it was made for (`claim_workspace`).
+`selection.json`, `thumbnail.jpg`, `upload.json` (and the private `upload_session.json`),
+`source.json`: the fingerprint of the content it was made for (`claim_workspace`), and the
+branded copy of the video (`branded.<ext>` with its record `branded.<ext>.json`, made in
+pieces in `branding/`).
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ THUMBNAIL_FILE = "thumbnail.jpg"
 UPLOAD_FILE = "upload.json"
 UPLOAD_SESSION_FILE = "upload_session.json"
 SOURCE_FILE = "source.json"
+BRANDED_VIDEO_STEM = "branded"
+BRANDING_WORK_DIR = "branding"
 
 
 def workspace_dir(video_path: Path) -> Path:

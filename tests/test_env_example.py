@@ -9,14 +9,15 @@ from pathlib import Path
 import config
 
 EXAMPLE = Path(__file__).resolve().parent.parent / ".env.example"
-SETTING_LINE = re.compile(r"^# (?P<name>[A-Z][A-Z0-9_]*)=(?P<value>\S*)")
+# a value with spaces is quoted, as a .env needs it
+SETTING_LINE = re.compile(r'^# (?P<name>[A-Z][A-Z0-9_]*)=(?P<value>"[^"]*"|\S*)')
 
 
-def listed() -> dict[str, str]:
+def listed(quoted: bool = False) -> dict[str, str]:
     found = {}
     for line in EXAMPLE.read_text(encoding="utf-8").splitlines():
         if match := SETTING_LINE.match(line):
-            found[match["name"]] = match["value"]
+            found[match["name"]] = match["value"] if quoted else match["value"].strip('"')
     return found
 
 
@@ -30,6 +31,6 @@ def test_every_setting_is_listed_with_its_default():
 
 def test_the_example_uncommented_loads_as_the_defaults(tmp_path):
     env_file = tmp_path / ".env"
-    lines = [f"{name}={value}" for name, value in listed().items()]
+    lines = [f"{name}={value}" for name, value in listed(quoted=True).items()]
     env_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
     assert config.load_settings({}, env_file) == config.load_settings({}, tmp_path / "none")

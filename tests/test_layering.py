@@ -31,6 +31,8 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "chooser_window.*",
         ),
     ),
+    # the titles are drawn in the thumbnails' brand: the enhancement's fonts, themes and logo
+    ("parts built on other stages' parts", ("video_branding.*",)),
     (
         "the stages' faces",
         (
@@ -41,6 +43,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "thumbnail_selector",
             "thumbnail_ranking",
             "thumbnail_enhancement",
+            "video_branding",
         ),
     ),
     # what every front end talks to Temporal through, which loads no stage and no workflow
