@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from config import get_settings
-from errors import NeedsAttentionError, PipelineError, RetryLaterError, Step
+from errors import NeedsAttentionError, PipelineError, Remedy, RetryLaterError
 from uploader import load_upload_record
 from workspace import UPLOAD_FILE, atomic_write_json, fsync_path, read_json, workspace_dir
 
@@ -61,7 +61,7 @@ class VideoMovedAwayError(NeedsAttentionError):
 class CopyVerificationError(RetryLaterError):
     """A copy came out with another size than its source (a failing disk?); retried later."""
 
-    redo = Step.CLEANUP
+    redo = Remedy.CLEANUP
 
 
 @dataclass
@@ -101,7 +101,7 @@ class _Plan:
                 f"{path}: damaged ({type(error).__name__}); the video is either still at its "
                 "place or already in COMPLETED_DIR: check both, put it back in INPUT_DIR if it "
                 "is in neither, then delete this file",
-                Step.CLEANUP,
+                Remedy.CLEANUP,
             ) from None
 
 
@@ -137,13 +137,13 @@ def _require_published(video: Path) -> None:
         raise NotUploadedError(
             f"{video.name}: not uploaded yet (no {UPLOAD_FILE}); cleanup archives only "
             "published videos",
-            Step.UPLOAD,
+            Remedy.UPLOAD,
         )
     if not record.complete:
         raise NotUploadedError(
             f"{video.name}: the upload is not finished (still to do: "
             f"{', '.join(record.steps_missing)})",
-            Step.UPLOAD,
+            Remedy.UPLOAD,
         )
 
 
@@ -175,7 +175,7 @@ def _already_archived(video: Path) -> CleanupResult:
             raise NotUploadedError(
                 f"{video.name}: not prepared or uploaded yet (no workspace); cleanup archives "
                 "only published videos",
-                Step.UPLOAD,
+                Remedy.UPLOAD,
             )
         raise NothingToCleanUpError(
             f"{video}: neither the video nor its workspace nor an archive of it was found; "
@@ -207,7 +207,7 @@ def _move_video(source: Path, target: Path) -> bool:
         raise VideoMovedAwayError(
             f"{source}: the video is neither there nor at {target}, where cleanup was moving "
             "it; was it moved by hand? Put it at one of the two places",
-            Step.CLEANUP,
+            Remedy.CLEANUP,
         )
     return _rename_or_copy(source, target, _FILE)
 
@@ -240,7 +240,7 @@ def _rename_or_copy(source: Path, target: Path, kind: _Kind) -> bool:
             raise ArchiveConflictError(
                 f"{target} appeared while {source.name} was being archived and {kind.differs}; "
                 "move it away",
-                Step.CLEANUP,
+                Remedy.CLEANUP,
             )
         kind.delete(source)
         return True

@@ -15,9 +15,10 @@ the work goes on after that.
 `RetryLaterError`: a passing failure (a network or a disk that failed for now) after the stage's
 own retries. Temporal retries the activity; the batch CLI prints the message.
 
-A stage never names a command of either CLI: an error says what is wrong and, in `redo`, which
-step fixes it; each front end (main.py, the Temporal activities, the web page) renders the
-command that fits it with `with_remedy`.
+A stage never names a command of either CLI: an error says what is wrong and, in `redo`, the
+`Remedy` that fixes it; each front end (main.py, the Temporal CLI, the web page, the notifications)
+renders the command that fits it with `with_remedy`. Under Temporal, `redo` crosses into the
+workflow as text (`remedy_named` reads it back).
 """
 
 from __future__ import annotations
@@ -27,8 +28,9 @@ from datetime import timedelta
 from enum import StrEnum
 
 
-class Step(StrEnum):
-    """A step a person runs to fix an error; each front end names its own command for it."""
+class Remedy(StrEnum):
+    """What a person runs to fix an error (a stage again, an authorization, a look at the
+    templates); each front end names its own command for it."""
 
     PREPARE = "prepare"
     RANK = "rank"
@@ -44,7 +46,7 @@ class PipelineError(Exception):
     """A problem with the input or set-up; the message names the file, the problem and the fix,
     except the command: `redo` is the step that fixes it, if one does."""
 
-    def __init__(self, message: str, redo: Step | None = None):
+    def __init__(self, message: str, redo: Remedy | None = None):
         super().__init__(message)
         self.redo = redo
 
@@ -65,10 +67,23 @@ class RetryLaterError(Exception):
     """A passing failure; the message says what failed and that a rerun resumes."""
 
 
-def with_remedy(error: BaseException, command_for: Callable[[Step], str]) -> str:
+def with_remedy(error: BaseException, command_for: Callable[[Remedy], str]) -> str:
     """The error's message, followed by the command (from `command_for`) that fixes it."""
-    message = str(error)
-    redo = getattr(error, "redo", None)
+    return message_with_remedy(str(error), getattr(error, "redo", None), command_for)
+
+
+def message_with_remedy(
+    message: str, redo: Remedy | None, command_for: Callable[[Remedy], str]
+) -> str:
+    """`message`, followed by the command (from `command_for`) for the step `redo`, if any."""
     if redo is None:
         return message
     return f"{message.rstrip('.')}; {command_for(redo)}."
+
+
+def remedy_named(name: str | None) -> Remedy | None:
+    """The Remedy of this name (as it crossed a process boundary), None for none or an unknown."""
+    try:
+        return Remedy(name) if name else None
+    except ValueError:
+        return None

@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from errors import NeedsAttentionError, PipelineError, RetryLaterError
-from formats import folding
 from prepare.file_names import SUPPORTED_EXTENSIONS, ParsedName, parse_file_name
 from prepare.match_text import matchup
 from prepare.probe import probe_video
@@ -35,7 +34,6 @@ log = logging.getLogger(__name__)
 
 MIB = 1024 * 1024
 FINGERPRINT_HEX = 32
-SLUG_MAX_CHARS = 40
 
 
 class SourceReplacedError(NeedsAttentionError):
@@ -126,12 +124,6 @@ def require_same_source(
             f"{video.name} (content {recorded[:6]}); this video's files were set aside beside it. "
             "Cancel this video, or start it again once the other one is done"
         )
-
-
-def slug(text: str, limit: int = SLUG_MAX_CHARS) -> str:
-    """`md_Nguyễn Đức HuyvsTrâm` -> `md-nguyen-duc-huyvstram`: ASCII, lowercase, at most
-    `limit` characters (the start of a workflow id)."""
-    return folding.slug(text, limit)
 
 
 def summary_of(parsed: ParsedName) -> str:

@@ -21,6 +21,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from config import Settings
+from errors import message_with_remedy, remedy_named
+from remedies import temporal_command_for
 from web.redact import Redactor
 from youtube.common import quiet_loggers
 
@@ -89,16 +91,28 @@ def waiting_message(videos: Sequence[WaitingNotice], web_link: str | None) -> Me
     )
 
 
-def attention_message(video_file: str, title: str, reason: str, web_link: str | None) -> Message:
-    """A video stopped until a person fixes something outside it (a token, the disk...)."""
-    then = f"\nOnce it is fixed, retry it at {web_link}" if web_link else ""
+def attention_message(
+    video_file: str, title: str, problem: str, web_link: str | None, auth_on: str | None = None
+) -> Message:
+    """A video stopped until a person fixes something outside it (a token, the disk...);
+    `auth_on`: the machine whose YouTube token must be authorized again."""
+    then = ""
+    if auth_on:
+        then = (
+            f"\nAuthorize YouTube again on {auth_on} (`python main_temporal.py auth` there): the "
+            "videos waiting for it go on"
+        )
+    elif web_link:
+        then = f"\nOnce it is fixed, retry it at {web_link}"
     return Message(
-        f"Needs attention: {title}", f"{video_file}: {_REASONS.text(reason)}{then}", "warning"
+        f"Needs attention: {title}", f"{video_file}: {_REASONS.text(problem)}{then}", "warning"
     )
 
 
-def failed_message(video_file: str, title: str, reason: str) -> Message:
-    return Message(f"Failed: {title}", f"{video_file}: {_REASONS.text(reason)}", "failure")
+def failed_message(video_file: str, title: str, reason: str, redo: str | None = None) -> Message:
+    """A video that failed; `redo`: the errors.Remedy that fixes it."""
+    text = message_with_remedy(_REASONS.text(reason), remedy_named(redo), temporal_command_for)
+    return Message(f"Failed: {title}", f"{video_file}: {text}", "failure")
 
 
 def published_message(video_file: str, title: str, link: str | None) -> Message:

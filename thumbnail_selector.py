@@ -9,7 +9,8 @@ every template's crop: enhance frames the thumbnail as the chooser showed it); t
 the Temporal select activity both call it.
 
 The window itself (layout, input handling, drawing) is the `chooser_window` package; this
-module is what callers import.
+module is what callers import, but for a CLI that must start without OpenCV: it picks with
+`chooser_window.ranks`.
 """
 
 from __future__ import annotations
@@ -20,15 +21,15 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
 
 from chooser_window.candidate import Crop, RankedCandidate, SelectableCandidate
 from chooser_window.display import NoDisplayError, check_opencv_libraries, require_display
 from chooser_window.drawing import ACCENT, PANEL, Scene
 from chooser_window.images import CandidateImageError, load_images, unreadable_file
 from chooser_window.layout import MAX_CANDIDATES, Layout, canvas_size, layout
+from chooser_window.ranks import RankOutOfRangeError, pick_by_rank
 from chooser_window.window import run_window
-from errors import PipelineError, Step
+from errors import PipelineError, Remedy
 from workspace import (
     SELECTED_IMAGE,
     SELECTION_FILE,
@@ -64,21 +65,12 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
-class RankOutOfRangeError(PipelineError):
-    """`--pick N` names a rank that no candidate has."""
-
-
 class UnknownCandidateError(PipelineError):
     """A chosen candidate id is not one of the video's candidates."""
 
 
 class SelectionFileError(PipelineError):
     """selection.json exists but cannot be read."""
-
-
-class HasRank(Protocol):
-    id: str
-    rank: int
 
 
 @dataclass
@@ -119,29 +111,6 @@ def choose(candidates: Sequence[SelectableCandidate], title: str) -> str | None:
     return chosen.id
 
 
-# --------------------------------------------------------------------------- headless choice
-
-
-def _ranks_text(ranks: Sequence[int]) -> str:
-    ranks = sorted(ranks)
-    if ranks == list(range(ranks[0], ranks[-1] + 1)) and len(ranks) > 2:
-        return f"{ranks[0]}-{ranks[-1]}"
-    return ", ".join(str(rank) for rank in ranks)
-
-
-def pick_by_rank(candidates: Sequence[HasRank], rank: int) -> str:
-    """The id of the candidate ranked `rank` (1 = best): the headless `--pick N`."""
-    for candidate in candidates:
-        if candidate.rank == rank:
-            return candidate.id
-    if not candidates:
-        raise RankOutOfRangeError(f"--pick {rank}: there are no candidates to pick from", Step.RANK)
-    raise RankOutOfRangeError(
-        f"--pick {rank}: no candidate has rank {rank}; pick one of "
-        f"{_ranks_text([c.rank for c in candidates])} (1 = best)"
-    )
-
-
 # ------------------------------------------------------------------------- recording a choice
 
 
@@ -149,7 +118,7 @@ def _candidate_for(
     video_path: Path, candidates: Sequence[RankedCandidate], candidate_id: str | None
 ) -> RankedCandidate:
     if not candidates:
-        raise UnknownCandidateError(f"{video_path.name}: has no thumbnail candidates", Step.RANK)
+        raise UnknownCandidateError(f"{video_path.name}: has no thumbnail candidates", Remedy.RANK)
     if candidate_id is None:
         return min(candidates, key=lambda c: c.rank)
     for candidate in candidates:
@@ -184,7 +153,7 @@ def load_selection(video_path: Path) -> Selection | None:
         raise SelectionFileError(
             f"{path}: not a valid selection ({type(error).__name__}: {error}): delete it and "
             "choose again",
-            Step.SELECT,
+            Remedy.SELECT,
         ) from None
 
 

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from config import Settings, get_settings
-from errors import PipelineError, Step
+from errors import PipelineError, Remedy
 from formats.folding import slug
 from prepare.metadata import MatchMetadata, load_metadata
 from workspace import (
@@ -236,7 +236,7 @@ def _record_unreadable(path: Path, problem: str) -> UploadRecordUnreadableError:
     return UploadRecordUnreadableError(
         f"{path}: damaged ({problem}); check on the target (YouTube Studio or PUBLISH_DIR) "
         "whether the video is there, then delete this file (the upload then starts over)",
-        Step.UPLOAD,
+        Remedy.UPLOAD,
     )
 
 
@@ -261,7 +261,7 @@ def upload_single_video(video_path: Path, progress: ProgressCallback | None = No
             f"{video.name}: already published with UPLOAD_TARGET={record.target} "
             f"({record.url or record.published_path}); to publish it to {target} as well, delete "
             f"{workspace_dir(video) / UPLOAD_FILE}",
-            Step.UPLOAD,
+            Remedy.UPLOAD,
         )
     if record is not None and record.complete:
         log.info("%s: already published (%s)", video.name, record.url)
@@ -285,13 +285,13 @@ def upload_single_video(video_path: Path, progress: ProgressCallback | None = No
 def _thumbnail_of(video: Path) -> Path:
     thumbnail = workspace_dir(video) / THUMBNAIL_FILE
     if not thumbnail.is_file():
-        raise ThumbnailMissingError(f"{video.name}: no {THUMBNAIL_FILE} yet", Step.ENHANCE)
+        raise ThumbnailMissingError(f"{video.name}: no {THUMBNAIL_FILE} yet", Remedy.ENHANCE)
     size = thumbnail.stat().st_size
     if size > THUMBNAIL_MAX_BYTES:
         raise ThumbnailTooLargeError(
             f"{thumbnail}: {size / MIB:.1f} MB, YouTube accepts at most 2 MB; render it again "
             "or save it as a smaller JPEG",
-            Step.ENHANCE,
+            Remedy.ENHANCE,
         )
     return thumbnail
 
@@ -304,9 +304,9 @@ def _refuse_a_past_schedule(video: Path, metadata: MatchMetadata, listing: Listi
         return
     zone = get_settings().cafe_timezone
     if metadata.publish_at:
-        where, redo = f"the sidecar {video.name}.json sets publish_at", Step.PREPARE
+        where, redo = f"the sidecar {video.name}.json sets publish_at", Remedy.PREPARE
     else:
-        where, redo = "PUBLISH_AT is", Step.UPLOAD
+        where, redo = "PUBLISH_AT is", Remedy.UPLOAD
     raise PublishTimePassedError(
         f"{video.name}: {where} {listing.schedule!r}, which is past (now "
         f"{now.astimezone(zone):%Y-%m-%d %H:%M} in CAFE_TIMEZONE); set a time ahead, a time of "

@@ -8,4 +8,5 @@ One concern a module, each importable without a display:
   drawing    the frames (`Scene`, `render`)
   display    whether a window can open here
   window     the OpenCV window and its event loop
+  ranks      the headless choice by rank (`--pick N`), without OpenCV
 """

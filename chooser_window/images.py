@@ -13,7 +13,7 @@ import numpy as np
 from PIL import Image
 
 from chooser_window.candidate import SelectableCandidate
-from errors import PipelineError, Step
+from errors import PipelineError, Remedy
 
 _REDUCED_READ = {
     1: cv2.IMREAD_COLOR,
@@ -30,7 +30,7 @@ class CandidateImageError(PipelineError):
 def unreadable_file(path: Path) -> CandidateImageError:
     return CandidateImageError(
         f"{path}: candidate image is missing or unreadable; the candidates must be made again",
-        Step.RANK,
+        Remedy.RANK,
     )
 
 
@@ -38,7 +38,7 @@ def _undecodable_bytes(candidate: SelectableCandidate) -> CandidateImageError:
     return CandidateImageError(
         f"candidate {candidate.id} (rank {candidate.rank}): its image is not a readable JPEG; "
         "the candidates must be made again",
-        Step.RANK,
+        Remedy.RANK,
     )
 
 

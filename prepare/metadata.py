@@ -10,7 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from errors import PipelineError, Step
+from errors import PipelineError, Remedy
 from formats.cleaning import clean_text
 from formats.publish_at import publish_at_problem
 from formats.youtube_fields import CATEGORY_SPORTS, PRIVACY_STATUSES
@@ -152,10 +152,10 @@ def load_metadata(video_path: Path) -> MatchMetadata:
     name = Path(video_path).name
     path = workspace_dir(Path(video_path)) / METADATA_FILE
     if not path.is_file():
-        raise MetadataMissingError(f"{name}: not prepared yet", Step.PREPARE)
+        raise MetadataMissingError(f"{name}: not prepared yet", Remedy.PREPARE)
     try:
         return MatchMetadata.from_dict(read_json(path))
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise MetadataUnreadableError(
-            f"{name}: {path} is unreadable ({error})", Step.PREPARE
+            f"{name}: {path} is unreadable ({error})", Remedy.PREPARE
         ) from None

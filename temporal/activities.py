@@ -5,13 +5,15 @@ thread heartbeats every few seconds (so a dead worker is noticed quickly) with t
 progress, and forwards that progress to the workflow as a signal so `get_status` can show it.
 
 Errors become what the workflow needs to decide: a stage's `PipelineError` (bad input) is a
-non-retryable `ApplicationError` named after the error class, which fails the video once; a
-`QuotaExhaustedError` or a `NeedsAttentionError`, and an `OSError` of a full disk, a missing
-permission or a read-only filesystem, are non-retryable too but carry a hold in their details
-(`messages.HOLD_FOR_QUOTA` with the time to try again, or `HOLD_FOR_ATTENTION`, with the time
-before which it is not worth trying again by itself when the error names one), and the workflow
-waits instead of failing; anything else is retried. Every activity first checks that the source
-video (and its workspace) still hold the content its workflow started with.
+non-retryable `ApplicationError` named after the error class, which fails the video once (its one
+detail a `messages.FailureRemedy`: the step that fixes it); a `QuotaExhaustedError` or a
+`NeedsAttentionError`, and an `OSError` of a full disk, a missing permission or a read-only
+filesystem, are non-retryable too but carry a `messages.Hold` as their one detail (the time to
+try again after a quota, or the time before which a problem is not worth trying again by itself
+when the error names one), and the workflow waits instead of failing; anything else is retried.
+A message says what is wrong, never a command: each front end words the remedy. Every activity
+first checks that the source video (and its workspace) still hold the content its workflow
+started with.
 
 Cancellation is cooperative: the SDK never raises into a stage at an arbitrary line (a cleanup
 always finishes its move); a stage with progress stops at its next progress call.
@@ -46,13 +48,14 @@ import uploader
 import video_prep
 from config import get_settings
 from errors import NeedsAttentionError, PipelineError, QuotaExhaustedError
-from remedies import for_temporal, for_temporal_hold
 from temporal.messages import (
     HOLD_FOR_ATTENTION,
     HOLD_FOR_QUOTA,
     PROGRESS_SIGNAL,
     CandidateInfo,
     EnhanceRequest,
+    FailureRemedy,
+    Hold,
     PreparedVideo,
     PreviewRequest,
     ProgressReport,
@@ -116,10 +119,8 @@ def _held(
 ) -> ApplicationError:
     redo = str(error.redo) if error.redo else None
     return ApplicationError(
-        for_temporal_hold(error, activity.info().workflow_id, get_settings().worker_name),
-        kind,
-        retry_at,
-        redo,
+        str(error).rstrip("."),
+        Hold(kind, str(error).rstrip("."), redo, retry_at),
         type=type_name,
         non_retryable=True,
         category=ApplicationErrorCategory.BENIGN,
@@ -142,7 +143,8 @@ def stage_errors(places: Sequence[Path]) -> Iterator[None]:
         raise _held(error, HOLD_FOR_ATTENTION, type(error).__name__, retry_at) from None
     except PipelineError as error:
         raise ApplicationError(
-            for_temporal(error),
+            str(error),
+            FailureRemedy(str(error.redo) if error.redo else None),
             type=type(error).__name__,
             non_retryable=True,
             category=ApplicationErrorCategory.BENIGN,

@@ -14,42 +14,36 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError
 
 from temporal import client as temporal_client
 from temporal.client import OperatorError, VideoOutcome
-from temporal.messages import Hold
+from temporal.messages import (
+    ATTENTION,
+    CHOSEN,
+    ENDED,
+    FAILED,
+    HOLD_FOR_QUOTA,
+    PUBLISHED,
+    QUOTA,
+    WAITING,
+    VideoEvent,
+)
 
 log = logging.getLogger(__name__)
 
-# Event kinds.
-WAITING = "waiting"  # for the operator's choice; `number` is the one `pending` prints
-CHOSEN = "chosen"  # `rank` and `candidate_id`; rendering and publishing follow
-HELD = "held"  # `hold`: waiting for a person (NEEDS_ATTENTION) or YouTube's quota
-FAILED = "failed"  # `detail`: why
-PUBLISHED = "published"  # `detail`: its link
-ENDED = "ended"  # cancelled, terminated or timed out; `detail`: which, and why when known
-ENDINGS = {"CANCELED": "cancelled", "TERMINATED": "terminated", "TIMED_OUT": "timed out"}
+ENDINGS = {
+    WorkflowExecutionStatus.CANCELED: "cancelled",
+    WorkflowExecutionStatus.TERMINATED: "terminated",
+    WorkflowExecutionStatus.TIMED_OUT: "timed out",
+}
 
 # Visibility has a short delay: runs that closed a little before the last look are looked at
 # again (each is reported once).
 CLOSE_TIME_SLACK = timedelta(seconds=10)
-
-
-@dataclass
-class VideoEvent:
-    kind: str
-    workflow_id: str
-    video_file: str
-    number: int | None = None
-    rank: int | None = None
-    candidate_id: str | None = None
-    hold: Hold | None = None
-    detail: str = ""
 
 
 class VideoFeed:
@@ -60,7 +54,7 @@ class VideoFeed:
         self._client = client
         self._since = datetime.now(UTC)
         self._waiting: dict[str, str] = {}  # workflow id -> file, at the last look
-        self._holds: dict[str, str] = {}  # workflow id -> the hold reason last reported
+        self._holds: dict[str, tuple[str, str]] = {}  # workflow id -> the hold last reported
         self._reported_runs: set[str] = set()
 
     async def changes(self) -> list[VideoEvent]:
@@ -81,10 +75,14 @@ class VideoFeed:
             if video.workflow_id not in self._waiting
         ]
         for video in held:
-            if self._holds.get(video.workflow_id) != video.hold.reason:
-                self._holds[video.workflow_id] = video.hold.reason
+            hold = video.hold
+            if self._holds.get(video.workflow_id) != (hold.stage, hold.problem):
+                self._holds[video.workflow_id] = (hold.stage, hold.problem)
+                kind = QUOTA if hold.kind == HOLD_FOR_QUOTA else ATTENTION
                 events.append(
-                    VideoEvent(HELD, video.workflow_id, video.video_file, hold=video.hold)
+                    VideoEvent(
+                        kind, video.workflow_id, video.video_file, hold=hold, host=video.host
+                    )
                 )
         for workflow_id in ended:
             self._holds.pop(workflow_id, None)
@@ -116,22 +114,21 @@ class VideoFeed:
 
 def _chosen_or_running(ended: VideoOutcome | None) -> bool:
     """A video that left the waiting list was chosen, unless it was cancelled (or failed)."""
-    return ended is None or ended.execution_status == "COMPLETED"
+    return ended is None or ended.execution_status == WorkflowExecutionStatus.COMPLETED
 
 
 def ending(outcome: VideoOutcome) -> VideoEvent:
     """What `up` reports of a video that ended."""
-    if outcome.execution_status == "COMPLETED":
-        return VideoEvent(
-            PUBLISHED, outcome.workflow_id, outcome.video_file, detail=outcome.published or ""
-        )
-    if outcome.execution_status == "FAILED":
-        return VideoEvent(
-            FAILED, outcome.workflow_id, outcome.video_file, detail=outcome.failure or ""
-        )
-    ended = ENDINGS.get(outcome.execution_status, outcome.execution_status.lower())
-    detail = f"{ended}: {outcome.failure}" if outcome.failure else ended
-    return VideoEvent(ENDED, outcome.workflow_id, outcome.video_file, detail=detail)
+    workflow_id, video_file = outcome.workflow_id, outcome.video_file
+    if outcome.execution_status == WorkflowExecutionStatus.COMPLETED:
+        return VideoEvent(PUBLISHED, workflow_id, video_file, detail=outcome.published or "")
+    if outcome.execution_status == WorkflowExecutionStatus.FAILED:
+        failure = outcome.failure
+        detail, redo = (failure.message, failure.redo) if failure else ("", None)
+        return VideoEvent(FAILED, workflow_id, video_file, detail=detail, redo=redo)
+    ended = ENDINGS.get(outcome.execution_status, outcome.execution_status.name.lower())
+    detail = f"{ended}: {outcome.cancel_reason}" if outcome.cancel_reason else ended
+    return VideoEvent(ENDED, workflow_id, video_file, detail=detail)
 
 
 async def follow(

@@ -7,7 +7,10 @@ that the histories and inputs of workflows already running still decode.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from temporalio.common import SearchAttributeKey
 
@@ -30,6 +33,16 @@ WAITING_FOR_QUOTA = "WAITING_FOR_QUOTA"  # a YouTube daily limit; goes on after 
 NEEDS_ATTENTION = "NEEDS_ATTENTION"  # a person fixes something; retried on a slow schedule
 HELD_STAGES = (WAITING_FOR_QUOTA, NEEDS_ATTENTION)
 
+# The activity that does each stage, by the name it is registered under.
+ACTIVITY_OF_STAGE = {
+    PREPARING: "prepare_video",
+    RANKING: "rank_thumbnails",
+    SELECTING: "select_thumbnail",
+    ENHANCING: "enhance_thumbnail",
+    UPLOADING: "upload_video",
+    CLEANING_UP: "cleanup_video",
+}
+
 # Handlers.
 STATUS_QUERY = "get_status"
 PREVIEW_QUERY = "get_preview"  # a candidate's JPEG preview, bytes (empty: none)
@@ -46,12 +59,21 @@ MEMO_HOLD = "hold"
 MEMO_HOST = "host"  # the worker whose task queue runs the video's activities
 MEMO_VIDEO_PATH = "video_path"  # the file's path on its host: new content there supersedes it
 
-# An activity's ApplicationError whose first detail is one of these waits instead of failing.
-HOLD_FOR_QUOTA = "quota"  # second detail: when to try again (ISO time)
-HOLD_FOR_ATTENTION = "attention"  # second detail: not tried again by itself before (ISO), or None
-# third detail (both): the errors.Step that fixes it, or None
+# The kinds of Hold: an activity's ApplicationError whose one detail is a Hold waits instead of
+# failing, for YouTube's quota or for a person.
+HOLD_FOR_QUOTA = "quota"
+HOLD_FOR_ATTENTION = "attention"
 
 AUTOPICK = "autopick"
+
+# What happens to a video (VideoEvent.kind): what its workflow tells the notifier, what `up` says.
+WAITING = "waiting"  # it started waiting for a thumbnail choice
+CHOSEN = "chosen"  # it no longer waits: a choice, or the timeout's pick
+ATTENTION = "attention"  # a person must fix something (`hold`; events of older runs: `detail`)
+QUOTA = "quota"  # it waits for YouTube's daily limit (`hold`)
+FAILED = "failed"  # `detail`: why; `redo`: the errors.Remedy that fixes it
+PUBLISHED = "published"  # `detail`: the link
+ENDED = "ended"  # cancelled, terminated or timed out; `detail`: which, and why when known
 
 # Bounds on what a person may send: longer is refused, and a reason quotes a short prefix.
 MAX_CANDIDATE_ID_CHARS = 300
@@ -169,14 +191,104 @@ class RejectedSelection:
 
 @dataclass
 class Hold:
-    """A step waiting for YouTube's quota or for a person, instead of failing."""
+    """A stage waiting for YouTube's quota or for a person, instead of failing.
 
-    stage: str  # WAITING_FOR_QUOTA or NEEDS_ATTENTION
-    step: str  # the stage whose step runs again, e.g. UPLOADING
-    reason: str  # what is wrong and how to fix it: path and cause
-    redo: str | None  # the errors.Step that fixes it ("auth": a successful `auth` retries it)
-    since: str  # ISO times, UTC
-    retry_at: str
+    An activity asks for it as the one detail of its ApplicationError (`kind`, `problem`, `redo`,
+    and in `retry_at` the earliest time worth trying again, when it knows one); the workflow holds
+    the stage until `retry_at` or a `retry_now` signal, and keeps the hold in its status and memo.
+    It names no command: each front end words the remedy (`redo`, and how to go on now) for where
+    it is read.
+    """
+
+    kind: str  # HOLD_FOR_QUOTA or HOLD_FOR_ATTENTION
+    problem: str  # what is wrong, where and why (the path, the cause)
+    redo: str | None = None  # the errors.Remedy that fixes it ("auth": a successful `auth` goes on)
+    retry_at: str | None = None  # ISO time, UTC: when the stage runs again by itself
+    stage: str = ""  # the stage held, whose activity runs again, e.g. UPLOADING
+    since: str = ""  # ISO time, UTC
+
+    @property
+    def video_stage(self) -> str:
+        """The VideoStage the video shows while held."""
+        return WAITING_FOR_QUOTA if self.kind == HOLD_FOR_QUOTA else NEEDS_ATTENTION
+
+
+@dataclass
+class FailureRemedy:
+    """The one detail of a failing stage's ApplicationError: the errors.Remedy that fixes it, for
+    each front end to word (the message says what is wrong, never a command)."""
+
+    redo: str | None = None
+
+
+# How the versions before typed holds worded the remedy after the problem: their holds (in the
+# memo of a video waiting since, and in the histories replayed) are read without it.
+_WORDED_REMEDIES = (
+    re.compile(
+        r"\. The video waits for the reset and goes on by itself \(`[^`]*` tries sooner\)\.$"
+    ),
+    re.compile(r": run `[^`]*auth` on .*? \(its token is the one used\), the videos waiting .*$"),
+    re.compile(r"\. Once fixed, `[^`]*` goes on at once; it is also tried again by itself\.$"),
+)
+
+
+def problem_of_worded(reason: str) -> str:
+    """The problem an older hold's reason states, without the remedy it went on to word."""
+    for remedy in _WORDED_REMEDIES:
+        problem, cut = remedy.subn("", reason)
+        if cut:
+            return problem
+    return reason
+
+
+def hold_from_failure(message: str, details: Sequence[Any]) -> Hold | None:
+    """The hold an activity's ApplicationError asks for, or None (a failure): a Hold as its one
+    detail, or the positional details of the versions before it (kind, retry_at, redo), whose
+    message worded the remedy too."""
+    if len(details) == 1 and isinstance(details[0], dict):
+        return hold_from_dict(details[0])
+    if not details or details[0] not in (HOLD_FOR_QUOTA, HOLD_FOR_ATTENTION):
+        return None
+    kind, retry_at, redo = (*details, None, None)[:3]
+    return Hold(
+        kind,
+        problem_of_worded(message),
+        redo if isinstance(redo, str) else None,
+        retry_at if isinstance(retry_at, str) else None,
+    )
+
+
+def hold_from_dict(data: Any) -> Hold | None:
+    """A Hold from its JSON (a detail, the memo), or None when it is not one. The memo of a video
+    held by a version before typed holds has that version's fields (stage WAITING_FOR_QUOTA or
+    NEEDS_ATTENTION, step, reason)."""
+    if not isinstance(data, dict):
+        return None
+    if "kind" not in data and "reason" in data:
+        quota = data.get("stage") == WAITING_FOR_QUOTA
+        data = {
+            "kind": HOLD_FOR_QUOTA if quota else HOLD_FOR_ATTENTION,
+            "problem": problem_of_worded(str(data["reason"])),
+            "redo": data.get("redo"),
+            "retry_at": data.get("retry_at"),
+            "stage": data.get("step", ""),
+            "since": data.get("since", ""),
+        }
+    try:
+        hold = Hold(**data)
+    except TypeError:
+        return None
+    if hold.kind not in (HOLD_FOR_QUOTA, HOLD_FOR_ATTENTION) or not isinstance(hold.problem, str):
+        return None
+    return hold
+
+
+def redo_of_failure(details: Sequence[Any]) -> str | None:
+    """The errors.Remedy a failure's details name (a FailureRemedy), or None."""
+    if len(details) == 1 and isinstance(details[0], dict):
+        redo = details[0].get("redo")
+        return redo if isinstance(redo, str) else None
+    return None
 
 
 @dataclass
@@ -203,3 +315,22 @@ class VideoResult:
     selected_candidate_id: str
     published: PublishedVideo
     cleanup: str
+
+
+@dataclass
+class VideoEvent:
+    """Something that happened to a video: the workflow tells the notifier (a signal, kept in the
+    notifier's history), and `up` reports what it sees change."""
+
+    kind: str
+    workflow_id: str
+    video_file: str
+    title: str = ""  # the video's title (the file name until it is prepared)
+    detail: str | None = None  # the reason (FAILED) or the link (PUBLISHED)
+    waiting_interval_seconds: float | None = None  # NOTIFY_WAITING_INTERVAL, set by the notifier
+    hold: Hold | None = None  # ATTENTION, QUOTA
+    redo: str | None = None  # FAILED: the errors.Remedy that fixes it
+    host: str = ""  # the worker that runs the video's activities
+    number: int | None = None  # WAITING, in `up`: the number `pending` gives it
+    rank: int | None = None  # CHOSEN, in `up`: the rank chosen, when a worker said
+    candidate_id: str | None = None  # CHOSEN, in `up`

@@ -32,20 +32,24 @@ from temporalio.exceptions import ActivityError, ApplicationError, FailureError
 with workflow.unsafe.imports_passed_through():
     import notify
     from config import get_settings
+    from errors import Remedy, remedy_named
     from notify import WaitingGroup, WaitingNotice
-    from temporal.messages import VideoStatus
+    from temporal.messages import (
+        ATTENTION,
+        FAILED,
+        PUBLISHED,
+        WAITING,
+        Hold,
+        VideoEvent,
+        VideoStatus,
+        problem_of_worded,
+        redo_of_failure,
+    )
 
 # The patch that added notifications to ProcessVideoWorkflow: runs started before it send none.
 NOTIFY_PATCH = "notify"
 VIDEO_EVENT_SIGNAL = "video_event"
 NOTIFIER_ID_PREFIX = "notifications-"
-
-# What a video tells the notifier.
-WAITING = "waiting"  # it started waiting for a thumbnail choice
-CHOSEN = "chosen"  # it no longer waits (a choice, the timeout's pick)
-ATTENTION = "attention"  # a person must fix something (detail: the reason)
-FAILED = "failed"  # detail: the reason
-PUBLISHED = "published"  # detail: the link
 
 MAX_HISTORY_EVENTS = 2000
 MIN_TIMER = timedelta(seconds=1)
@@ -59,16 +63,6 @@ SEND_TIMEOUT = timedelta(minutes=5)
 def notifier_id(task_queue: str) -> str:
     """The notifier of the video workflows on `task_queue`."""
     return NOTIFIER_ID_PREFIX + task_queue
-
-
-@dataclass
-class VideoEvent:
-    kind: str
-    workflow_id: str
-    video_file: str
-    title: str
-    detail: str | None = None  # the reason (ATTENTION, FAILED) or the link (PUBLISHED)
-    waiting_interval_seconds: float | None = None  # NOTIFY_WAITING_INTERVAL, set by the activity
 
 
 @dataclass
@@ -90,9 +84,13 @@ def message_for(notification: Notification, web_link: str | None) -> notify.Mess
     if event is None:
         return notify.waiting_message(notification.waiting, web_link)
     if event.kind == ATTENTION:
-        return notify.attention_message(event.video_file, event.title, event.detail or "", web_link)
+        hold = event.hold
+        problem = hold.problem if hold else problem_of_worded(event.detail or "")  # older runs
+        auth = hold is not None and remedy_named(hold.redo) is Remedy.AUTH
+        auth_on = (event.host or "the worker's machine") if auth else None
+        return notify.attention_message(event.video_file, event.title, problem, web_link, auth_on)
     if event.kind == FAILED:
-        return notify.failed_message(event.video_file, event.title, event.detail or "")
+        return notify.failed_message(event.video_file, event.title, event.detail or "", event.redo)
     return notify.published_message(event.video_file, event.title, event.detail)
 
 
@@ -137,14 +135,27 @@ class NotifierActivities:
         return [self.tell_notifier, self.send_notification]
 
 
-async def tell(status: VideoStatus, kind: str, detail: str | None = None) -> None:
+async def tell(
+    status: VideoStatus,
+    kind: str,
+    detail: str | None = None,
+    hold: Hold | None = None,
+    redo: str | None = None,
+) -> None:
     """From ProcessVideoWorkflow: tell the notifier about this video (runs before the patch
     tell nothing). Never raises but a cancellation: a notification never fails a video."""
     if not workflow.patched(NOTIFY_PATCH):
         return
     video_file = PurePath(status.video_path).name
     event = VideoEvent(
-        kind, workflow.info().workflow_id, video_file, status.title or video_file, detail
+        kind,
+        workflow.info().workflow_id,
+        video_file,
+        status.title or video_file,
+        detail,
+        hold=hold,
+        redo=redo,
+        host=status.host,
     )
     try:
         await workflow.execute_local_activity_method(
@@ -157,12 +168,15 @@ async def tell(status: VideoStatus, kind: str, detail: str | None = None) -> Non
         workflow.logger.warning("the notifier was not told that the video is %s: %s", kind, error)
 
 
-def failure_reason(error: FailureError) -> str:
-    """The message a person reads: the outermost application error's (a stage's own message)."""
+def failure_of(error: FailureError) -> tuple[str, str | None]:
+    """The message a person reads, the outermost application error's (a stage's own message),
+    and the errors.Remedy that fixes it, when it names one."""
     cause: BaseException = error
     while not isinstance(cause, ApplicationError) and cause.__cause__ is not None:
         cause = cause.__cause__
-    return cause.message if isinstance(cause, FailureError) else str(cause)
+    if isinstance(cause, ApplicationError):
+        return cause.message, redo_of_failure(cause.details)
+    return (cause.message if isinstance(cause, FailureError) else str(cause)), None
 
 
 @workflow.defn(name="NotifierWorkflow")

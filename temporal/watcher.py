@@ -16,7 +16,6 @@ import asyncio
 import logging
 from collections.abc import Callable
 from contextlib import suppress
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from temporalio.client import Client
@@ -25,22 +24,9 @@ from temporalio.service import RPCError
 import ingest
 from config import Settings
 from errors import PipelineError
-from temporal.client import start_video
+from temporal.client.start import StartOutcome, start_video
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class IngestOutcome:
-    """What happened to one file: started, already known, refused, or not ready yet."""
-
-    video: str
-    message: str
-    workflow_id: str | None = None
-    started: bool = False
-    refused: bool = False
-    superseded: list[str] = field(default_factory=list)  # runs of its earlier content, cancelled
-    note: str = ""  # said after the workflow id: what became of those runs
 
 
 async def ingest_file(
@@ -49,45 +35,43 @@ async def ingest_file(
     settings: Settings,
     retry_failed: bool = False,
     rechoose: bool = False,
-) -> IngestOutcome:
+) -> StartOutcome:
     """Check `video` (settled, then its name, then a readable video) and start its workflow; a
     file still being copied waits, a bad file is refused with what is wrong and how to fix it,
     and nothing starts."""
     settle = settings.ingest_settle_seconds
     try:
         if waiting := ingest.still_being_copied(video, settle):  # not refused as cut off
-            return IngestOutcome(video.name, f"skipped: {waiting}")
+            return StartOutcome(video.name, f"skipped: {waiting}")
         incoming = await asyncio.to_thread(ingest.examine, video)
         waiting = ingest.still_being_copied(video, settle)
     except ingest.ChangedWhileReadError:
         waiting = ingest.still_copying(settle, None)
-        return IngestOutcome(video.name, f"skipped: {waiting}")
+        return StartOutcome(video.name, f"skipped: {waiting}")
     except PipelineError as error:
-        return IngestOutcome(video.name, f"skipped: {ingest.refusal(video, error)}", refused=True)
+        return StartOutcome(video.name, f"skipped: {ingest.refusal(video, error)}", refused=True)
     except FileNotFoundError:  # removed or moved away since it was seen
-        return IngestOutcome(video.name, "skipped: it is gone (moved away meanwhile)")
+        return StartOutcome(video.name, "skipped: it is gone (moved away meanwhile)")
     except OSError as error:
         reason = f"skipped: cannot read it ({error.strerror}); let this user read it"
-        return IngestOutcome(video.name, reason, refused=True)
+        return StartOutcome(video.name, reason, refused=True)
     if waiting:  # it changed since it was seen settled, even if it was read whole
-        return IngestOutcome(video.name, f"skipped: {waiting}")
-    outcome = await start_video(
-        client, video, settings, retry_failed, rechoose, fingerprint=incoming.fingerprint
-    )
-    return IngestOutcome(
-        outcome.video,
-        outcome.message,
-        outcome.workflow_id,
-        outcome.started,
-        superseded=outcome.superseded,
-        note=outcome.note,
+        return StartOutcome(video.name, f"skipped: {waiting}")
+    return await start_video(
+        client,
+        video,
+        settings,
+        retry_failed,
+        rechoose,
+        fingerprint=incoming.fingerprint,
+        summary=incoming.summary,
     )
 
 
-def log_outcome(outcome: IngestOutcome) -> None:
+def log_outcome(outcome: StartOutcome) -> None:
     level = logging.WARNING if outcome.refused else logging.INFO
     where = f" ({outcome.workflow_id})" if outcome.workflow_id else ""
-    log.log(level, "%s: %s%s%s", outcome.video, outcome.message, where, outcome.note)
+    log.log(level, "%s: %s%s", outcome.video, outcome.message, where)
 
 
 class FolderWatcher:
@@ -97,7 +81,7 @@ class FolderWatcher:
         self,
         client: Client,
         settings: Settings,
-        report: Callable[[IngestOutcome], None] = log_outcome,
+        report: Callable[[StartOutcome], None] = log_outcome,
     ):
         self._client = client
         self._settings = settings
@@ -128,7 +112,7 @@ class FolderWatcher:
             return
         self.settling = scan.settling
         for skipped in scan.newly_settling:
-            self._report(IngestOutcome(skipped.path.name, f"skipped: {skipped.reason}"))
+            self._report(StartOutcome(skipped.path.name, f"skipped: {skipped.reason}"))
         for video in scan.ready:
             try:
                 outcome = await ingest_file(self._client, video, self._settings)

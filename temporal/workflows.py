@@ -1,11 +1,15 @@
 """ProcessVideoWorkflow: one durable run per match video.
 
 prepare -> rank -> wait for the operator's choice -> select -> enhance -> upload -> cleanup, each
-step from the STEPS table. A step that hits a YouTube daily limit waits on a durable timer until
-the time its activity named (WAITING_FOR_QUOTA); one that needs a person (a full disk, a
-permission, a token, a replaced source) waits ATTENTION_RETRY_INTERVAL, or until the later time
-its activity named (NEEDS_ATTENTION); either runs again at once on a `retry_now` signal. Bad
-input still fails the video once.
+stage's activity from the STAGE_ACTIVITIES table. A stage that hits a YouTube daily limit waits
+on a durable timer until the time its activity named (WAITING_FOR_QUOTA); one that needs a
+person (a full disk, a permission, a token, a replaced source) waits ATTENTION_RETRY_INTERVAL, or
+until the later time its activity named (NEEDS_ATTENTION); either runs again at once on a
+`retry_now` signal. Bad input still fails the video once.
+
+Its history, memo, search attributes and details name no command of any front end: a hold or a
+failure carries what is wrong and the step that fixes it (`Hold`, `FailureRemedy`), and each
+front end words the remedy.
 
 Only the workflow runs on the shared task queue: its activities run on the queue of the worker
 that started it (`ProcessVideoInput.host`, the Temporal pattern of worker-specific task queues),
@@ -23,7 +27,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from contextlib import suppress
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -37,14 +41,19 @@ from temporalio.exceptions import (
 )
 
 with workflow.unsafe.imports_passed_through():
+    from errors import Remedy
     from temporal import notifier
     from temporal.activities import VideoActivities
     from temporal.messages import (
+        ACTIVITY_OF_STAGE,
+        ATTENTION,
         AUTOPICK,
         CHOOSE_THUMBNAIL_UPDATE,
+        CHOSEN,
         CLEANING_UP,
         COMPLETED,
         ENHANCING,
+        FAILED,
         HOLD_FOR_ATTENTION,
         HOLD_FOR_QUOTA,
         MAX_CANDIDATE_ID_CHARS,
@@ -52,10 +61,10 @@ with workflow.unsafe.imports_passed_through():
         MEMO_CHOSEN_CANDIDATE,
         MEMO_HOLD,
         MEMO_WAITING_SINCE,
-        NEEDS_ATTENTION,
         PREPARING,
         PREVIEW_QUERY,
         PROGRESS_SIGNAL,
+        PUBLISHED,
         QUOTED_PREFIX_CHARS,
         RANKING,
         RETRY_SIGNAL,
@@ -64,10 +73,11 @@ with workflow.unsafe.imports_passed_through():
         THUMBNAIL_SELECTED_SIGNAL,
         UPLOADING,
         VIDEO_STAGE,
-        WAITING_FOR_QUOTA,
+        WAITING,
         WAITING_FOR_SELECTION,
         CandidateInfo,
         EnhanceRequest,
+        FailureRemedy,
         Hold,
         PreparedVideo,
         PreviewRequest,
@@ -80,6 +90,7 @@ with workflow.unsafe.imports_passed_through():
         ThumbnailSelectedSignal,
         VideoResult,
         VideoStatus,
+        hold_from_failure,
         host_task_queue,
     )
 
@@ -112,28 +123,28 @@ PREVIEW_TIMEOUT = timedelta(minutes=2)
 
 
 @dataclass(frozen=True)
-class Step:
-    """One activity of the pipeline and how it runs."""
+class StageActivity:
+    """The activity that does a stage of the pipeline, and how it runs."""
 
     stage: str
     activity: Callable
-    details: str  # shown in the Web UI while it runs; formatted with the step's values
+    details: str  # shown in the Web UI while it runs; formatted with the stage's values
     timeout: timedelta
     retry: RetryPolicy
     finish_on_cancel: bool = False  # a cancel waits for the activity to stop cleanly
 
 
-STEPS = {
-    step.stage: step
-    for step in (
-        Step(
+STAGE_ACTIVITIES = {
+    run.stage: run
+    for run in (
+        StageActivity(
             PREPARING,
             VideoActivities.prepare_video,
             "Validating the video and reading its metadata",
             timedelta(minutes=5),
             QUICK_RETRY,
         ),
-        Step(
+        StageActivity(
             RANKING,
             VideoActivities.rank_thumbnails,
             "Finding the best thumbnail candidates",
@@ -141,21 +152,21 @@ STEPS = {
             QUICK_RETRY,
             finish_on_cancel=True,
         ),
-        Step(
+        StageActivity(
             SELECTING,
             VideoActivities.select_thumbnail,
             "Storing the chosen thumbnail {choice}",
             timedelta(minutes=2),
             QUICK_RETRY,
         ),
-        Step(
+        StageActivity(
             ENHANCING,
             VideoActivities.enhance_thumbnail,
             "Rendering the branded thumbnail ({template})",
             timedelta(minutes=5),
             QUICK_RETRY,
         ),
-        Step(
+        StageActivity(
             UPLOADING,
             VideoActivities.upload_video,
             "Uploading the video, then its thumbnail, then its privacy",
@@ -163,7 +174,7 @@ STEPS = {
             UPLOAD_RETRY,
             finish_on_cancel=True,
         ),
-        Step(
+        StageActivity(
             CLEANING_UP,
             VideoActivities.cleanup_video,
             "Archiving the source video and its workspace",
@@ -174,9 +185,6 @@ STEPS = {
     )
 }
 
-# Progress signals of an activity that already finished arrive late; they are ignored.
-ACTIVITY_OF_STAGE = {stage: step.activity.__name__ for stage, step in STEPS.items()}
-
 
 @workflow.defn
 class ProcessVideoWorkflow:
@@ -185,7 +193,7 @@ class ProcessVideoWorkflow:
         self._chosen_id: str | None = None
         self._retry_requested = False
         self._attention_retry = timedelta(minutes=10)
-        self._told_attention: tuple[str, str] | None = None  # (step, reason) last notified
+        self._told_attention: tuple[str, str] | None = None  # (stage, problem) last notified
         self._activity_queue: str | None = None  # None: the workflow's own (shared) queue
         self._previews: dict[str, bytes] = {}
 
@@ -195,7 +203,8 @@ class ProcessVideoWorkflow:
             return await self._process(request)
         except FailureError as error:
             if not is_cancelled_exception(error):
-                await notifier.tell(self._status, notifier.FAILED, notifier.failure_reason(error))
+                problem, redo = notifier.failure_of(error)
+                await notifier.tell(self._status, FAILED, problem, redo=redo)
             raise
 
     async def _process(self, request: ProcessVideoInput) -> VideoResult:
@@ -206,50 +215,50 @@ class ProcessVideoWorkflow:
         if request.host:  # a workflow started before hosts has none: any worker runs it
             self._activity_queue = host_task_queue(workflow.info().task_queue, request.host)
 
-        prepared: PreparedVideo = await self._run_step(PREPARING, [path, fingerprint])
+        prepared: PreparedVideo = await self._run_stage(PREPARING, [path, fingerprint])
         self._status.title = prepared.title
-        self._status.candidates = await self._run_step(
+        self._status.candidates = await self._run_stage(
             RANKING, [RankRequest(path, request.top_n, fingerprint, request.template_name)]
         )
         if workflow.patched(PREVIEWS_PATCH):
             await self._make_previews(path, fingerprint)
 
         chosen = await self._choice(request)
-        await self._run_step(SELECTING, [SelectRequest(path, chosen, fingerprint)], choice=chosen)
-        await self._run_step(
+        await self._run_stage(SELECTING, [SelectRequest(path, chosen, fingerprint)], choice=chosen)
+        await self._run_stage(
             ENHANCING,
             [EnhanceRequest(path, request.template_name, fingerprint)],
             template=request.template_name,
         )
-        published: PublishedVideo = await self._run_step(UPLOADING, [path, fingerprint])
+        published: PublishedVideo = await self._run_stage(UPLOADING, [path, fingerprint])
         self._status.published = published
-        await notifier.tell(self._status, notifier.PUBLISHED, published.url or published.video_id)
-        cleaned: str = await self._run_step(CLEANING_UP, [path, fingerprint])
+        await notifier.tell(self._status, PUBLISHED, published.url or published.video_id)
+        cleaned: str = await self._run_stage(CLEANING_UP, [path, fingerprint])
 
         self._enter(COMPLETED, f"Published: {published.url or published.video_id}")
         return VideoResult(path, chosen, published, cleaned)
 
-    # -- steps and holds ------------------------------------------------------------------------
+    # -- stages and holds -----------------------------------------------------------------------
 
-    async def _run_step(self, stage: str, args: list[Any], **values: str) -> Any:
-        """Run the step's activity; wait out a quota or a problem a person fixes, then run it
+    async def _run_stage(self, stage: str, args: list[Any], **values: str) -> Any:
+        """Run the stage's activity; wait out a quota or a problem a person fixes, then run it
         again. Bad input and exhausted retries fail the video."""
-        step = STEPS[stage]
+        run = STAGE_ACTIVITIES[stage]
         cancellation = (
             workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED
-            if step.finish_on_cancel
+            if run.finish_on_cancel
             else workflow.ActivityCancellationType.TRY_CANCEL
         )
         while True:
-            self._enter(stage, self._on_host(step.details.format(**values)))
+            self._enter(stage, self._on_host(run.details.format(**values)))
             try:
                 return await workflow.execute_activity_method(
-                    step.activity,
+                    run.activity,
                     args=args,
                     task_queue=self._activity_queue,
-                    start_to_close_timeout=step.timeout,
+                    start_to_close_timeout=run.timeout,
                     heartbeat_timeout=HEARTBEAT_TIMEOUT,
-                    retry_policy=step.retry,
+                    retry_policy=run.retry,
                     cancellation_type=cancellation,
                 )
             except ActivityError as error:
@@ -259,38 +268,35 @@ class ProcessVideoWorkflow:
                 await self._wait_out(hold)
 
     def _hold_for(self, error: ActivityError, stage: str) -> Hold | None:
-        """The hold an activity asked for in its error's details, or None (a failure)."""
+        """The hold an activity asked for in its error, held from now, or None (a failure)."""
         cause = error.cause
-        if not isinstance(cause, ApplicationError) or not cause.details:
+        if not isinstance(cause, ApplicationError):
             return None
-        kind, retry_at, redo = [*cause.details, None, None][:3]
+        asked = hold_from_failure(cause.message, cause.details)
+        if asked is None:
+            return None
         now = workflow.now()
-        if kind == HOLD_FOR_QUOTA:
-            named = _parse_time(retry_at)
+        named = _parse_time(asked.retry_at)
+        if asked.kind == HOLD_FOR_QUOTA:
             wake = named if named and named > now else now + QUOTA_FALLBACK_WAIT
-            held = WAITING_FOR_QUOTA
-        elif kind == HOLD_FOR_ATTENTION:
+        else:  # a problem that is not fixed in minutes names a later time
             wake = now + self._attention_retry
-            named = _parse_time(retry_at)  # a problem that is not fixed in minutes waits longer
             wake = max(wake, named) if named else wake
-            held = NEEDS_ATTENTION
-        else:
-            return None
         wake = max(wake, now + MIN_HOLD_WAIT)
-        reason = cause.message
-        return Hold(held, stage, reason, redo, now.isoformat(), wake.isoformat())
+        return replace(asked, stage=stage, since=now.isoformat(), retry_at=wake.isoformat())
 
     async def _wait_out(self, hold: Hold) -> None:
         """Show the hold (stage, status, memo) and wait until its time or a `retry_now`."""
         self._status.hold = hold
         self._retry_requested = False
-        self._enter(hold.stage, hold.reason)
+        self._enter(hold.video_stage, hold.problem)
         workflow.upsert_memo({MEMO_HOLD: asdict(hold)})
-        if hold.stage == NEEDS_ATTENTION and self._told_attention != (hold.step, hold.reason):
-            self._told_attention = (hold.step, hold.reason)  # once per problem, not per retry
-            await notifier.tell(self._status, notifier.ATTENTION, hold.reason)
-        wake = datetime.fromisoformat(hold.retry_at)
-        with suppress(TimeoutError):  # the time came: run the step again
+        problem = (hold.stage, hold.problem)
+        if hold.kind == HOLD_FOR_ATTENTION and self._told_attention != problem:
+            self._told_attention = problem  # once per problem, not per retry
+            await notifier.tell(self._status, ATTENTION, hold=hold)
+        wake = datetime.fromisoformat(hold.retry_at or workflow.now().isoformat())
+        with suppress(TimeoutError):  # the time came: run the stage again
             await workflow.wait_condition(
                 lambda: self._retry_requested, timeout=wake - workflow.now()
             )
@@ -355,7 +361,7 @@ class ProcessVideoWorkflow:
         assert self._chosen_id is not None
         self._status.selected_candidate_id = self._chosen_id
         if not self._status.choice_reused:
-            await notifier.tell(self._status, notifier.CHOSEN)
+            await notifier.tell(self._status, CHOSEN)
         if workflow.patched(CHOICE_IN_MEMO_PATCH):
             workflow.upsert_memo({MEMO_CHOSEN_CANDIDATE: self._chosen_id})
         return self._chosen_id
@@ -365,11 +371,10 @@ class ProcessVideoWorkflow:
         workflow.upsert_memo({MEMO_WAITING_SINCE: self._status.waiting_since})
         self._enter(
             WAITING_FOR_SELECTION,
-            "Waiting for the operator to choose a thumbnail: run "
-            f"`python main_temporal.py select {workflow.info().workflow_id}` on any machine, "
-            "or use the web chooser",
+            "Waiting for a person to choose a thumbnail, on any machine: the chooser window or "
+            "the web chooser",
         )
-        await notifier.tell(self._status, notifier.WAITING)
+        await notifier.tell(self._status, WAITING)
         timeout = request.selection_timeout_seconds
         try:
             await workflow.wait_condition(
@@ -379,9 +384,8 @@ class ProcessVideoWorkflow:
         except TimeoutError:
             if request.selection_timeout_action != AUTOPICK:
                 raise ApplicationError(
-                    f"No thumbnail was chosen within {timedelta(seconds=timeout or 0)}; "
-                    "start the video again with `python main_temporal.py start --retry-failed "
-                    f'"{request.video_path}"`',
+                    f"No thumbnail was chosen within {timedelta(seconds=timeout or 0)}",
+                    FailureRemedy(Remedy.SELECT),
                     type="SelectionTimeout",
                     non_retryable=True,
                 ) from None
@@ -448,6 +452,7 @@ class ProcessVideoWorkflow:
     @workflow.signal(name=PROGRESS_SIGNAL)
     def activity_progress(self, *payloads: Any) -> None:
         report = _read_progress(payloads)
+        # progress of an activity that already finished arrives late: it is ignored
         if report is not None and report.activity == ACTIVITY_OF_STAGE.get(self._status.stage):
             self._status.progress = report
 

@@ -74,6 +74,23 @@ def test_one_message_per_failure_attention_and_publication():
     assert published == "md_EvsF.mp4 is published: https://youtu.be/abc123"
 
 
+def test_a_message_words_its_own_remedy():
+    token = notify.attention_message(
+        "md_CvsD.mp4", "C vs D", "YouTube token t.json: revoked; authorize again", WEB, "laptop"
+    )
+    assert token.body.endswith(
+        "\nAuthorize YouTube again on laptop (`python main_temporal.py auth` there): the videos "
+        "waiting for it go on"
+    )
+    disk = notify.attention_message("md_CvsD.mp4", "C vs D", "the disk is full", WEB)
+    assert disk.body == f"md_CvsD.mp4: the disk is full\nOnce it is fixed, retry it at {WEB}"
+    failed = notify.failed_message("md_AvsB.mp4", "A vs B", "no thumbnail was chosen", "select")
+    assert failed.body == (
+        "md_AvsB.mp4: no thumbnail was chosen; start the video again with `python "
+        "main_temporal.py start --retry-failed --rechoose`."
+    )
+
+
 def test_a_passing_failure_is_retried_and_a_down_endpoint_only_logged(caplog):
     message = notify.published_message("md_EvsF.mp4", "E vs F", "https://youtu.be/abc123")
     pauses: list[float] = []

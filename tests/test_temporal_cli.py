@@ -450,11 +450,11 @@ class LoopWithoutSignalHandlers(asyncio.SelectorEventLoop):
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM])
 def test_ctrl_c_stops_the_commands_where_the_event_loop_cannot_watch_signals(stop_signal):
-    import main_temporal
+    from operator_cli.process import stop_on_signals
 
     async def stopped_by_the_signal() -> bool:
         stop = asyncio.Event()
-        main_temporal.stop_on_signals(stop)  # what `worker`, `up`, `server` and `web` do
+        stop_on_signals(stop)  # what `worker`, `up`, `server` and `web` do
         os.kill(os.getpid(), stop_signal)
         await asyncio.wait_for(stop.wait(), 30)
         return stop.is_set()

@@ -121,8 +121,12 @@ async def test_a_used_up_quota_waits_then_completes_after_retry_with_one_video_a
 
     assert chosen.returncode == 0 and "Rank 2 chosen for" in chosen.stdout
     assert result.selected_candidate_id == second
-    assert held.hold.step == UPLOADING and "quotaExceeded" in held.hold.reason
-    assert "goes on by itself" in held.hold.reason and "--retry-failed" not in held.hold.reason
+    assert held.hold.stage == UPLOADING and "quotaExceeded" in held.hold.problem
+    assert "main_temporal.py" not in held.hold.problem  # the CLI words the remedy:
+    assert f"goes on by itself (`python main_temporal.py retry {workflow_id}` tries sooner)" in (
+        pending.stdout
+    )
+    assert "--retry-failed" not in pending.stdout
     retry_at = datetime.fromisoformat(held.hold.retry_at)
     assert retry_at - datetime.now(UTC) < timedelta(hours=25)
     assert retry_at.astimezone(PACIFIC).hour == 0  # just after midnight Pacific time
@@ -168,9 +172,12 @@ async def test_a_full_disk_waits_in_needs_attention_and_completes_once_space_is_
         disk.free()
         result = await result_of(handle)
 
-    assert held.hold.step == UPLOADING
-    assert "the disk is full (ENOSPC" in held.hold.reason and str(disk.path) in held.hold.reason
-    assert f"python main_temporal.py retry {workflow_id}" in held.hold.reason
+    assert held.hold.stage == UPLOADING
+    assert "the disk is full (ENOSPC" in held.hold.problem and str(disk.path) in held.hold.problem
+    assert "main_temporal.py" not in held.hold.problem
+    assert f"Once fixed, `python main_temporal.py retry {workflow_id}` goes on at once" in (
+        shown.stdout
+    )
     assert "needs attention: UPLOADING is tried again" in shown.stdout
     assert "the disk is full" in shown.stdout and "NEEDS_ATTENTION" in table.stdout
     published = Path(result.published.url.removeprefix("file://"))
@@ -196,13 +203,14 @@ async def test_a_cleanup_a_person_must_sort_out_waits_and_never_names_a_batch_co
         plan.write_text('{"source_video": 1}')  # a cleanup plan damaged by a crash
         await temporal_client.choose(client, workflow_id, str(video), status.candidates[0].id)
         held = await wait_for_stage(handle, NEEDS_ATTENTION)
+        listed = await cli_async("pending", address=address)
         plan.unlink()  # as the reason says
         retried = await cli_async("retry", workflow_id, address=address)
         result = await result_of(handle)
 
-    assert held.hold.step == CLEANING_UP and "delete this file" in held.hold.reason
-    assert str(plan) in held.hold.reason and "cleanup again" not in held.hold.reason
-    assert f"python main_temporal.py retry {workflow_id}" in held.hold.reason
+    assert held.hold.stage == CLEANING_UP and "delete this file" in held.hold.problem
+    assert str(plan) in held.hold.problem and "cleanup again" not in listed.stdout
+    assert f"python main_temporal.py retry {workflow_id}" in listed.stdout
     assert retried.returncode == 0, retried.stdout + retried.stderr
     assert (env / "completed" / video.name).is_file() and result.published.url
 
@@ -240,10 +248,10 @@ async def test_a_revoked_token_waits_for_auth_and_the_video_goes_on_after_it(
         await temporal_client.cancel(client, other.workflow_id)
 
     host = settings.worker_name  # its token is the one to renew
-    assert held.hold.redo == "auth"
-    assert f"run `python main_temporal.py auth` on {host}" in held.hold.reason
+    assert held.hold.redo == "auth" and "main_temporal.py" not in held.hold.problem
     row = next(r for r in json.loads(listed.stdout) if r["workflow_id"] == workflow_id)
     assert row["stage"] == NEEDS_ATTENTION and "authorize again" in row["reason"]
+    assert f"run `python main_temporal.py auth` on {host}" in row["reason"]
     assert authorized.returncode == 0, authorized.stdout + authorized.stderr
     assert f"{workflow_id} ({video.name}): goes on now." in authorized.stdout
     assert result.published.video_id in youtube.videos
@@ -395,7 +403,7 @@ async def test_an_upload_that_cannot_reach_youtube_keeps_retrying_and_status_say
         handle = typed_handle(client, workflow_id)
 
         async def retrying() -> bool:
-            return bool(temporal_client.retrying_steps(await handle.describe()))
+            return bool(temporal_client.retrying_activities(await handle.describe()))
 
         await wait_until(retrying)
         shown = await cli_async("status", workflow_id, address=address)

@@ -19,8 +19,11 @@ from typer.testing import CliRunner
 import config
 import ingest
 import main_temporal
+from operator_cli.events import event_line
+from operator_cli.remedies import start_text
 from temporal import client as temporal_client
 from temporal import feed
+from temporal.client import StartOutcome
 from temporal.messages import (
     NEEDS_ATTENTION,
     VIDEO_FILE,
@@ -28,7 +31,7 @@ from temporal.messages import (
     WAITING_FOR_QUOTA,
     WAITING_FOR_SELECTION,
 )
-from temporal.watcher import FolderWatcher, IngestOutcome, ingest_file
+from temporal.watcher import FolderWatcher, ingest_file
 from tests.fake_youtube import QUOTA_MESSAGE
 from tests.temporal_support import (
     add_video,
@@ -109,7 +112,7 @@ async def test_a_copy_that_pauses_past_the_settle_time_ends_as_one_video(
     half, rest = data[: len(data) // 2], data[len(data) // 2 :]
     target = env / "videos" / name
     query = f'{VIDEO_FILE.name}="{name}"'
-    outcomes: list[IngestOutcome] = []
+    outcomes: list[StartOutcome] = []
     watcher = FolderWatcher(client, config.get_settings(), report=outcomes.append)
 
     async def runs(count: int) -> bool:
@@ -137,10 +140,12 @@ async def test_a_copy_that_pauses_past_the_settle_time_ends_as_one_video(
     assert (await first_handle.describe()).status == WorkflowExecutionStatus.CANCELED
     reason = f"superseded by the new content at {target.resolve()} ({second.id})"
     assert f"cancelled: {reason}" in shown.stdout and "CANCELED" in shown.stdout
-    assert main_temporal.event_line(ended)[0] == f"{name}: cancelled: {reason}"  # what `up` says
+    zone = config.get_settings().cafe_timezone
+    assert event_line(ended, zone).text == f"{name}: cancelled: {reason}"  # what `up` says
     started = [outcome for outcome in outcomes if outcome.started]
     assert [outcome.workflow_id for outcome in started] == [first.id, second.id]
-    assert started[1].note.startswith(f"; it replaces {first.id} (the earlier content of this file")
+    replaces = f"({second.id}); it replaces {first.id} (the earlier content of this file"
+    assert replaces in start_text(started[1])
     assert watcher.workflow_ids == [second.id]  # what `up --exit-when-done` waits for
     published = Path(result.published.url.removeprefix("file://")) / name
     assert published.read_bytes() == data  # the whole file, once
@@ -181,7 +186,7 @@ async def test_a_file_renamed_back_and_forth_keeps_its_one_workflow(
     first_name = unique_name()
     video = add_video(clip_cache, env / "videos", first_name)
     fingerprint = ingest.fingerprint(video)
-    outcomes: list[IngestOutcome] = []
+    outcomes: list[StartOutcome] = []
     watcher = FolderWatcher(client, config.get_settings(), report=outcomes.append)
 
     async def reported(name: str, count: int = 1) -> None:
@@ -261,8 +266,8 @@ async def test_a_source_replaced_under_a_running_workflow_stops_it_before_use(
         retried = await cli_async("retry", handle.id, address=address)
         result = await result_of(handle)
 
-    assert "holds another recording" in held.hold.reason and str(video) in held.hold.reason
-    assert "nothing of it was used or published" in held.hold.reason
+    assert "holds another recording" in held.hold.problem and str(video) in held.hold.problem
+    assert "nothing of it was used or published" in held.hold.problem
     assert "needs attention" in shown.stdout and "holds another recording" in shown.stdout
     assert f"python main_temporal.py retry {handle.id}" in shown.stdout
     assert retried.returncode == 0, retried.stdout + retried.stderr
@@ -302,7 +307,7 @@ async def test_the_watcher_reports_a_refused_file_once_and_again_only_when_it_ch
     temporal_env, pipeline_env, env
 ):
     client = temporal_env.client
-    outcomes: list[IngestOutcome] = []
+    outcomes: list[StartOutcome] = []
     watcher = FolderWatcher(client, config.get_settings(), report=outcomes.append)
     misnamed = env / "videos" / "match1.mp4"
     misnamed.write_bytes(b"not even a video")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 import logging
 import os
 import shutil
@@ -10,7 +12,9 @@ import subprocess
 import sys
 import threading
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from temporalio.api.enums.v1 import IndexedValueType
@@ -22,6 +26,7 @@ from temporalio.worker import Replayer
 
 import config
 import video_prep
+from operator_cli.remedies import error_line, start_text
 from temporal import client as temporal_client
 from temporal.messages import (
     COMPLETED,
@@ -48,9 +53,10 @@ from thumbnail_ranking.previews import PREVIEW_MAX_BYTES
 
 HISTORIES = Path(__file__).parent / "histories"
 # Recorded histories are named after the workflow version that made them. A version that changes
-# the command sequence (behind workflow.patched) records under a new prefix: the older files stay,
-# and keep proving that workflows started by the older code still run on this one.
-HISTORY_VERSION = "v2"
+# the command sequence (behind workflow.patched) or what its payloads hold records under a new
+# prefix: the older files stay, and keep proving that workflows started by the older code still
+# run on this one. v3: typed holds and failures, no front end's command in history or memo.
+HISTORY_VERSION = "v3"
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -95,13 +101,16 @@ async def test_video_runs_from_start_to_completed_with_a_signalled_choice(
         assert len(status.candidates) == config.get_settings().top_ranked_candidates_num
         # the crop of the workflow's template travels with them, for a chooser on any machine
         assert all(c.crop is not None and len(c.crop) == 4 for c in status.candidates)
+        offered = await temporal_client.choice_request(client, outcome.workflow_id)
+        assert [c.crop for c in offered.candidates] == [c.crop for c in status.candidates]
         second, third = status.candidates[1:3]
-        # what the Web UI shows: the match, and the command to run
+        # what the Web UI shows: the match, and what it waits for (no front end's command)
         tournament = video.stem.rsplit("_", 1)[1]
         summary = await (await handle.describe()).static_summary()
         assert summary == f"An/Binh vs Chi/Dung · {tournament}"
         metadata = await handle.query("__temporal_workflow_metadata", result_type=WorkflowMetadata)
-        assert f"python main_temporal.py select {outcome.workflow_id}" in metadata.current_details
+        assert metadata.current_details.startswith("Waiting for a person to choose a thumbnail")
+        assert "main_temporal.py" not in metadata.current_details
 
         await send_selection(client, outcome.workflow_id, str(video), second.id)
         await send_selection(client, outcome.workflow_id, str(video), third.id)
@@ -271,7 +280,8 @@ async def test_start_twice_creates_nothing_new_and_retry_failed_restarts(
         with pytest.raises(WorkflowFailureError):
             await result_of(client.get_workflow_handle(first.workflow_id))
         after_cancel = await start(client, video)
-        assert not after_cancel.started and "--retry-failed" in after_cancel.message
+        assert not after_cancel.started and after_cancel.can_run_again
+        assert "; use `start --retry-failed` to run it again" in start_text(after_cancel)
 
         retried = await start(client, video, retry_failed=True)
         assert retried.started
@@ -390,7 +400,7 @@ async def test_a_choice_no_worker_takes_in_time_says_so_and_is_taken_when_one_ru
         result = await result_of(handle)
 
     assert "taken once a worker runs again" in str(pending.value)
-    assert f"python main_temporal.py status {workflow_id}" in str(pending.value)
+    assert f"python main_temporal.py status {workflow_id}" in error_line(pending.value)
     assert result.selected_candidate_id == second
 
 
@@ -460,7 +470,8 @@ async def test_a_video_an_earlier_version_cancelled_starts_again_only_with_retry
 
     assert found == earlier
     assert not again.started and again.workflow_id == earlier
-    assert "canceled (by an earlier version)" in again.message and "--retry-failed" in again.message
+    assert "canceled (by an earlier version)" in again.message and again.can_run_again
+    assert "--retry-failed" in start_text(again)
     assert retried.started and retried.workflow_id != earlier
     assert not after.started and after.workflow_id == retried.workflow_id  # the latest run speaks
 
@@ -482,6 +493,37 @@ async def test_bad_video_fails_once_with_a_clear_reason(temporal_env, pipeline_e
     ]
     assert len(attempts) == 1
     assert video.read_text() == "this is not a video"
+    await record_history(client, handle.id, "failed_on_bad_input")
+
+
+def history_texts(value: Any, key: str = "") -> Iterator[tuple[str, str]]:
+    """Every text of an exported history as (its field, the text), payloads decoded (JSON and
+    plain ones are base64 in the export)."""
+    if isinstance(value, dict):
+        for name, inner in value.items():
+            yield from history_texts(inner, name)
+    elif isinstance(value, list):
+        for inner in value:
+            yield from history_texts(inner, key)
+    elif isinstance(value, str):
+        yield key, base64.b64decode(value).decode(errors="replace") if key == "data" else value
+
+
+def test_recorded_histories_and_memos_of_this_version_name_no_command():
+    """A workflow names no front end's command: each words its own remedy (v2 still did)."""
+
+    def commands_named(path: Path) -> list[str]:
+        texts = history_texts(json.loads(path.read_text()))
+        return [text for _, text in texts if "main_temporal.py" in text or "--retry-failed" in text]
+
+    histories = sorted(HISTORIES.glob(f"{HISTORY_VERSION}-*.json"))
+    assert len(histories) >= 8, "record this version's histories (RECORD_HISTORIES=1)"
+    for path in histories:
+        assert commands_named(path) == [], path.name
+    held = json.loads((HISTORIES / f"{HISTORY_VERSION}-quota_waited_then_retried.json").read_text())
+    memos = [text for key, text in history_texts(held) if key == "data" and '"problem"' in text]
+    assert memos and all("quotaExceeded" in memo for memo in memos)  # the hold, in the memo
+    assert commands_named(HISTORIES / "v2-quota_waited_then_retried.json")  # as v2 wrote them
 
 
 async def test_recorded_histories_still_replay():

@@ -19,7 +19,9 @@ import pytest
 from PIL import Image
 from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.common.by import By
+from temporalio.client import WorkflowExecutionStatus
 
+from temporal.messages import HOLD_FOR_ATTENTION, HOLD_FOR_QUOTA, Hold
 from tests.web_support import (
     SCRIPT_NAME,
     FixedVideoSource,
@@ -35,54 +37,59 @@ from tests.web_support import (
 )
 from web.auth import SignInThrottle, UnsafeAddressError, is_loopback, require_safe_address
 from web.redact import Redactor
-from web.source import Hold, RecentVideo
+from web.source import RecentVideo
 
 needs_browser = pytest.mark.skipif(bool(browser_missing()), reason=browser_missing() or "")
 PASSWORD = "shuttlecock-42"
+RUNNING, COMPLETED, FAILED = (
+    WorkflowExecutionStatus.RUNNING,
+    WorkflowExecutionStatus.COMPLETED,
+    WorkflowExecutionStatus.FAILED,
+)
 
 
 def recent_videos() -> list[RecentVideo]:
     return [
-        RecentVideo("video-up", "md_AvsB.mp4", "UPLOADING", "RUNNING", progress_percent=42),
+        RecentVideo("video-up", "md_AvsB.mp4", "UPLOADING", RUNNING, progress_percent=42),
         RecentVideo(
             "video-token",
             "md_CvsD.mp4",
             "NEEDS_ATTENTION",
-            "RUNNING",
+            RUNNING,
             hold=Hold(
-                needs_attention=True,
-                step="UPLOADING",
-                reason=(
-                    "The YouTube token in /home/owner/secrets/token.json was revoked "
-                    "(ya29.a0AfB_secret)"
-                ),
-                resumes_at=datetime(2025, 1, 10, 9, 30, tzinfo=UTC),
+                HOLD_FOR_ATTENTION,
+                "The YouTube token in /home/owner/secrets/token.json was revoked "
+                "(ya29.a0AfB_secret)",
+                redo="auth",
+                retry_at=datetime(2025, 1, 10, 9, 30, tzinfo=UTC).isoformat(),
+                stage="UPLOADING",
             ),
+            host="cafe-pc",
         ),
         RecentVideo(
             "video-quota",
             "md_GvsH.mp4",
             "WAITING_FOR_QUOTA",
-            "RUNNING",
+            RUNNING,
             hold=Hold(
-                needs_attention=False,
-                step="UPLOADING",
-                reason="md_GvsH.mp4: the YouTube daily API quota is used up (quotaExceeded)",
-                resumes_at=datetime(2025, 1, 11, 8, 12, tzinfo=UTC),
+                HOLD_FOR_QUOTA,
+                "md_GvsH.mp4: the YouTube daily API quota is used up (quotaExceeded)",
+                retry_at=datetime(2025, 1, 11, 8, 12, tzinfo=UTC).isoformat(),
+                stage="UPLOADING",
             ),
         ),
         RecentVideo(
             "video-done",
             "md_EvsF.mp4",
             "COMPLETED",
-            "COMPLETED",
+            COMPLETED,
             published_link="https://youtu.be/x1",
         ),
         RecentVideo(
             "video-bad",
             SCRIPT_NAME,
             "PREPARING",
-            "FAILED",
+            FAILED,
             failure=f"{SCRIPT_NAME}: Men's Doubles needs 2 player(s) a team",
         ),
     ]
@@ -223,6 +230,8 @@ def test_retry_only_for_held_videos_and_its_refusal_shows():
         )
         resumes = retry_rows[0].find_element(By.CSS_SELECTOR, ".resumes").text
         assert resumes == "UPLOADING is tried again by itself at 10 Jan 09:30."
+        remedy = retry_rows[0].find_element(By.CSS_SELECTOR, ".remedy").text  # the page's own
+        assert remedy.startswith("Authorize YouTube again on cafe-pc")
         progress = driver.find_element(By.CSS_SELECTOR, "li[data-workflow-id='video-up'] progress")
         assert progress.get_attribute("value") == "42"
         link = driver.find_element(By.CSS_SELECTOR, "li[data-workflow-id='video-done'] a")

@@ -13,12 +13,12 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
+from temporal.messages import CandidateInfo
 from web.app import ChooserOptions, create_app
 from web.redact import Redactor
 from web.server import listening_socket, serve
 from web.source import (
     ActionOutcome,
-    Candidate,
     ChoiceOutcome,
     ChoiceStatus,
     RecentVideo,
@@ -50,7 +50,7 @@ def waiting_videos(count: int, candidates: int = 6) -> list[WaitingVideo]:
             host="cafe-pc",
             waiting_since=now - timedelta(minutes=count - n),
             candidates=[
-                Candidate(f"c{n}-{rank}", rank, 0.9 - rank / 20, 12.5 * rank)
+                CandidateInfo(f"c{n}-{rank}", rank, 0.9 - rank / 20, 12.5 * rank, "")
                 for rank in range(1, candidates + 1)
             ],
         )

@@ -26,7 +26,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageChops, ImageDraw, ImageFilter, UnidentifiedImageError
 
-from errors import PipelineError, Step
+from errors import PipelineError, Remedy
 from prepare.metadata import MatchMetadata, load_metadata
 from thumbnail_enhancement.fonts import TEXT_LOCK, font
 from thumbnail_enhancement.framing import BoxTuple
@@ -105,7 +105,7 @@ def _read_selected(video_path: Path) -> bytes:
         return path.read_bytes()
     except FileNotFoundError:
         raise NoSelectionError(
-            f"{video_path.name}: no thumbnail chosen yet ({path} is missing)", Step.SELECT
+            f"{video_path.name}: no thumbnail chosen yet ({path} is missing)", Remedy.SELECT
         ) from None
     except OSError as error:
         raise _unreadable(path, error.strerror or str(error)) from None
@@ -115,7 +115,7 @@ def _unreadable(path: Path, problem: str) -> SelectedImageError:
     return SelectedImageError(
         f"{path}: the chosen frame cannot be read ({problem}); delete it and selection.json "
         "beside it, then choose again",
-        Step.SELECT,
+        Remedy.SELECT,
     )
 
 

@@ -15,7 +15,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from errors import PipelineError, Step
+from errors import PipelineError, Remedy
 from thumbnail_enhancement.fonts import ANTON, MONTSERRAT_BOLD, MONTSERRAT_EXTRABOLD
 from thumbnail_enhancement.framing import BoxTuple, frame_crop
 from thumbnail_enhancement.layout import (
@@ -331,5 +331,5 @@ def template_named(name: str, subject: str) -> Template:
         raise UnknownTemplateError(
             f"{subject}: unknown thumbnail template {name!r}; use one of "
             f"{', '.join(available_templates())} (THUMBNAIL_TEMPLATE or --template)",
-            Step.PREVIEW_TEMPLATES,
+            Remedy.PREVIEW_TEMPLATES,
         ) from None

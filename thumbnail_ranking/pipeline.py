@@ -57,7 +57,7 @@ import cv2
 import numpy as np
 from av.video.reformatter import VideoReformatter
 
-from errors import PipelineError, Step
+from errors import PipelineError, Remedy
 from thumbnail_ranking.between import Keyframe, Run, budget_frames, plan_runs
 from thumbnail_ranking.metrics import FrameMeasures, hash_distance, measure_frame
 from thumbnail_ranking.people import NOBODY, FramePeople, Person, analyse_people
@@ -662,7 +662,7 @@ def load_candidates(video_path: Path) -> list[Candidate]:
     manifest = workspace / CANDIDATES_FILE
     name = Path(video_path).name
     if not manifest.is_file():
-        raise CandidatesMissingError(f"{name}: no thumbnail candidates yet", Step.RANK)
+        raise CandidatesMissingError(f"{name}: no thumbnail candidates yet", Remedy.RANK)
     try:
         entries = read_json(manifest)["candidates"]
         candidates = [
@@ -680,7 +680,7 @@ def load_candidates(video_path: Path) -> list[Candidate]:
         ]
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
         raise CandidatesUnreadableError(
-            f"{name}: {manifest} is unreadable ({error})", Step.RANK
+            f"{name}: {manifest} is unreadable ({error})", Remedy.RANK
         ) from None
     return sorted(candidates, key=lambda c: c.rank)
 

@@ -27,7 +27,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from errors import PipelineError, Step
+from errors import PipelineError, Remedy
 
 PREVIEW_MAX_BYTES = 40_000
 SMALLEST_BUDGET = 20_000  # the worst images tried fit in it (see the end of preview_jpeg)
@@ -70,7 +70,7 @@ def preview_jpeg(image: Path | str | np.ndarray, *, max_bytes: int = PREVIEW_MAX
 def _unreadable(path: Path) -> CandidateImageUnreadableError:
     return CandidateImageUnreadableError(
         f"{path}: candidate image is missing or unreadable; the candidates must be made again",
-        Step.RANK,
+        Remedy.RANK,
     )
 
 

@@ -30,6 +30,8 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from errors import Remedy
+from temporal.messages import HOLD_FOR_ATTENTION
 from web.auth import (
     WRONG_PASSWORD_PAUSE_SECONDS,
     SignInThrottle,
@@ -193,6 +195,8 @@ class _Chooser:
         environment.filters["sheet_url"] = _sheet_url
         environment.filters["crop_text"] = _crop_text
         environment.globals["tile"] = TILE
+        environment.globals["ATTENTION"] = HOLD_FOR_ATTENTION
+        environment.globals["AUTH"] = Remedy.AUTH
         self._templates = Jinja2Templates(env=environment)
 
     async def keep_previews_warm(self, first_pass: asyncio.Event) -> None:
@@ -415,10 +419,11 @@ def _waited(since: datetime | None) -> str:
     return f"{minutes} min" if minutes else "under a minute"
 
 
-def _clock(moment: datetime | None, zone: tzinfo) -> str:
-    if moment is None:
+def _clock(moment: datetime | str | None, zone: tzinfo) -> str:
+    """`14:05` today, else `09 Jan 14:05`, in the café's time; an ISO time (a hold's) too."""
+    if not moment:
         return "-"
-    local = moment.astimezone(zone)
+    local = (datetime.fromisoformat(moment) if isinstance(moment, str) else moment).astimezone(zone)
     today = datetime.now(zone).date()
     return local.strftime("%H:%M") if local.date() == today else local.strftime("%d %b %H:%M")
 

@@ -1,41 +1,27 @@
 """What the web chooser needs to know and do, whatever answers it.
 
-The pages depend only on `VideoSource` and these dataclasses. `web.temporal_source` implements
-it over `temporal.client`; a test or a bench can serve fixed data through the same interface.
-Every text here is plain (never HTML): the templates escape it.
+The pages depend only on `VideoSource`, these dataclasses and the operator API's own
+(`WaitingVideo`, `Hold`). `web.temporal_source` implements it over `temporal.client`; a test or a
+bench can serve fixed data through the same interface. Every text here is plain (never HTML):
+the templates escape it, and word the remedies of a hold.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 from typing import Protocol
+
+from temporalio.client import WorkflowExecutionStatus
+
+from temporal.client.listing import WaitingVideo
+from temporal.messages import Hold
 
 
 class SourceError(Exception):
     """Something the person must know, shown on the page as one line (no worker, an ended
     workflow, an unknown id...)."""
-
-
-@dataclass(frozen=True)
-class Candidate:
-    id: str
-    rank: int  # 1 is the best
-    score: float
-    timestamp: float  # seconds into the video
-    # the part of the picture the thumbnail shows (x0, y0, x1, y1, fractions); None: all of it
-    crop: tuple[float, float, float, float] | None = None
-
-
-@dataclass(frozen=True)
-class WaitingVideo:
-    workflow_id: str
-    title: str
-    video_file: str
-    host: str | None  # the machine holding the video; None when unknown
-    waiting_since: datetime | None
-    candidates: list[Candidate] = field(default_factory=list)  # best first; empty: none known
 
 
 class ChoiceStatus(Enum):
@@ -52,26 +38,21 @@ class ChoiceOutcome:
 
 
 @dataclass(frozen=True)
-class Hold:
-    """A step that waits instead of failing; `retry` runs it again now."""
-
-    needs_attention: bool  # a person must fix something; False: YouTube's daily limit
-    step: str  # the stage whose step runs again, e.g. UPLOADING
-    reason: str  # what is wrong, and how it goes on
-    resumes_at: datetime | None  # when the step runs again by itself
-
-
-@dataclass(frozen=True)
 class RecentVideo:
     workflow_id: str
     video_file: str
     stage: str  # the workflow's stage, e.g. WAITING_FOR_SELECTION, UPLOADING, COMPLETED
-    execution_status: str  # RUNNING, COMPLETED, FAILED, CANCELED, TERMINATED, TIMED_OUT
+    execution_status: WorkflowExecutionStatus
     started_at: datetime | None = None
     progress_percent: int | None = None  # of the running stage, when it reports progress
-    hold: Hold | None = None  # a step waiting for a person or the quota; None: not held
-    failure: str | None = None  # why the workflow failed
+    hold: Hold | None = None  # a stage waiting for a person or the quota; None: not held
+    failure: str | None = None  # why the workflow failed (and how to fix it), or was cancelled
     published_link: str | None = None  # where the published video is
+    host: str = ""  # the worker that runs its activities; empty: any
+
+    @property
+    def running(self) -> bool:
+        return self.execution_status == WorkflowExecutionStatus.RUNNING
 
 
 @dataclass(frozen=True)
@@ -97,9 +78,21 @@ class VideoSource(Protocol):
         ...
 
     async def retry(self, workflow_id: str) -> ActionOutcome:
-        """Run a held step again now: a person fixed the cause, or the quota may be back."""
+        """Run a held stage again now: a person fixed the cause, or the quota may be back."""
         ...
 
     async def cancel(self, workflow_id: str) -> ActionOutcome:
         """Stop a video at its next step; its source stays in place."""
         ...
+
+
+__all__ = [
+    "ActionOutcome",
+    "ChoiceOutcome",
+    "ChoiceStatus",
+    "Hold",
+    "RecentVideo",
+    "SourceError",
+    "VideoSource",
+    "WaitingVideo",
+]

@@ -9,15 +9,17 @@ instead, only inside WORKSPACE_DIR, where that worker's workspace is readable.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from temporalio.client import (
     Client,
+    WorkflowExecutionStatus,
     WorkflowFailureError,
     WorkflowQueryFailedError,
     WorkflowQueryRejectedError,
@@ -25,28 +27,30 @@ from temporalio.client import (
 from temporalio.service import RPCError, RPCStatusCode
 
 from config import Settings
+from errors import message_with_remedy, remedy_named
+from remedies import temporal_command_for
 from temporal import client as temporal_client
-from temporal import messages
 from temporal.client import (
     ChoiceRejectedError,
     NoWorkerError,
     OperatorError,
+    WaitingVideo,
     WorkflowEndedError,
+    WorkflowSummary,
+    WorkflowUnansweredError,
 )
-from temporal.messages import NEEDS_ATTENTION, WAITING_FOR_SELECTION, VideoStatus
-from temporal.workflows import ProcessVideoWorkflow
+from temporal.messages import WAITING_FOR_SELECTION, CandidateInfo, VideoResult, VideoStatus
 from web.source import (
     ActionOutcome,
-    Candidate,
     ChoiceOutcome,
     ChoiceStatus,
-    Hold,
     RecentVideo,
     SourceError,
-    WaitingVideo,
 )
 
 log = logging.getLogger(__name__)
+
+COMPLETED = WorkflowExecutionStatus.COMPLETED
 
 QUERY_SECONDS = 3
 # A video whose workflow did not answer (its host's worker is down) is asked again only after
@@ -57,8 +61,28 @@ UNANSWERED_RETRY_SECONDS = 30
 QUERY_FAILURES = (
     WorkflowQueryFailedError,
     WorkflowQueryRejectedError,
-    temporal_client.WorkflowUnansweredError,
+    WorkflowUnansweredError,
 )
+
+
+def error_text(error: OperatorError) -> str:
+    """An operator error as the page says it: what is wrong, and what a person does there."""
+    problem = str(error)
+    if isinstance(error, NoWorkerError):
+        return f"{problem}: its worker is not running; start it on the video's machine."
+    if isinstance(error, WorkflowUnansweredError):
+        return f"{problem}. The worker's log says more."
+    if isinstance(error, WorkflowEndedError) and error.can_run_again:
+        return f"{problem}; it can be started again on its machine."
+    return problem if problem.endswith(".") else f"{problem}."
+
+
+def failure_text(summary: WorkflowSummary) -> str | None:
+    """Why a video failed, with the command that fixes it, or why it was cancelled."""
+    if summary.failure is not None:
+        redo = remedy_named(summary.failure.redo)
+        return message_with_remedy(summary.failure.message, redo, temporal_command_for)
+    return f"cancelled: {summary.cancel_reason}" if summary.cancel_reason else None
 
 
 @contextmanager
@@ -66,7 +90,7 @@ def _as_source_errors() -> Iterator[None]:
     try:
         yield
     except OperatorError as error:
-        raise SourceError(str(error)) from None
+        raise SourceError(error_text(error)) from None
     except RPCError as error:
         raise SourceError(f"Temporal refused the request: {error.message}") from None
     except QUERY_FAILURES as error:
@@ -81,7 +105,7 @@ class TemporalVideoSource:
         self._files: dict[str, dict[str, Path]] = {}
         self._published: dict[str, str | None] = {}  # a completed workflow's link never changes
         # what a waiting video showed when last listed: (its listing, title, candidates)
-        self._known: dict[str, tuple[temporal_client.WaitingVideo, str, list[Candidate]]] = {}
+        self._known: dict[str, tuple[WaitingVideo, str, list[CandidateInfo]]] = {}
         self._unanswered: dict[str, float] = {}  # workflow id -> when its query went unanswered
 
     async def waiting(self) -> list[WaitingVideo]:
@@ -98,10 +122,8 @@ class TemporalVideoSource:
             self._unanswered.pop(video.workflow_id, None)
             if status.stage != WAITING_FOR_SELECTION:
                 continue  # chosen since the list was read
-            candidates = [
-                Candidate(c.id, c.rank, c.score, c.timestamp, c.crop) for c in status.candidates
-            ]
-            self._known[video.workflow_id] = (video, status.title or video.video_file, candidates)
+            title = status.title or video.video_file
+            self._known[video.workflow_id] = (video, title, status.candidates)
         listed_ids = {video.workflow_id for video in listed}
         for cache in (self._known, self._files, self._unanswered):
             for gone in cache.keys() - listed_ids:
@@ -109,19 +131,10 @@ class TemporalVideoSource:
         videos = []
         for video in listed:
             _, title, candidates = self._known.get(video.workflow_id, (video, video.video_file, []))
-            videos.append(
-                WaitingVideo(
-                    video.workflow_id,
-                    title,
-                    video.video_file,
-                    video.host or None,
-                    video.waiting_since,
-                    candidates,
-                )
-            )
+            videos.append(dataclasses.replace(video, title=title, candidates=candidates))
         return videos
 
-    def _to_ask(self, video: temporal_client.WaitingVideo) -> bool:
+    def _to_ask(self, video: WaitingVideo) -> bool:
         """Whether to query the video: not known as listed, and not left unanswered lately."""
         if self._known.get(video.workflow_id, (None,))[0] == video:
             return False
@@ -172,16 +185,10 @@ class TemporalVideoSource:
 
     async def _choose(self, workflow_id: str, candidate_id: str) -> ChoiceOutcome:
         detail = await temporal_client.describe_video(self._client, workflow_id)
-        status = detail.status
-        if detail.execution_status != "RUNNING":
-            taken = status.selected_candidate_id if status else None
-            if taken and taken != candidate_id:
-                return _taken(status, candidate_id)
-            raise WorkflowEndedError(workflow_id, detail.execution_status, "nothing to choose")
-        if detail.unanswered:
-            raise temporal_client.WorkflowUnansweredError(workflow_id, detail.unanswered)
-        if status is None:
-            raise NoWorkerError(workflow_id)
+        taken = detail.status.selected_candidate_id if detail.status else None
+        if not detail.running and taken and taken != candidate_id:
+            return _taken(detail.status, candidate_id)
+        status = temporal_client.answered_status(detail)
         try:
             await temporal_client.choose(self._client, workflow_id, status.video_path, candidate_id)
         except ChoiceRejectedError as refusal:
@@ -189,7 +196,7 @@ class TemporalVideoSource:
             status = await temporal_client.get_status(self._client, workflow_id)
             taken = status.selected_candidate_id
             if taken is None:
-                return ChoiceOutcome(ChoiceStatus.REFUSED, str(refusal))
+                return ChoiceOutcome(ChoiceStatus.REFUSED, error_text(refusal))
             if taken != candidate_id:
                 return _taken(status, candidate_id)
         return _accepted(status, candidate_id)
@@ -197,16 +204,10 @@ class TemporalVideoSource:
     async def recent(self, limit: int) -> list[RecentVideo]:
         with _as_source_errors():
             summaries = await temporal_client.recent_workflows(self._client, limit)
-            links = await asyncio.gather(
-                *(
-                    self._published_link(s.workflow_id)
-                    for s in summaries
-                    if s.execution_status == "COMPLETED"
-                )
-            )
-        completed = iter(links)
-        shown = {s.workflow_id for s in summaries}
-        for gone in self._published.keys() - shown:
+            completed = [s for s in summaries if s.execution_status == COMPLETED]
+            links = await asyncio.gather(*(self._published_link(s.workflow_id) for s in completed))
+        published = dict(zip((s.workflow_id for s in completed), links, strict=True))
+        for gone in self._published.keys() - {s.workflow_id for s in summaries}:
             del self._published[gone]
         return [
             RecentVideo(
@@ -216,16 +217,17 @@ class TemporalVideoSource:
                 execution_status=s.execution_status,
                 started_at=s.started_at,
                 progress_percent=s.progress_percent,
-                hold=_hold(s.hold),
-                failure=s.failure,
-                published_link=next(completed) if s.execution_status == "COMPLETED" else None,
+                hold=s.hold,
+                failure=failure_text(s),
+                published_link=published.get(s.workflow_id),
+                host=s.host,
             )
             for s in summaries
         ]
 
     async def _published_link(self, workflow_id: str) -> str | None:
         if workflow_id not in self._published:
-            handle = self._client.get_workflow_handle_for(ProcessVideoWorkflow.run, workflow_id)
+            handle = self._client.get_workflow_handle(workflow_id, result_type=VideoResult)
             try:
                 result = await handle.result(follow_runs=False, rpc_timeout=timedelta(seconds=5))
             except WorkflowFailureError:
@@ -245,17 +247,6 @@ class TemporalVideoSource:
             f"Cancellation requested for {workflow_id}: it stops at its next step; the source "
             "video stays in place."
         )
-
-
-def _hold(hold: messages.Hold | None) -> Hold | None:
-    if hold is None:
-        return None
-    return Hold(
-        needs_attention=hold.stage == NEEDS_ATTENTION,
-        step=hold.step,
-        reason=hold.reason,
-        resumes_at=datetime.fromisoformat(hold.retry_at),
-    )
 
 
 def _accepted(status: VideoStatus, candidate_id: str) -> ChoiceOutcome:

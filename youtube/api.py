@@ -30,7 +30,7 @@ from googleapiclient.discovery_cache import get_static_doc
 from googleapiclient.errors import HttpError
 from googleapiclient.http import HttpRequest, MediaIoBaseUpload, build_http
 
-from errors import PipelineError, Step
+from errors import PipelineError, Remedy
 from youtube.common import YouTubeAccess
 from youtube.errors import (
     NoChannelError,
@@ -150,14 +150,14 @@ def _translate(error: HttpError, subject: str, call: str, token_file: Path) -> P
         return QuotaExceededError(
             f"{subject}: the YouTube {what} is used up ({reason}: {plain_message}); it resets at "
             "midnight Pacific time, and the upload resumes where it stopped",
-            Step.UPLOAD,
+            Remedy.UPLOAD,
         )
     if status == 403 and call == "thumbnails.set":
         return ThumbnailNotAllowedError(
             f"{subject}: YouTube refused the custom thumbnail ({plain_message}); the channel "
             "must be verified for custom thumbnails (https://www.youtube.com/verify). The video "
             "stays private until the upload runs again after the channel is verified",
-            Step.UPLOAD,
+            Remedy.UPLOAD,
         )
     if is_transient(error):
         return None
@@ -248,7 +248,7 @@ def change_part(
         raise YouTubeRejectedError(
             f"{subject}: video {video_id} is no longer on the channel (deleted in YouTube "
             "Studio?); delete its upload.json to upload it again",
-            Step.UPLOAD,
+            Remedy.UPLOAD,
         )
     current = items[0].get(part) or {}
     whole = {k: v for k, v in current.items() if k not in _READ_ONLY.get(part, ())}
@@ -284,5 +284,5 @@ def validate_auth(access: YouTubeAccess) -> None:
         raise NoChannelError(
             "The authorized Google account has no YouTube channel: create the channel, or "
             "authorize again and sign in with the café's channel account",
-            Step.AUTH,
+            Remedy.AUTH,
         )

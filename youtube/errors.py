@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from errors import NeedsAttentionError, PipelineError, QuotaExhaustedError, RetryLaterError, Step
+from errors import NeedsAttentionError, PipelineError, QuotaExhaustedError, Remedy, RetryLaterError
 
 
 class AuthError(NeedsAttentionError):
@@ -62,4 +62,4 @@ class UploadInterruptedError(RetryLaterError):
 
 
 def auth_error(token_file: Path, problem: str) -> AuthError:
-    return AuthError(f"YouTube token {token_file}: {problem}; authorize again", Step.AUTH)
+    return AuthError(f"YouTube token {token_file}: {problem}; authorize again", Remedy.AUTH)

@@ -23,7 +23,7 @@ from google_auth_oauthlib.flow import InstalledAppFlow
 from googleapiclient.http import build_http
 from oauthlib.oauth2 import OAuth2Error
 
-from errors import Step
+from errors import Remedy
 from workspace import atomic_write_text
 from youtube.common import YouTubeAccess, quiet_loggers
 from youtube.errors import AuthError, ClientSecretsError, auth_error
@@ -59,7 +59,7 @@ def _save_token(path: Path, credentials: Credentials) -> None:
 def load_account(path: Path) -> Account:
     """The token saved at `path`, refreshed when it has expired."""
     if not path.is_file():
-        raise AuthError(f"No YouTube token at {path}: authorize uploads first", Step.AUTH)
+        raise AuthError(f"No YouTube token at {path}: authorize uploads first", Remedy.AUTH)
     if path.stat().st_mode & 0o077:
         log.warning("%s was readable by other users; restricting it to mode 0600", path)
         path.chmod(0o600)
@@ -134,13 +134,13 @@ def run_auth_flow(access: YouTubeAccess) -> None:
         raise AuthError(
             f"Port {access.auth_port} on this machine is in use: stop what uses it or "
             "set YOUTUBE_AUTH_PORT to a free port, then authorize again",
-            Step.AUTH,
+            Remedy.AUTH,
         ) from None
     except OAuth2Error as error:
         raise AuthError(
             f"Google did not authorize the uploader ({error.error}: {error.description}); "
             "authorize again and allow access",
-            Step.AUTH,
+            Remedy.AUTH,
         ) from None
     granted = set(getattr(credentials, "granted_scopes", None) or credentials.scopes or ())
     missing = sorted(set(SCOPES) - granted)
@@ -148,13 +148,13 @@ def run_auth_flow(access: YouTubeAccess) -> None:
         raise AuthError(
             f"The authorization does not include {', '.join(missing)}; authorize again and "
             "leave every permission ticked",
-            Step.AUTH,
+            Remedy.AUTH,
         )
     if not credentials.refresh_token:
         raise AuthError(
             "Google returned no refresh token; remove the uploader's access at "
             "https://myaccount.google.com/permissions, then authorize again",
-            Step.AUTH,
+            Remedy.AUTH,
         )
     _save_token(access.token_file, credentials)
     log.info("YouTube token saved to %s (mode 0600)", access.token_file)

@@ -20,7 +20,7 @@ from typing import Any, BinaryIO
 from googleapiclient.errors import HttpError
 from googleapiclient.http import HttpRequest, MediaIoBaseUpload
 
-from errors import Step
+from errors import Remedy
 from workspace import UPLOAD_SESSION_FILE, atomic_write_json, read_json, workspace_dir
 from youtube import api
 from youtube.api import Channel
@@ -247,7 +247,7 @@ class ResumableUpload:
                 "so YouTube may already have the video. Look in YouTube Studio: if it is there, "
                 "delete it or keep it by hand; if not, delete "
                 f"{session_path(self.video)}",
-                Step.UPLOAD,
+                Remedy.UPLOAD,
             )
         log.warning("%s: the upload session expired; starting a new one", self.video.name)
         forget_session(self.video)

@@ -1,0 +1,71 @@
+"""`select` and `up --pick/--select`: a waiting video's candidates, chosen by rank (`--pick N`,
+no window and no OpenCV) or in the chooser window, and sent to its workflow."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from temporalio.client import Client
+
+from chooser_window.ranks import pick_by_rank
+from errors import PipelineError
+from operator_cli.lines import Line, chosen_line
+from operator_cli.remedies import error_line
+from temporal import client as temporal_client
+from temporal.client import ChoiceRequest, OperatorError
+
+Say = Callable[[Line], None]
+
+
+def pick_candidate(request: ChoiceRequest, pick: int | None) -> str | None:
+    """Rank `pick`, else the one chosen in the window (None: cancelled); the window shows the
+    previews that came through Temporal, or the candidates' files on the video's own host."""
+    if pick is not None:
+        return pick_by_rank(request.candidates, pick)
+    # OpenCV first, before anything bundling the same libraries (thumbnail_selector says why);
+    # nothing here loads PyAV
+    from thumbnail_selector import SelectableCandidate, choose
+
+    candidates = [
+        SelectableCandidate(
+            c.id, c.rank, c.score, c.timestamp, c.preview or Path(c.file), crop=c.crop
+        )
+        for c in request.candidates
+    ]
+    return choose(candidates, request.video_file)
+
+
+async def choose_one(client: Client, workflow_id: str, pick: int | None, say: Say) -> None:
+    """Open the chooser (or pick rank `pick`) for one waiting video and send the choice."""
+    request = await temporal_client.choice_request(client, workflow_id)
+    chosen = pick_candidate(request, pick)
+    if chosen is None:
+        say(Line(f"Cancelled: nothing was chosen for {request.video_file}; it keeps waiting."))
+        return
+    taken = await temporal_client.choose(client, workflow_id, request.video_path, chosen)
+    say(Line(chosen_line(request.rank_of(taken), taken, request.video_file), "green"))
+
+
+async def choose_or_say_why(client: Client, workflow_id: str, pick: int | None, say: Say) -> bool:
+    """`choose_one`, a problem said as one red line; whether it went through."""
+    try:
+        await choose_one(client, workflow_id, pick, say)
+    except (OperatorError, PipelineError) as error:
+        say(Line(error_line(error), "red"))
+        return False
+    return True
+
+
+async def choose_each(client: Client, pick: int | None, say: Say) -> int:
+    """Every video waiting now, oldest first; a problem with one is said and the next comes.
+    Returns how many could not be chosen for."""
+    waiting = await temporal_client.list_waiting(client)
+    if not waiting:
+        say(Line("No video is waiting for a thumbnail choice."))
+    problems = 0
+    for number, video in enumerate(waiting, 1):
+        say(Line(f"{number}/{len(waiting)}: {video.video_file}"))
+        if not await choose_or_say_why(client, video.workflow_id, pick, say):
+            problems += 1
+    return problems

@@ -1,0 +1,225 @@
+"""`pending` and `status` rendered: pure functions from the operator API's dataclasses to lines
+and to JSON rows, in the café's time zone (`zone`) and at the time `now`."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime, tzinfo
+from pathlib import Path
+from typing import Any
+
+from operator_cli.lines import (
+    Block,
+    Line,
+    TableBlock,
+    format_wait,
+    hold_line,
+    host_down_line,
+    host_text,
+    local_time,
+)
+from operator_cli.remedies import CLI, failure_text, hold_text
+from temporal.client import (
+    HeldVideo,
+    HostState,
+    RetryingActivity,
+    VideoDetail,
+    WaitingVideo,
+    WorkflowSummary,
+)
+from temporal.messages import WAITING_FOR_SELECTION, VideoStatus
+
+Hosts = dict[tuple[str, str], HostState]
+
+PENDING_HINT = f"Choose with: {CLI} select <number, file name or id>; without one: each in turn"
+
+
+def pending_lines(
+    waiting: list[WaitingVideo], held: list[HeldVideo], hosts: Hosts, zone: tzinfo, now: datetime
+) -> list[Line]:
+    """The videos waiting for a choice, then those held, numbered from 1 in that order."""
+    if not waiting:
+        lines = [Line("No video is waiting for a thumbnail choice.")]
+    else:
+        lines = [Line("Waiting for a thumbnail choice:")]
+        for number, video in enumerate(waiting, 1):
+            host = host_text(video.host, hosts.get((video.task_queue, video.host)))
+            lines.append(
+                Line(
+                    f"  {number}. {video.video_file} | host: {host} | waiting "
+                    f"{format_wait(video.waiting_since, now)} | {video.workflow_id}"
+                )
+            )
+        lines.append(Line(PENDING_HINT))
+    if held:
+        lines.append(Line("Waiting for a person or for YouTube's quota:"))
+        for number, video in enumerate(held, len(waiting) + 1):
+            host = host_text(video.host, hosts.get((video.task_queue, video.host)))
+            lines.append(
+                Line(
+                    f"  {number}. {video.video_file} | host: {host} | "
+                    f"{hold_line(video.hold, zone)} | {video.workflow_id}\n"
+                    f"    {hold_text(video.hold, video.workflow_id, video.host)}"
+                )
+            )
+        lines.append(Line(f"Go on now (once fixed): {CLI} retry <number, file name or id>"))
+    return lines
+
+
+def pending_json(waiting: list[WaitingVideo], held: list[HeldVideo]) -> list[dict[str, Any]]:
+    rows = [
+        {
+            "number": number,
+            "workflow_id": video.workflow_id,
+            "video": video.video_file,
+            "host": video.host,
+            "stage": WAITING_FOR_SELECTION,
+            "waiting_since": video.waiting_since.isoformat() if video.waiting_since else None,
+        }
+        for number, video in enumerate(waiting, 1)
+    ]
+    return rows + [
+        {
+            "number": number,
+            "workflow_id": video.workflow_id,
+            "video": video.video_file,
+            "host": video.host,
+            "stage": video.hold.video_stage,
+            "waiting_since": video.hold.since,
+            "retry_at": video.hold.retry_at,
+            "reason": hold_text(video.hold, video.workflow_id, video.host),
+        }
+        for number, video in enumerate(held, len(waiting) + 1)
+    ]
+
+
+def detail_lines(detail: VideoDetail, zone: tzinfo) -> list[Block]:
+    """One video in detail: what the server knows, then what its workflow says."""
+    status = detail.status
+    name = detail.video_file or (Path(status.video_path).name if status else "")
+    title = f"{name} " if name else ""
+    blocks: list[Block] = [
+        Line(f"{title}({detail.workflow_id}): {detail.execution_status.name}"),
+        Line(f"  stage: {detail.stage}"),
+    ]
+    if detail.host:
+        blocks.append(Line(f"  host: {detail.host}"))
+    if detail.host_state is not None and detail.host_state.running is False:
+        blocks.append(Line(f"  {host_down_line(detail.host_state, zone)}", "yellow"))
+    if detail.unanswered:
+        blocks.append(Line(f"  the workflow could not answer: {detail.unanswered}", "red"))
+    elif status is None:
+        blocks.append(
+            Line(
+                f"  (no worker answered: start one with `{CLI} worker` for the candidates and "
+                "progress)"
+            )
+        )
+    else:
+        blocks += status_lines(status)
+    hold = (status.hold if status and detail.running else None) or detail.hold
+    if hold:
+        blocks.append(Line(f"  {hold_line(hold, zone)}", "yellow"))
+        blocks.append(Line(f"  {hold_text(hold, detail.workflow_id, detail.host)}", "yellow"))
+    blocks += [Line(f"  {retrying_line(each, zone)}", "yellow") for each in detail.retrying]
+    if detail.failure:
+        blocks.append(Line(f"  failed: {failure_text(detail.failure)}", "red"))
+    if detail.cancel_reason:
+        blocks.append(Line(f"  cancelled: {detail.cancel_reason}", "yellow"))
+    return blocks
+
+
+def status_lines(status: VideoStatus) -> list[Block]:
+    """What the workflow said of itself."""
+    blocks: list[Block] = []
+    if status.title:
+        blocks.append(Line(f"  title: {status.title}"))
+    if status.progress:
+        blocks.append(Line(f"  progress: {status.progress.activity} {status.progress.percent}%"))
+    if status.candidates:
+        rows = [
+            (str(c.rank), c.id, f"{c.score:.2f}", f"{c.timestamp:.1f}s") for c in status.candidates
+        ]
+        blocks.append(TableBlock(("rank", "id", "score", "time"), rows))
+    if status.selected_candidate_id:
+        again = " (kept from the failed run)" if status.choice_reused else ""
+        blocks.append(Line(f"  chosen: {status.selected_candidate_id}{again}"))
+    if status.rejected_selection:
+        blocks.append(Line(f"  last rejected choice: {status.rejected_selection.reason}"))
+    if status.published:
+        blocks.append(Line(f"  published: {status.published.url or status.published.video_id}"))
+        if status.published.publish_at:
+            blocks.append(Line(f"  goes public at: {status.published.publish_at}"))
+    return blocks
+
+
+def retrying_line(retrying: RetryingActivity, zone: tzinfo) -> str:
+    """`retrying UPLOADING: attempt 3 (no limit), next at ...; last failure: ...`"""
+    limit = f"of {retrying.maximum_attempts}" if retrying.maximum_attempts else "(no limit)"
+    when = ""
+    if retrying.next_attempt_at is not None:
+        when = f", next at {local_time(retrying.next_attempt_at, zone)}"
+    return (
+        f"retrying {retrying.stage}: attempt {retrying.attempt} {limit}{when}; "
+        f"last failure: {retrying.last_failure}"
+    )
+
+
+def detail_json(detail: VideoDetail) -> dict[str, Any]:
+    row = asdict(detail)
+    row["execution_status"] = detail.execution_status.name
+    row["failure"] = failure_text(detail.failure) if detail.failure else None
+    return row
+
+
+def problem_of(summary: WorkflowSummary, zone: tzinfo) -> str:
+    if summary.host_state is not None and summary.host_state.running is False:
+        return host_down_line(summary.host_state, zone)
+    if hold := summary.hold:
+        return f"{hold_line(hold, zone)}: {hold_text(hold, summary.workflow_id, summary.host)}"
+    if summary.failure:
+        return failure_text(summary.failure)
+    return f"cancelled: {summary.cancel_reason}" if summary.cancel_reason else ""
+
+
+def recent_lines(summaries: list[WorkflowSummary], zone: tzinfo, now: datetime) -> list[Block]:
+    """A table when the terminal is wide enough for it, else a block per video; either way a
+    workflow id stays whole on its line, to be copied. Then each video's problem."""
+    if not summaries:
+        return [Line(f"No workflows yet: `{CLI} start` queues the videos.")]
+    rows = []
+    for summary in summaries:
+        stage = summary.stage
+        if summary.progress_percent is not None:
+            stage = f"{stage} {summary.progress_percent}%"
+        age = format_wait(summary.started_at, now) if summary.started_at else "-"
+        host = host_text(summary.host, summary.host_state)
+        rows.append(
+            (str(summary.number or ""), summary.video_file, host, stage, age, summary.workflow_id)
+        )
+    narrow = []
+    for number, video, host, stage, age, workflow_id in rows:
+        mark = f"{number}. " if number else ""
+        narrow += [Line(f"{mark}{video}: {stage}, {age}, host {host}"), Line(f"  {workflow_id}")]
+    blocks: list[Block] = [
+        TableBlock(("#", "video", "host", "stage", "age", "workflow id"), rows, narrow)
+    ]
+    for summary in summaries:
+        if problem := problem_of(summary, zone):
+            blocks.append(Line(f"{summary.workflow_id}: {problem}", "yellow"))
+    return blocks
+
+
+def recent_json(summaries: list[WorkflowSummary]) -> list[dict[str, Any]]:
+    rows = []
+    for summary in summaries:
+        row = asdict(summary)
+        row["execution_status"] = summary.execution_status.name
+        row["started_at"] = summary.started_at.isoformat() if summary.started_at else None
+        row["failure"] = (
+            failure_text(summary.failure)
+            if summary.failure
+            else (f"cancelled: {summary.cancel_reason}" if summary.cancel_reason else None)
+        )
+        rows.append(row)
+    return rows
