@@ -49,6 +49,7 @@ class RecentVideo:
     failure: str | None = None  # why the workflow failed (and how to fix it), or was cancelled
     published_link: str | None = None  # where the published video is
     host: str = ""  # the worker that runs its activities; empty: any
+    branding_percent: int | None = None  # the branded copy, while made beside the stage shown
 
     @property
     def running(self) -> bool:

@@ -221,6 +221,7 @@ class TemporalVideoSource:
                 failure=failure_text(s),
                 published_link=published.get(s.workflow_id),
                 host=s.host,
+                branding_percent=s.branding_percent,
             )
             for s in summaries
         ]
