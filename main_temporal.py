@@ -8,6 +8,7 @@ python main_temporal.py select [N]    open the chooser (for each waiting video i
 python main_temporal.py status [N]    recent videos, or one in detail
 python main_temporal.py web           the web chooser, for a phone or any browser
 python main_temporal.py retry NAME    run a waiting step again now (--all: every one)
+python main_temporal.py watermark     the logo as the channel's YouTube watermark (also by `auth`)
 
 A video is named by the number `pending` prints, its file name or the start of its workflow id.
 
@@ -178,6 +179,12 @@ def status(
     print_json(recent_json(summaries)) if as_json else show(
         recent_lines(summaries, zone, utc_now())
     )
+    if get_settings().video_watermark == "youtube" and not as_json:
+        from operator_cli.output import say
+        from operator_cli.watermark import watermark_line
+        from youtube.watermark import load_record
+
+        say(watermark_line(load_record(get_settings().youtube_token_file), zone))
 
 
 @app.command()
@@ -253,6 +260,8 @@ def auth() -> None:
     except PipelineError as error:
         raise fail(error_line(error)) from None
     say(Line("Authorized."))
+    if get_settings().video_watermark == "youtube":
+        set_watermark_and_say()
 
     async def retry_waiting() -> None:
         try:
@@ -280,6 +289,29 @@ def auth() -> None:
                 )
 
     run(retry_waiting)
+
+
+def set_watermark_and_say() -> None:
+    from channel_watermark import set_channel_watermark
+    from cli_support import fail
+    from config import get_settings
+    from errors import PipelineError
+    from operator_cli.output import say
+    from operator_cli.remedies import error_line
+    from operator_cli.watermark import watermark_line
+
+    try:
+        record, just_set = set_channel_watermark()
+    except PipelineError as error:
+        raise fail(error_line(error)) from None
+    say(watermark_line(record, get_settings().cafe_timezone, just_set))
+
+
+@app.command()
+def watermark() -> None:
+    """Make the logo (LOGO_PATH) the channel's YouTube watermark, shown by YouTube's player on
+    every video (VIDEO_WATERMARK=youtube; once per channel: again only for another logo)."""
+    set_watermark_and_say()
 
 
 @app.command()
