@@ -184,3 +184,34 @@ async def a_piece_is_finished(pieces: Path) -> bool:
 def test_status_shows_the_branding_beside_the_stage() -> None:
     assert with_branding("WAITING_FOR_SELECTION", 40) == "WAITING_FOR_SELECTION · BRANDING 40%"
     assert with_branding("RANKING 10%", None) == "RANKING 10%"
+
+
+async def test_a_disk_that_fills_up_mid_brand_holds_the_video_and_it_goes_on_once_freed(
+    temporal_env, pipeline_env, env, small_disk
+):
+    disk = small_disk("workspace-disk", 128 * 1024)
+    pipeline_env(
+        WORKSPACE_DIR=str(disk.path / "workspace"),
+        VIDEO_TITLES="on",
+        VIDEO_TITLE_SECONDS="2",
+        VIDEO_WATERMARK="burn",  # a full pass: long enough to fill the disk in the middle
+        ATTENTION_RETRY_INTERVAL="1h",
+    )
+    client = temporal_env.client
+    video = camera_clip(env / "videos" / unique_name(), 100)
+    async with running_worker(client):
+        handle = typed_handle(client, (await start(client, video)).workflow_id)
+        waiting = await wait_for_stage(handle, WAITING_FOR_SELECTION, timeout=180)
+        await temporal_client.choose(client, handle.id, str(video), waiting.candidates[0].id)
+        await wait_for_stage(handle, BRANDING, timeout=120)  # publishing waits for the copy
+        disk.fill()
+        held = await wait_for_stage(handle, NEEDS_ATTENTION, timeout=180)
+        disk.free()
+        await temporal_client.retry(client, handle.id)
+        result = await result_of(handle, timeout=300)
+        made = (await temporal_client.query_status(handle)).branding.made
+
+    assert held.hold.stage == BRANDING and "the disk is full" in held.hold.problem
+    assert str(disk.path) in held.hold.problem and "\n" not in held.hold.problem
+    assert made.method == "full"
+    assert len(decode_all(published_file(result, video)).frames) == 100 * 30
