@@ -99,9 +99,10 @@ def detail_lines(detail: VideoDetail, zone: tzinfo) -> list[Block]:
     status = detail.status
     name = detail.video_file or (Path(status.video_path).name if status else "")
     title = f"{name} " if name else ""
+    branding = branding_percent(status) if status else None
     blocks: list[Block] = [
         Line(f"{title}({detail.workflow_id}): {detail.execution_status.name}"),
-        Line(f"  stage: {with_branding(detail.stage, status and branding_percent(status))}"),
+        Line(f"  stage: {with_branding(detail.stage, branding)}"),
     ]
     if detail.host:
         blocks.append(Line(f"  host: {detail.host}"))

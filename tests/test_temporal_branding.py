@@ -10,21 +10,33 @@ import hashlib
 import os
 import subprocess
 import sys
+from datetime import UTC
 from pathlib import Path
 
 import av
 import numpy as np
+from temporalio.client import WorkflowExecutionStatus
 from temporalio.service import RPCError
 
-from operator_cli.videos import with_branding
+from operator_cli.videos import detail_lines, with_branding
 from sample_clips import Segment, frames_for
 from temporal import client as temporal_client
-from temporal.client import branding_percent
-from temporal.messages import BRANDING, NEEDS_ATTENTION, WAITING_FOR_SELECTION
+from temporal.client import VideoDetail, branding_percent
+from temporal.messages import (
+    BRANDING,
+    NEEDS_ATTENTION,
+    WAITING_FOR_SELECTION,
+    BrandedVideo,
+    BrandingStatus,
+    ProgressReport,
+    VideoStatus,
+)
 from tests.branding_support import camera_clip, changed_share, decode_all, frame_at
 from tests.temporal_support import REPO, result_of, running_worker, wait_for_stage, wait_until
 from tests.test_temporal_workflow import record_history, start, typed_handle, unique_name
 from workspace import workspace_dir
+
+RUNNING = WorkflowExecutionStatus.RUNNING
 
 
 def published_file(result, video: Path) -> Path:
@@ -181,8 +193,21 @@ async def a_piece_is_finished(pieces: Path) -> bool:
     return any(pieces.glob("piece-*.json"))
 
 
-def test_status_shows_the_branding_beside_the_stage() -> None:
-    assert with_branding("WAITING_FOR_SELECTION", 40) == "WAITING_FOR_SELECTION · BRANDING 40%"
+def test_status_shows_the_branding_beside_the_stage_and_how_the_copy_was_made() -> None:
+    def detail(branding: BrandingStatus, stage: str = WAITING_FOR_SELECTION) -> list[str]:
+        status = VideoStatus(stage, "/videos/md_AvsB.mp4", branding=branding)
+        shown = VideoDetail("md-avsb-1", RUNNING, stage, None, status)
+        return [block.text for block in detail_lines(shown, UTC) if hasattr(block, "text")]
+
+    running = BrandingStatus(progress=ProgressReport("brand_video", 40, 100))
+    assert "  stage: WAITING_FOR_SELECTION · BRANDING 40%" in detail(running)
+    assert "  stage: BRANDING" in detail(running, BRANDING)  # its progress is the stage's
+    spliced = BrandingStatus(made=BrandedVideo("spliced", None, "libx264"))
+    assert "  branded copy: made, titles spliced in" in detail(spliced)
+    full = BrandingStatus(made=BrandedVideo("full", "it is not H.264", "libx264"))
+    assert "  branded copy: made, full pass (libx264); it is not H.264" in detail(full)
+    stopped = BrandingStatus(problem="/ws: the disk is full (ENOSPC)")
+    assert "  branding stopped: /ws: the disk is full (ENOSPC)" in detail(stopped)
     assert with_branding("RANKING 10%", None) == "RANKING 10%"
 
 
