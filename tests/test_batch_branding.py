@@ -1,11 +1,19 @@
-"""`python main.py brand` and `all` make the branded copy, and `upload` publishes it."""
+"""`python main.py brand` and `all` make the branded copy, `upload` publishes it (to the local
+folder, and to YouTube), and cleanup removes it."""
 
 from __future__ import annotations
 
 import numpy as np
 
+import cleanup
+import config
+import uploader
 from tests.branding_support import camera_clip, changed_share, decode_all, frame_at
+from tests.fake_youtube import file_sha256
 from tests.test_cleanup import run_main
+from tests.upload_support import write_thumbnail
+from video_branding import brand_video
+from video_prep import prepare_single_video
 from workspace import workspace_dir
 
 NAME = "md_AnzBinhvsChizDung.mp4"
@@ -36,3 +44,20 @@ def test_brand_skips_what_is_not_prepared_and_says_why(env) -> None:
 
     assert shown.returncode == 0
     assert "not prepared yet (run `python main.py prepare` first)" in shown.stdout
+
+
+def test_youtube_gets_the_branded_copy_and_cleanup_removes_it(env, monkeypatch, youtube) -> None:
+    video = camera_clip(env / "videos" / NAME, 12)
+    source = file_sha256(video)
+    prepare_single_video(video)
+    write_thumbnail(video)
+    monkeypatch.setenv("VIDEO_TITLE_SECONDS", "2")
+    config.get_settings.cache_clear()
+    made = brand_video(video)
+    branded = file_sha256(made.path)
+
+    record = uploader.upload_single_video(video)
+    cleanup.cleanup_single_video(video)
+
+    assert youtube.videos[record.video_id].sha256 == branded != source
+    assert not made.path.exists() and file_sha256(env / "completed" / NAME) == source
