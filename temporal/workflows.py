@@ -3,11 +3,11 @@
 prepare -> rank -> wait for the operator's choice -> select -> enhance -> upload -> cleanup, each
 stage's activity from the STAGE_ACTIVITIES table. Once prepared, the video's branded copy is made
 beside ranking and the choice (its progress in `VideoStatus.branding`); publishing waits for it
-(BRANDING) and sends it. A stage that hits a YouTube daily limit waits
-on a durable timer until the time its activity named (WAITING_FOR_QUOTA); one that needs a
-person (a full disk, a permission, a token, a replaced source) waits ATTENTION_RETRY_INTERVAL, or
-until the later time its activity named (NEEDS_ATTENTION); either runs again at once on a
-`retry_now` signal. Bad input still fails the video once.
+(BRANDING) and sends it. A stage that hits a YouTube daily limit waits on a durable timer until
+the time its activity named (WAITING_FOR_QUOTA); one that needs a person (a full disk, a
+permission, a token, a replaced source, a video the branding cannot take) waits
+ATTENTION_RETRY_INTERVAL, or until the later time its activity named (NEEDS_ATTENTION); either
+runs again at once on a `retry_now` signal. Bad input still fails the video once.
 
 Its history, memo, search attributes and details name no command of any front end: a hold or a
 failure carries what is wrong and the step that fixes it (`Hold`, `FailureRemedy`), and each
