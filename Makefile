@@ -21,13 +21,14 @@ test: $(STAMP)
 
 # INGEST_SETTLE=0: the sample clips are complete when written, no need to wait for them to settle.
 DEMO_ENV := INPUT_DIR=demo/videos WORKSPACE_DIR=demo/workspace COMPLETED_DIR=demo/completed \
-	PUBLISH_DIR=demo/published TEMPORAL_DATA_DIR=demo/temporal UPLOAD_TARGET=local INGEST_SETTLE=0
+	PUBLISH_DIR=demo/published TEMPORAL_DATA_DIR=demo/temporal UPLOAD_TARGET=local INGEST_SETTLE=0 \
+	VIDEO_TITLE_SECONDS=4
 
 demo: $(STAMP)
 	rm -rf demo
 	$(PY) sample_clips.py demo/videos
 	$(DEMO_ENV) ./cafe up --pick 1 --exit-when-done
-	@echo "Published: demo/published/   Archived: demo/completed/"
+	@echo "Published: demo/published/ (each video opens with its match's title and ends with the thanks, 4 s each)   Archived: demo/completed/"
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .

@@ -5,7 +5,8 @@ done, or all but a playlist YouTube refused) goes to
 `COMPLETED_DIR/<video file name>` and its workspace to
 `COMPLETED_DIR/<video file name>.workspace/`. When either name is taken, both get the same suffix
 (`<stem> (2)<ext>` and `<stem> (2)<ext>.workspace/`): nothing is ever overwritten.
-`CLEANUP_MODE=keep` leaves both in place.
+`CLEANUP_MODE=keep` leaves both in place. Either way the video's branded copy (as large as the
+video, and published) is removed first: the archive keeps the original.
 
 On one filesystem a move is a rename. Across filesystems the copy goes to a hidden `.partial`
 name, its size is checked and it is fsynced before it is renamed into place, and only then is the
@@ -31,6 +32,7 @@ from pathlib import Path
 from config import get_settings
 from errors import NeedsAttentionError, PipelineError, Remedy, RetryLaterError
 from uploader import load_upload_record
+from video_branding import remove_branded_copy
 from workspace import UPLOAD_FILE, atomic_write_json, fsync_path, read_json, workspace_dir
 
 log = logging.getLogger(__name__)
@@ -119,6 +121,7 @@ def cleanup_single_video(video_path: Path) -> CleanupResult:
     if not workspace.is_dir():
         return _already_archived(video)
     _require_published(video)
+    remove_branded_copy(video)
     if get_settings().cleanup_mode == "keep":
         log.info("%s: published; kept in place (CLEANUP_MODE=keep)", video.name)
         return CleanupResult(video.name, "keep")

@@ -5,8 +5,9 @@
 ./cafe batch select       choose each ranked video's thumbnail in a window (or --pick N)
 ./cafe batch enhance      render the branded thumbnail of every selected video (--template)
 ./cafe batch preview-templates --out DIR   one contact sheet of every template
+./cafe batch brand        make every prepared video's branded copy (VIDEO_TITLES, VIDEO_WATERMARK)
 ./cafe batch auth         authorize YouTube uploads (prints Google's consent URL)
-./cafe batch upload       publish every enhanced video to UPLOAD_TARGET (youtube or local)
+./cafe batch upload       publish every enhanced video (its branded copy) to UPLOAD_TARGET
 ./cafe batch cleanup      archive every published video and its workspace in COMPLETED_DIR
 ./cafe batch all          every stage in the café's order, over every video (--pick N)
 """
@@ -187,6 +188,20 @@ def enhance_action(template_name: str) -> StageAction:
     return action
 
 
+def brand_action() -> StageAction:
+    from video_branding import brand_video
+
+    def action(video: Path, report: Callable[[int, int], None]) -> str:
+        made = brand_video(video, report)
+        if made is None:
+            return "no branding asked for (VIDEO_TITLES=off): the source is published as it is"
+        how = "titles spliced in" if made.method == "spliced" else f"full pass ({made.encoder})"
+        why = f"; {made.reason}" if made.reason else ""
+        return f"{how} -> {made.path}{why}"
+
+    return action
+
+
 def upload_action() -> StageAction:
     from uploader import upload_single_video
 
@@ -277,6 +292,18 @@ def enhance(
     print_summary("enhance", run_stage("Enhancing", chosen, enhance_action(name)))
 
 
+@app.command()
+def brand() -> None:
+    """Make every prepared video's branded copy: the titles (VIDEO_TITLES), the logo burned in
+    (VIDEO_WATERMARK=burn); `upload` sends it instead of the source."""
+    from workspace import METADATA_FILE, workspace_dir
+
+    videos = input_videos()
+    prepared = [video for video in videos if (workspace_dir(video) / METADATA_FILE).is_file()]
+    skip_note(videos, prepared, "not prepared yet (run `python main.py prepare` first)")
+    print_summary("brand", run_stage("Branding", prepared, brand_action()))
+
+
 @app.command("preview-templates")
 def preview_templates(
     out: Path = typer.Option(..., "--out", help="Folder to write the contact sheet into."),
@@ -365,7 +392,8 @@ def run_all(
         None, "--pick", min=1, max=9, help="Choose rank N for every video, without a window."
     ),
 ) -> None:
-    """Prepare, rank, select, enhance, upload and clean up every video, in the café's order."""
+    """Prepare, rank, select, enhance, brand, upload and clean up every video, in the café's
+    order."""
     from workspace import SELECTION_FILE, workspace_dir
 
     def unselected(video: Path) -> bool:
@@ -383,6 +411,7 @@ def run_all(
         "rank": AllStage("Ranking", rank_action(settings.top_ranked_candidates_num), unselected),
         "select": AllStage("Selecting", select_action(pick), unselected),
         "enhance": AllStage("Enhancing", enhance_action(template)),
+        "brand": AllStage("Branding", brand_action()),
         "upload": AllStage("Uploading", upload_action(), unit="bytes"),
         "cleanup": AllStage("Cleaning up", cleanup_action()),
     }

@@ -8,6 +8,7 @@
 ./cafe status [N]    recent videos, or one in detail
 ./cafe web           the web chooser, for a phone or any browser
 ./cafe retry NAME    run a waiting step again now (--all: every one)
+./cafe watermark     the logo as the channel's YouTube watermark (also by `auth`)
 
 A video is named by the number `pending` prints, its file name or the start of its workflow id.
 
@@ -199,6 +200,12 @@ def status(
     show(recent_lines(summaries, zone, utc_now()))
     if service := installed(CHECKOUT, Path.home()):
         show([service_line(service)])
+    if get_settings().video_watermark == "youtube":
+        from operator_cli.output import say
+        from operator_cli.watermark import watermark_line
+        from youtube.watermark import load_record
+
+        say(watermark_line(load_record(get_settings().youtube_token_file), zone))
 
 
 @app.command()
@@ -282,6 +289,8 @@ def auth() -> None:
     say(Line("Authorized."))
     if authorized_at := token_authorized_at():
         say(Line(token_rule_note(authorized_at, get_settings().cafe_timezone), "yellow"))
+    if get_settings().video_watermark == "youtube":
+        set_watermark_and_say()
 
     async def retry_waiting() -> None:
         try:
@@ -309,6 +318,29 @@ def auth() -> None:
                 )
 
     run(retry_waiting)
+
+
+def set_watermark_and_say() -> None:
+    from channel_watermark import set_channel_watermark
+    from cli_support import fail
+    from config import get_settings
+    from errors import PipelineError
+    from operator_cli.output import say
+    from operator_cli.remedies import error_line
+    from operator_cli.watermark import watermark_line
+
+    try:
+        record, just_set = set_channel_watermark()
+    except PipelineError as error:
+        raise fail(error_line(error)) from None
+    say(watermark_line(record, get_settings().cafe_timezone, just_set))
+
+
+@app.command()
+def watermark() -> None:
+    """Make the logo (LOGO_PATH) the channel's YouTube watermark, shown by YouTube's player on
+    every video (VIDEO_WATERMARK=youtube; once per channel: again only for another logo)."""
+    set_watermark_and_say()
 
 
 @app.command()

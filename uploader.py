@@ -16,6 +16,9 @@
 (what YouTube would get: the filled description, the playlist, the publish time) are written into
 `PUBLISH_DIR/<slug>/` through a temporary folder renamed into place.
 
+The file sent is the video's branded copy when the branding stage made one (`video_branding`:
+the titles, the burned logo), else the source as it is; the copy keeps the source's name.
+
 Each finished step is recorded in the workspace's `upload.json`, written atomically; a rerun
 resumes at the first step not done and never publishes a video twice.
 """
@@ -38,6 +41,7 @@ from config import Settings, get_settings
 from errors import PipelineError, Remedy
 from formats.folding import slug
 from prepare.metadata import MatchMetadata, load_metadata, load_metadata_in
+from video_branding import branded_video_path
 from workspace import (
     METADATA_FILE,
     THUMBNAIL_FILE,
@@ -318,6 +322,13 @@ def upload_single_video(video_path: Path, progress: ProgressCallback | None = No
     return _publish_on_youtube(video, listing, thumbnail, record, report)
 
 
+def file_to_publish(video: Path) -> Path:
+    """The branded copy when the branding stage made one (it removes a copy the settings no
+    longer ask for), else the source."""
+    branded = branded_video_path(video)
+    return branded if branded.is_file() else video
+
+
 def _thumbnail_of(video: Path) -> Path:
     thumbnail = workspace_dir(video) / THUMBNAIL_FILE
     if not thumbnail.is_file():
@@ -406,9 +417,10 @@ def _copy_folder_into_place(
         shutil.rmtree(leftover, ignore_errors=True)
     partial = folder.with_name(f".{folder.name}.{uuid.uuid4().hex[:8]}.partial")
     partial.mkdir(parents=True)
+    media = file_to_publish(video)
     try:
-        total = video.stat().st_size
-        _copy_file(video, partial / video.name, lambda done: progress(done, total))
+        total = media.stat().st_size
+        _copy_file(media, partial / video.name, lambda done: progress(done, total))
         _copy_file(thumbnail, partial / thumbnail.name, lambda done: None)
         text = json.dumps(published, indent=2, ensure_ascii=False) + "\n"
         (partial / METADATA_FILE).write_text(text, encoding="utf-8")
@@ -447,7 +459,8 @@ def _publish_on_youtube(
         if not record.done(STEP_VIDEO):
             chunk_bytes = get_settings().upload_chunk_mb * MIB
             body = listing.insert_body()
-            resource = ResumableUpload(channel, video, body, chunk_bytes, progress).run()
+            media = file_to_publish(video)
+            resource = ResumableUpload(channel, video, body, chunk_bytes, progress, media).run()
             record.video_id = resource["id"]
             record.url = f"https://youtu.be/{record.video_id}"
             record.privacy_status = "private"

@@ -29,8 +29,10 @@ from temporal.client import (
     VideoDetail,
     WaitingVideo,
     WorkflowSummary,
+    branding_percent,
 )
 from temporal.messages import (
+    BRANDING,
     FILE_REFUSED,
     FILE_WAITING,
     WAITING_FOR_SELECTION,
@@ -151,9 +153,10 @@ def detail_lines(detail: VideoDetail, zone: tzinfo) -> list[Block]:
     status = detail.status
     name = detail.video_file or (Path(status.video_path).name if status else "")
     title = f"{name} " if name else ""
+    branding = branding_percent(status) if status else None
     blocks: list[Block] = [
         Line(f"{title}({detail.workflow_id}): {detail.execution_status.name}"),
-        Line(f"  stage: {detail.stage}"),
+        Line(f"  stage: {with_branding(detail.stage, branding)}"),
     ]
     if detail.host:
         blocks.append(Line(f"  host: {detail.host}"))
@@ -210,6 +213,7 @@ def status_lines(status: VideoStatus) -> list[Block]:
         blocks.append(Line(f"  title: {status.title}"))
     if status.progress:
         blocks.append(Line(f"  progress: {status.progress.activity} {status.progress.percent}%"))
+    blocks += branding_lines(status)
     if status.candidates:
         rows = [
             (str(c.rank), c.id, f"{c.score:.2f}", f"{c.timestamp:.1f}s") for c in status.candidates
@@ -225,6 +229,27 @@ def status_lines(status: VideoStatus) -> list[Block]:
         if status.published.publish_at:
             blocks.append(Line(f"  goes public at: {status.published.publish_at}"))
     return blocks
+
+
+def with_branding(stage: str, percent: int | None) -> str:
+    """`WAITING_FOR_SELECTION · BRANDING 40%`: the branded copy made beside the stage shown."""
+    return stage if percent is None else f"{stage} · {BRANDING} {percent}%"
+
+
+def branding_lines(status: VideoStatus) -> list[Block]:
+    branding = status.branding
+    if branding is None:
+        return []
+    if branding.problem:
+        return [Line(f"  branding stopped: {branding.problem}", "yellow")]
+    made = branding.made
+    if made is None:
+        return []
+    if not made.method:
+        return [Line("  branding: none asked for (VIDEO_TITLES=off): the source is published")]
+    how = "titles spliced in" if made.method == "spliced" else f"full pass ({made.encoder})"
+    why = f"; {made.reason}" if made.reason else ""
+    return [Line(f"  branded copy: made, {how}{why}")]
 
 
 def retrying_line(retrying: RetryingActivity, zone: tzinfo) -> str:
@@ -268,6 +293,7 @@ def recent_lines(summaries: list[WorkflowSummary], zone: tzinfo, now: datetime) 
         stage = summary.stage
         if summary.progress_percent is not None:
             stage = f"{stage} {summary.progress_percent}%"
+        stage = with_branding(stage, summary.branding_percent)
         age = format_wait(summary.started_at, now) if summary.started_at else "-"
         host = host_text(summary.host, summary.host_state)
         rows.append(

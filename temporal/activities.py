@@ -45,6 +45,7 @@ import ingest
 import thumbnail_enhancement
 import thumbnail_selector
 import uploader
+import video_branding
 import video_prep
 from config import get_settings
 from errors import NeedsAttentionError, PipelineError, QuotaExhaustedError
@@ -52,6 +53,7 @@ from temporal.messages import (
     HOLD_FOR_ATTENTION,
     HOLD_FOR_QUOTA,
     PROGRESS_SIGNAL,
+    BrandedVideo,
     CandidateInfo,
     EnhanceRequest,
     FailureRemedy,
@@ -77,6 +79,9 @@ PROGRESS_SIGNAL_SECONDS = 30.0
 QUOTA_RESET_ZONE = ZoneInfo("America/Los_Angeles")
 QUOTA_RESUME_AFTER_RESET = timedelta(minutes=5)
 QUOTA_STAGGER = timedelta(minutes=25)
+# A video the branding cannot take does not change by itself: it waits for a person (a new
+# recording, or VIDEO_TITLES=off), whose `retry` is never held back, not for a timer.
+BRANDING_REFUSED_RETRY = timedelta(days=1)
 
 # errno -> (what happened, what to do, the ApplicationError type)
 _ATTENTION_ERRNOS = {
@@ -297,6 +302,27 @@ class VideoActivities:
 
         return str(self._run(enhance, [workspace_dir(video)]))
 
+    @activity.defn(name="brand_video", no_thread_cancel_exception=True)
+    def brand_video(self, video_path: str, fingerprint: str = "") -> BrandedVideo:
+        """The branded copy in the workspace, resumed from its finished pieces. A video it
+        cannot be made from holds for a person (its one line says how to publish it unbranded)
+        instead of failing: the fix is a setting or a new recording, then a retry."""
+        video = Path(video_path)
+
+        def brand(progress: ProgressCallback) -> BrandedVideo:
+            ingest.require_same_source(video, fingerprint)
+            try:
+                made = video_branding.brand_video(video, progress)
+            except video_branding.BrandingError as error:
+                retry_at = datetime.now(UTC) + BRANDING_REFUSED_RETRY
+                kind = type(error).__name__
+                raise _held(error, HOLD_FOR_ATTENTION, kind, retry_at.isoformat()) from None
+            if made is None:
+                return BrandedVideo()
+            return BrandedVideo(made.method, made.reason, made.encoder, made.resumed_pieces)
+
+        return self._run(brand, [workspace_dir(video)])
+
     @activity.defn(name="upload_video", no_thread_cancel_exception=True)
     def upload_video(self, video_path: str, fingerprint: str = "") -> PublishedVideo:
         video = Path(video_path)
@@ -353,6 +379,7 @@ class VideoActivities:
             self.make_preview,
             self.select_thumbnail,
             self.enhance_thumbnail,
+            self.brand_video,
             self.upload_video,
             self.cleanup_video,
             self.add_to_playlist_again,

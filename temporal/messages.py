@@ -28,6 +28,8 @@ SELECTING = "SELECTING"
 ENHANCING = "ENHANCING"
 UPLOADING = "UPLOADING"
 CLEANING_UP = "CLEANING_UP"
+# publishing waits for the branded copy, made beside ranking and the choice (`BrandingStatus`)
+BRANDING = "BRANDING"
 COMPLETED = "COMPLETED"
 WAITING_FOR_QUOTA = "WAITING_FOR_QUOTA"  # a YouTube daily limit; goes on after its reset
 NEEDS_ATTENTION = "NEEDS_ATTENTION"  # a person fixes something; retried on a slow schedule
@@ -39,6 +41,7 @@ ACTIVITY_OF_STAGE = {
     RANKING: "rank_thumbnails",
     SELECTING: "select_thumbnail",
     ENHANCING: "enhance_thumbnail",
+    BRANDING: "brand_video",
     UPLOADING: "upload_video",
     CLEANING_UP: "cleanup_video",
 }
@@ -314,6 +317,27 @@ def redo_of_failure(details: Sequence[Any]) -> str | None:
 
 
 @dataclass
+class BrandedVideo:
+    """What the branding stage made: `method` "spliced" (only the titles' keyframe intervals
+    re-encoded) or "full" (every frame), or "" when the settings ask for no branding (the
+    source is published as it is)."""
+
+    method: str = ""
+    reason: str | None = None  # why the titles took the full pass
+    encoder: str = ""
+    resumed_pieces: int = 0  # pieces an earlier attempt had finished
+
+
+@dataclass
+class BrandingStatus:
+    """The branded copy, made while the video is ranked and waits for its choice."""
+
+    progress: ProgressReport | None = None
+    made: BrandedVideo | None = None  # None: not made yet
+    problem: str | None = None  # why it stopped; publishing holds the video for it
+
+
+@dataclass
 class VideoStatus:
     stage: str
     video_path: str
@@ -329,6 +353,7 @@ class VideoStatus:
     chosen_by_timeout: bool = False  # SELECTION_TIMEOUT passed and the top candidate was taken
     host: str = ""  # the worker that runs the video's activities; empty: any worker
     preview_ids: list[str] = field(default_factory=list)  # candidates with a preview (query)
+    branding: BrandingStatus | None = None  # None: a run from before the branding stage
 
 
 @dataclass

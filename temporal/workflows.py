@@ -1,13 +1,15 @@
 """ProcessVideoWorkflow: one durable run per match video.
 
 prepare -> rank -> wait for the operator's choice -> select -> enhance -> upload -> cleanup, each
-stage's activity from the STAGE_ACTIVITIES table. A stage that hits a YouTube daily limit waits
-on a durable timer until the time its activity named (WAITING_FOR_QUOTA); one that needs a
-person (a full disk, a permission, a token, a replaced source) waits ATTENTION_RETRY_INTERVAL, or
-until the later time its activity named (NEEDS_ATTENTION); either runs again at once on a
-`retry_now` signal. Bad input still fails the video once. A playlist YouTube refuses for good
-fails nothing: the video completes, published, with why in its result and memo; a
-`PlaylistRetryWorkflow` (temporal/playlist_retry.py) runs that step again when asked.
+stage's activity from the STAGE_ACTIVITIES table. Once prepared, the video's branded copy is made
+beside ranking and the choice (its progress in `VideoStatus.branding`); publishing waits for it
+(BRANDING) and sends it. A stage that hits a YouTube daily limit waits on a durable timer until
+the time its activity named (WAITING_FOR_QUOTA); one that needs a person (a full disk, a
+permission, a token, a replaced source, a video the branding cannot take) waits
+ATTENTION_RETRY_INTERVAL, or until the later time its activity named (NEEDS_ATTENTION); either
+runs again at once on a `retry_now` signal. Bad input still fails the video once. A playlist
+YouTube refuses for good fails nothing: the video completes, published, with why in its result
+and memo; a `PlaylistRetryWorkflow` (temporal/playlist_retry.py) runs that step again when asked.
 
 Its history, memo, search attributes and details name no command of any front end: a hold or a
 failure carries what is wrong and the step that fixes it (`Hold`, `FailureRemedy`), and each
@@ -50,6 +52,7 @@ with workflow.unsafe.imports_passed_through():
         ACTIVITY_OF_STAGE,
         ATTENTION,
         AUTOPICK,
+        BRANDING,
         CHOOSE_THUMBNAIL_UPDATE,
         CHOSEN,
         CLEANING_UP,
@@ -78,6 +81,8 @@ with workflow.unsafe.imports_passed_through():
         VIDEO_STAGE,
         WAITING,
         WAITING_FOR_SELECTION,
+        BrandedVideo,
+        BrandingStatus,
         CandidateInfo,
         EnhanceRequest,
         FailureRemedy,
@@ -125,6 +130,8 @@ PREVIEWS_PATCH = "previews-in-workflow"
 PREVIEW_TIMEOUT = timedelta(minutes=2)
 # Marks the runs published without the playlist YouTube refused, which keep why in the memo.
 PLAYLIST_PROBLEM_PATCH = "i22-playlist-problem"
+# Marks the runs that make the video's branded copy beside ranking and the choice.
+BRANDING_PATCH = "branding-beside-choice"
 
 
 @dataclass(frozen=True)
@@ -170,6 +177,14 @@ STAGE_ACTIVITIES = {
             "Rendering the branded thumbnail ({template})",
             timedelta(minutes=5),
             QUICK_RETRY,
+        ),
+        StageActivity(
+            BRANDING,
+            VideoActivities.brand_video,
+            "Making the branded copy of the video (its titles, its logo)",
+            timedelta(hours=12),
+            QUICK_RETRY,
+            finish_on_cancel=True,
         ),
         StageActivity(
             UPLOADING,
@@ -222,6 +237,10 @@ class ProcessVideoWorkflow:
 
         prepared: PreparedVideo = await self._run_stage(PREPARING, [path, fingerprint])
         self._status.title = prepared.title
+        branding = None
+        if workflow.patched(BRANDING_PATCH):
+            self._status.branding = BrandingStatus()
+            branding = asyncio.create_task(self._brand_beside(path, fingerprint))
         self._status.candidates = await self._run_stage(
             RANKING, [RankRequest(path, request.top_n, fingerprint, request.template_name)]
         )
@@ -235,6 +254,8 @@ class ProcessVideoWorkflow:
             [EnhanceRequest(path, request.template_name, fingerprint)],
             template=request.template_name,
         )
+        if branding is not None:
+            await self._branded(branding, path, fingerprint)
         published: PublishedVideo = await self._run_stage(UPLOADING, [path, fingerprint])
         self._status.published = published
         problem = published.playlist_problem
@@ -253,28 +274,63 @@ class ProcessVideoWorkflow:
         """Run the stage's activity; wait out a quota or a problem a person fixes, then run it
         again. Bad input and exhausted retries fail the video."""
         run = STAGE_ACTIVITIES[stage]
-        cancellation = (
-            workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED
-            if run.finish_on_cancel
-            else workflow.ActivityCancellationType.TRY_CANCEL
-        )
         while True:
             self._enter(stage, self._on_host(run.details.format(**values)))
             try:
-                return await workflow.execute_activity_method(
-                    run.activity,
-                    args=args,
-                    task_queue=self._activity_queue,
-                    start_to_close_timeout=run.timeout,
-                    heartbeat_timeout=HEARTBEAT_TIMEOUT,
-                    retry_policy=run.retry,
-                    cancellation_type=cancellation,
-                )
+                return await self._execute(run, args)
             except ActivityError as error:
                 hold = self._hold_for(error, stage)
                 if hold is None:
                     raise
                 await self._wait_out(hold)
+
+    async def _execute(self, run: StageActivity, args: list[Any]) -> Any:
+        cancellation = (
+            workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED
+            if run.finish_on_cancel
+            else workflow.ActivityCancellationType.TRY_CANCEL
+        )
+        return await workflow.execute_activity_method(
+            run.activity,
+            args=args,
+            task_queue=self._activity_queue,
+            start_to_close_timeout=run.timeout,
+            heartbeat_timeout=HEARTBEAT_TIMEOUT,
+            retry_policy=run.retry,
+            cancellation_type=cancellation,
+        )
+
+    # -- the branded copy, beside ranking and the choice ----------------------------------------
+
+    async def _brand_beside(self, path: str, fingerprint: str) -> BrandedVideo | None:
+        """The branded copy, made while the video is ranked and waits for its choice, without
+        changing its stage; None when it stopped on a problem a person fixes (kept in the
+        status), which publishing then holds the video for."""
+        branding = self._status.branding
+        assert branding is not None
+        try:
+            branding.made = await self._execute(STAGE_ACTIVITIES[BRANDING], [path, fingerprint])
+        except ActivityError as error:
+            hold = self._hold_for(error, BRANDING)
+            if hold is None:
+                raise
+            branding.problem = hold.problem
+        return branding.made
+
+    async def _branded(
+        self, beside: asyncio.Task[BrandedVideo | None], path: str, fingerprint: str
+    ) -> None:
+        """Publishing waits for the branded copy: showing its progress while it is made, or
+        holding the video for its problem as any stage does."""
+        branding = self._status.branding
+        assert branding is not None
+        if not beside.done():
+            self._enter(BRANDING, self._on_host("Waiting for the branded copy of the video"))
+            self._status.progress = branding.progress
+        made = await beside
+        if made is None:
+            made = await self._run_stage(BRANDING, [path, fingerprint])
+        branding.made, branding.problem = made, None
 
     def _hold_for(self, error: ActivityError, stage: str) -> Hold | None:
         """The hold an activity asked for in its error, held from now, or None (a failure)."""
@@ -461,8 +517,13 @@ class ProcessVideoWorkflow:
     @workflow.signal(name=PROGRESS_SIGNAL)
     def activity_progress(self, *payloads: Any) -> None:
         report = _read_progress(payloads)
+        if report is None:
+            return
+        branding = self._status.branding
+        if report.activity == ACTIVITY_OF_STAGE[BRANDING] and branding and not branding.made:
+            branding.progress = report  # it runs beside the stages
         # progress of an activity that already finished arrives late: it is ignored
-        if report is not None and report.activity == ACTIVITY_OF_STAGE.get(self._status.stage):
+        if report.activity == ACTIVITY_OF_STAGE.get(self._status.stage):
             self._status.progress = report
 
     @workflow.query(name=STATUS_QUERY)

@@ -82,8 +82,11 @@ async def own_temporal_env() -> AsyncIterator[WorkflowEnvironment]:
 
 @pytest.fixture
 def pipeline_env(env: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
-    """Settings for one test: its own task queue; returns a setter for more settings."""
+    """Settings for one test: its own task queue; returns a setter for more settings. The
+    video is published as it is (VIDEO_TITLES=off) unless the test asks for the titles
+    (tests/test_temporal_branding.py)."""
     monkeypatch.setenv("TEMPORAL_TASK_QUEUE", f"videos-{uuid.uuid4().hex[:8]}")
+    monkeypatch.setenv("VIDEO_TITLES", "off")
 
     def setenv(**values: str) -> None:
         for name, value in values.items():

@@ -3,7 +3,9 @@
 A real threaded HTTP server on 127.0.0.1 speaking the parts the uploader uses, as Google does:
 resumable `videos.insert` (initiation -> `Location`, chunk PUTs answered `308` with `Range`, the
 offset query `Content-Range: bytes */SIZE`, a final `200` with the video resource),
-`thumbnails.set` (refuses images over 2 MB), `videos.list`, `videos.update`, `channels.list`,
+`thumbnails.set` (refuses images over 2 MB), `watermarks.set` (a multipart upload of the
+channel's InvideoBranding and its image, answered 204),
+`videos.list`, `videos.update`, `channels.list`,
 `playlists.list` (paged) and `playlists.insert`, `playlistItems.list` and `playlistItems.insert`,
 and the OAuth token endpoint (authorization code and refresh grants). Every API call needs a
 valid bearer token.
@@ -31,6 +33,7 @@ bucket of its own, 100 calls a day).
 from __future__ import annotations
 
 import base64
+import email.policy
 import hashlib
 import json
 import re
@@ -40,12 +43,14 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from email.parser import BytesParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 THUMBNAIL_MAX_BYTES = 2 * 1024 * 1024
+WATERMARK_MAX_BYTES = 1024 * 1024
 READ_BLOCK = 1024 * 1024
 CLIENT_ID = "fake-client.apps.googleusercontent.com"
 CLIENT_SECRET = "fake-client-secret"
@@ -66,6 +71,7 @@ UNIT_COSTS = {
     "videos.list": 1,
     "videos.update": 50,
     "thumbnails.set": 50,
+    "watermarks.set": 50,
     "playlists.list": 1,
     "playlists.insert": 50,
     "playlists.delete": 50,
@@ -189,6 +195,16 @@ class InjectedError:
     after_effect: bool = False  # answered once the call took effect
 
 
+@dataclass
+class FakeWatermark:
+    """The channel's branding watermark: the InvideoBranding body and the image."""
+
+    channel_id: str
+    branding: dict[str, Any]
+    image: bytes
+    image_type: str
+
+
 class FakeYouTube:
     """Start with `with FakeYouTube() as fake:`; `fake.root_url` is YOUTUBE_API_ROOT."""
 
@@ -215,6 +231,7 @@ class FakeYouTube:
         self.playlist_page_size = 50  # at most; a test lowers it to see every page read
         self.issued_codes: dict[str, Consent] = {}
         self.raw_uploads: list[tuple[int, str]] = []
+        self.watermark: FakeWatermark | None = None  # the channel's, as watermarks.set left it
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self._server.daemon_threads = True
         self._server.fake = self  # type: ignore[attr-defined]
@@ -362,7 +379,7 @@ class FakeYouTube:
     def units_spent(self) -> int:
         """Quota units of every successful call so far (videos.insert has its own bucket)."""
         with self.lock:
-            return units_of(call.name for call in self.calls if call.status == 200)
+            return units_of(call.name for call in self.calls if 200 <= call.status < 300)
 
     def add_playlist(self, title: str, privacy: str = "public") -> FakePlaylist:
         """A playlist the channel already has."""
@@ -411,6 +428,17 @@ class FakeYouTube:
         playlist = FakePlaylist("PL" + _new_id() * 2, title, privacy)
         self.playlists[playlist.id] = playlist
         return playlist
+
+
+def _multipart(content_type: str, data: bytes) -> list[tuple[str, bytes]]:
+    """The parts of a multipart/related body: (content type, payload) each."""
+    message = BytesParser(policy=email.policy.HTTP).parsebytes(
+        f"Content-Type: {content_type}\r\n\r\n".encode() + data
+    )
+    if not message.is_multipart():
+        return []
+    parts = message.iter_parts()
+    return [(part.get_content_type(), part.get_payload(decode=True)) for part in parts]
 
 
 def _new_id() -> str:
@@ -614,6 +642,7 @@ class _Handler(BaseHTTPRequestHandler):
             {
                 "/upload/youtube/v3/videos": self._insert,
                 "/upload/youtube/v3/thumbnails/set": self._thumbnail,
+                "/upload/youtube/v3/watermarks/set": self._watermark,
                 "/youtube/v3/playlists": self._playlist_insert,
                 "/youtube/v3/playlistItems": self._item_insert,
                 "/token": self._token,
@@ -847,6 +876,34 @@ class _Handler(BaseHTTPRequestHandler):
             "items": [{"default": {"url": url, "width": 1280, "height": 720}}],
         }
         self._reply("thumbnails.set", answer, video_id=video.id, size=len(data))
+
+    # -- watermarks.set (a multipart media upload: the InvideoBranding, then the image) -------
+
+    def _watermark(self, query: dict[str, list[str]]) -> None:
+        if not self._api_call("watermarks.set"):
+            return
+        data = self._body()
+        channel_id = query.get("channelId", [""])[0]
+        if channel_id != CHANNEL_ID:
+            self._send_error("watermarks.set", 403, "forbidden", "Not your channel.")
+            return
+        parts = _multipart(self.headers.get("Content-Type", ""), data)
+        if query.get("uploadType") != ["multipart"] or len(parts) != 2:
+            self._send_error(
+                "watermarks.set", 400, "badRequest", "Expected the branding, then the image."
+            )
+            return
+        (_, branding), (image_type, image) = parts
+        body = json.loads(branding)
+        if "timing" not in body or body.get("position", {}).get("type") != "corner":
+            self._send_error("watermarks.set", 400, "invalidValue", "timing and position needed.")
+            return
+        if image_type not in ("image/png", "image/jpeg") or len(image) > WATERMARK_MAX_BYTES:
+            self._send_error("watermarks.set", 400, "invalidImage", "A PNG or JPEG under 1 MB.")
+            return
+        self.fake.watermark = FakeWatermark(channel_id, body, image, image_type)
+        self.fake.record("watermarks.set", 204, channel_id=channel_id, size=len(image))
+        self._send_empty(204)  # YouTube answers No Content
 
     # -- videos.list and videos.update ----------------------------------------------------------
 

@@ -39,6 +39,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "video_prep",
             "ingest",
             "uploader",
+            "channel_watermark",
             "cleanup",
             "thumbnail_selector",
             "thumbnail_ranking",

@@ -56,7 +56,8 @@ HISTORIES = Path(__file__).parent / "histories"
 # the command sequence (behind workflow.patched) or what its payloads hold records under a new
 # prefix: the older files stay, and keep proving that workflows started by the older code still
 # run on this one. v3: typed holds and failures, no front end's command in history or memo.
-HISTORY_VERSION = "v3"
+# v4-19i: the branded copy made beside ranking and the choice (issue 19i).
+HISTORY_VERSION = "v4-19i"
 REPO = Path(__file__).resolve().parents[1]
 
 

@@ -43,6 +43,7 @@ __all__ = [
     "branded_video_path",
     "branding_for",
     "branding_work_dir",
+    "remove_branded_copy",
 ]
 
 log = logging.getLogger(__name__)
@@ -91,7 +92,7 @@ def brand_video(
     video_path = Path(video_path)
     branding = branding_for(video_path, get_settings())
     if branding is None:
-        _remove_stale(video_path)
+        remove_branded_copy(video_path)  # one made under earlier settings is not asked for now
         return None
     return brand_file(
         video_path,
@@ -102,8 +103,8 @@ def brand_video(
     )
 
 
-def _remove_stale(video_path: Path) -> None:
-    """A copy made under earlier settings is not what the settings ask for now."""
+def remove_branded_copy(video_path: Path) -> None:
+    """Remove the video's branded copy, its record and its pieces (none there: nothing)."""
     target = branded_video_path(video_path)
     for path in (target, target.with_name(f"{target.name}.json")):
         path.unlink(missing_ok=True)

@@ -53,6 +53,7 @@ class RecentVideo:
     # a retry of that step runs now
     playlist_problem: str | None = None
     playlist_retrying: bool = False
+    branding_percent: int | None = None  # the branded copy, while made beside the stage shown
 
     @property
     def running(self) -> bool:

@@ -237,6 +237,7 @@ class TemporalVideoSource:
                 if s.playlist and not s.playlist.added
                 else None,
                 playlist_retrying=bool(s.playlist and s.playlist.retry == RUNNING),
+                branding_percent=s.branding_percent,
             )
             for s in summaries
         ]

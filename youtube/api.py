@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import errno
 import http.client
+import io
 import itertools
 import json
 import logging
@@ -269,6 +270,32 @@ def set_thumbnail(channel: Channel, video_id: str, thumbnail: Path, subject: str
         media = MediaIoBaseUpload(handle, mimetype="image/jpeg", resumable=False)
         request = channel.service.thumbnails().set(videoId=video_id, media_body=media)
         execute(channel, request, subject, "thumbnails.set")
+
+
+def channel_id_of(channel: Channel, subject: str) -> str:
+    """The id of the authorized account's channel (channels.list mine=true, 1 unit)."""
+    found = channel.service.channels().list(part="id", mine=True)
+    items = execute(channel, found, subject, "channels.list").get("items") or []
+    if not items:
+        raise NoChannelError(f"{subject}: the authorized account has no YouTube channel")
+    return items[0]["id"]
+
+
+def set_watermark(
+    channel: Channel, channel_id: str, image: bytes, mimetype: str, subject: str
+) -> None:
+    """The channel's branding watermark: `image` in the top-right corner of every video of the
+    channel, all the way through."""
+    branding = {
+        "targetChannelId": channel_id,
+        "timing": {"type": "offsetFromStart", "offsetMs": "0"},
+        "position": {"type": "corner", "cornerPosition": "topRight"},
+    }
+    media = MediaIoBaseUpload(io.BytesIO(image), mimetype=mimetype, resumable=False)
+    request = channel.service.watermarks().set(
+        channelId=channel_id, body=branding, media_body=media
+    )
+    execute(channel, request, subject, "watermarks.set")
 
 
 def validate_auth(access: YouTubeAccess) -> None:

@@ -73,7 +73,10 @@ def forget_session(video: Path) -> None:
 
 
 class ResumableUpload:
-    """`videos.insert` of `video` with `body` (its parts), resuming a recorded session if any."""
+    """`videos.insert` of `video` with `body` (its parts), resuming a recorded session if any.
+
+    The bytes sent are `media`'s (by default the video itself; its branded copy when there is
+    one); the session is kept in `video`'s workspace and restarts when `media` changes."""
 
     def __init__(
         self,
@@ -82,13 +85,15 @@ class ResumableUpload:
         body: dict[str, Any],
         chunk_bytes: int,
         progress: ProgressCallback,
+        media: Path | None = None,
     ) -> None:
         self.channel = channel
         self.video = video
+        self.media = media or video
         self.body = body
         self.chunk_bytes = chunk_bytes
         self.progress = progress
-        stat = video.stat()
+        stat = self.media.stat()
         self.size = stat.st_size
         self.mtime_ns = stat.st_mtime_ns
         self.final_chunk_sent = False
@@ -99,7 +104,7 @@ class ResumableUpload:
 
     def run(self) -> dict[str, Any]:
         """The video resource YouTube created."""
-        with self.video.open("rb") as self.handle, ThreadPoolExecutor(1) as self.reader:
+        with self.media.open("rb") as self.handle, ThreadPoolExecutor(1) as self.reader:
             self.request = self._insert_request()
             session = self._recorded_session()
             if session is not None:

@@ -83,7 +83,7 @@ from temporal.client.queries import (
     get_status,
     query_status,
 )
-from temporal.client.recent import WorkflowSummary, recent_workflows
+from temporal.client.recent import WorkflowSummary, branding_percent, recent_workflows
 from temporal.client.recorded_choice import KeptChoice, keep_choice, request_from_history
 from temporal.client.resolve import Wanted, resolve
 from temporal.client.start import StartOutcome, start_video
@@ -124,6 +124,7 @@ __all__ = [
     "WorkflowUnansweredError",
     "all_done",
     "answered_status",
+    "branding_percent",
     "cancel",
     "choice_request",
     "choose",

@@ -17,10 +17,10 @@ from temporal.client.listing import numbered
 from temporal.client.playlist import PlaylistState, playlist_state
 from temporal.client.queries import Failure, cancel_reason, failure_reason, query_status
 from temporal.client.rows import read_row
-from temporal.messages import RANKING, UPLOADING, Hold
+from temporal.messages import BRANDING, RANKING, UPLOADING, WAITING_FOR_SELECTION, Hold, VideoStatus
 
-# Only these stages report progress.
-PROGRESS_STAGES = (RANKING, UPLOADING)
+# Only these stages report progress (while waiting for a choice: the branded copy's).
+PROGRESS_STAGES = (RANKING, WAITING_FOR_SELECTION, BRANDING, UPLOADING)
 
 
 @dataclass
@@ -39,6 +39,7 @@ class WorkflowSummary:
     last_stage: str = ""  # the VideoStage it reached
     number: int | None = None  # waiting for a choice or held: the number `pending` gives it
     playlist: PlaylistState | None = None  # published without the playlist YouTube refused
+    branding_percent: int | None = None  # the branded copy's, while it is made beside the stage
 
 
 async def recent_workflows(client: Client, limit: int = 20) -> list[WorkflowSummary]:
@@ -78,7 +79,10 @@ async def _summary(client: Client, execution: WorkflowExecution) -> WorkflowSumm
     handle = client.get_workflow_handle(row.workflow_id, run_id=row.run_id)
     # A query needs a worker, and waits for one.
     if row.running and row.stage in PROGRESS_STAGES:
-        summary.progress_percent = await _progress_percent(handle)
+        status = await _status_of(handle)
+        if status is not None:
+            summary.progress_percent = status.progress.percent if status.progress else None
+            summary.branding_percent = branding_percent(status)
     elif row.execution_status == WorkflowExecutionStatus.FAILED:
         summary.failure = await failure_reason(handle)
     elif row.execution_status == WorkflowExecutionStatus.CANCELED:
@@ -86,9 +90,17 @@ async def _summary(client: Client, execution: WorkflowExecution) -> WorkflowSumm
     return summary
 
 
-async def _progress_percent(handle: WorkflowHandle) -> int | None:
+async def _status_of(handle: WorkflowHandle) -> VideoStatus | None:
     try:
-        status = await query_status(handle, timeout_seconds=2)
+        return await query_status(handle, timeout_seconds=2)
     except (RPCError, WorkflowUnansweredError):
         return None  # no worker to answer the query right now, or the workflow could not
-    return status.progress.percent if status.progress else None
+
+
+def branding_percent(status: VideoStatus) -> int | None:
+    """How far the branded copy is while another stage is shown; None when it is made, held,
+    not asked for, or the stage shown is BRANDING itself (its progress is the stage's)."""
+    branding = status.branding
+    if branding is None or branding.made or branding.problem or status.stage == BRANDING:
+        return None
+    return branding.progress.percent if branding.progress else 0
