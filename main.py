@@ -300,7 +300,7 @@ def brand() -> None:
 
     videos = input_videos()
     prepared = [video for video in videos if (workspace_dir(video) / METADATA_FILE).is_file()]
-    skip_note(videos, prepared, "not prepared yet (run `python main.py prepare` first)")
+    skip_note(videos, prepared, f"not prepared yet (run `{BATCH} prepare` first)")
     print_summary("brand", run_stage("Branding", prepared, brand_action()))
 
 

@@ -43,7 +43,7 @@ def test_brand_skips_what_is_not_prepared_and_says_why(env) -> None:
     shown = run_main(env, "brand")
 
     assert shown.returncode == 0
-    assert "not prepared yet (run `python main.py prepare` first)" in shown.stdout
+    assert "not prepared yet (run `./cafe batch prepare` first)" in shown.stdout
 
 
 def test_youtube_gets_the_branded_copy_and_cleanup_removes_it(env, monkeypatch, youtube) -> None:

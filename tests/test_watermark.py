@@ -51,7 +51,7 @@ async def test_auth_sets_the_logo_as_the_channels_watermark_once_and_status_says
     shown = await asyncio.to_thread(cli, address, "status")
 
     assert "YouTube watermark: not set yet" in before.stdout
-    assert "python main_temporal.py watermark" in before.stdout
+    assert "./cafe watermark" in before.stdout
     assert authorized.returncode == 0, authorized.stdout + authorized.stderr
     assert f"YouTube watermark: set now on channel {CHANNEL_ID}" in authorized.stdout
     mark = youtube.watermark
