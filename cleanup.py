@@ -161,8 +161,9 @@ def _plan(video: Path, workspace: Path) -> _Plan:
     raise AssertionError("unreachable")
 
 
-def _already_archived(video: Path) -> CleanupResult:
-    """A rerun after the workspace moved: find its plan in COMPLETED_DIR and finish it."""
+def _archived_plans(video: Path) -> list[_Plan]:
+    """The plans of every archive cleanup made of a video at this path (a rematch under one name
+    makes several), from COMPLETED_DIR."""
     completed = Path(get_settings().completed_dir)
     pattern = f"{glob.escape(video.stem)}*{glob.escape(video.suffix + WORKSPACE_SUFFIX)}"
     plans = []
@@ -170,6 +171,21 @@ def _already_archived(video: Path) -> CleanupResult:
         plan = _Plan.load(plan_file.parent)
         if plan.source_video == str(video):
             plans.append(plan)
+    return plans
+
+
+def workspaces_of(video_path: Path) -> list[Path]:
+    """Where a published video's workspace may be now: in place (not archived yet, or
+    CLEANUP_MODE=keep), then in each archive made of a video at this path, newest first."""
+    video = Path(os.path.abspath(video_path))
+    archived = sorted(_archived_plans(video), key=lambda plan: plan.planned_at, reverse=True)
+    found = [workspace_dir(video)] if workspace_dir(video).is_dir() else []
+    return found + [Path(plan.archived_workspace) for plan in archived]
+
+
+def _already_archived(video: Path) -> CleanupResult:
+    """A rerun after the workspace moved: find its plan in COMPLETED_DIR and finish it."""
+    plans = _archived_plans(video)
     if not plans:
         if video.is_file():
             raise NotUploadedError(

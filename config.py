@@ -27,6 +27,8 @@ from formats.youtube_fields import PRIVACY_STATUSES, check_language
 UPLOAD_TARGETS = ("local", "youtube")
 CLEANUP_MODES = ("move", "keep")
 TIMEOUT_ACTIONS = ("autopick", "fail")
+CHOICE_MODES = ("wait", "auto")
+SECONDS_A_DAY = 86400
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
@@ -75,6 +77,8 @@ class Settings:
     attention_retry_seconds: float
     notify_waiting_interval_seconds: float
     worker_name: str
+    choice_mode: str
+    rechoose_seconds: float
 
 
 def parse_duration(text: str) -> float | None:
@@ -220,6 +224,17 @@ def _optional_password(text: str) -> str | None:
     return text
 
 
+def _days(text: str) -> float:
+    """A number of days (`7`, `0.5`) -> seconds; 0: none."""
+    try:
+        days = float(text)
+    except ValueError:
+        raise ValueError("expected a number of days, e.g. 7 (0: none)") from None
+    if not 0 <= days <= 365:
+        raise ValueError("expected a number of days from 0 to 365")
+    return days * SECONDS_A_DAY
+
+
 def _worker_name(text: str) -> str:
     """A name for this machine's worker (and its task queue); empty: the host name."""
     name = text.strip() or socket.gethostname()
@@ -293,6 +308,8 @@ _SPEC: dict[str, tuple[str, str, Callable[[str], Any]]] = {
     "attention_retry_seconds": ("ATTENTION_RETRY_INTERVAL", "10m", _required_duration),
     "notify_waiting_interval_seconds": ("NOTIFY_WAITING_INTERVAL", "1m", _required_duration),
     "worker_name": ("WORKER_NAME", "", _worker_name),
+    "choice_mode": ("CHOICE", "wait", _one_of(CHOICE_MODES)),
+    "rechoose_seconds": ("RECHOOSE_DAYS", "7", _days),
 }
 # never echoed in an error message: they hold passwords and tokens
 _SECRET_VARIABLES = frozenset({"WEB_PASSWORD", "NOTIFY_URLS"})

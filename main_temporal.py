@@ -126,7 +126,8 @@ def select(
     pick: int = typer.Option(None, "--pick", min=1, help="Choose rank N without a window."),
 ) -> None:
     """Open the chooser for a waiting video (or each in turn) and send the choice to its
-    workflow; works on any machine that reaches Temporal."""
+    workflow; for a published video, change its thumbnail (within RECHOOSE_DAYS). Works on any
+    machine that reaches Temporal."""
     from operator_cli.choosing import choose_each, choose_one
     from operator_cli.connecting import connect
     from operator_cli.output import say

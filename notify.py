@@ -115,9 +115,25 @@ def failed_message(video_file: str, title: str, reason: str, redo: str | None = 
     return Message(f"Failed: {title}", f"{video_file}: {text}", "failure")
 
 
-def published_message(video_file: str, title: str, link: str | None) -> Message:
+def published_message(
+    video_file: str,
+    title: str,
+    link: str | None,
+    web_link: str | None = None,
+    changeable_until: str | None = None,
+) -> Message:
+    """A video published; `changeable_until` (ISO): how long its thumbnail can be changed, said
+    with the web chooser's address and the command."""
     where = f": {link}" if link else ""
-    return Message(f"Published: {title}", f"{video_file} is published{where}", "success")
+    body = f"{video_file} is published{where}"
+    if changeable_until:
+        until = changeable_until[:16].replace("T", " ") + " UTC"
+        at = f" at {web_link} or" if web_link else ""
+        body += (
+            f"\nChange its thumbnail until {until}{at} with "
+            f"`python main_temporal.py select {video_file}`"
+        )
+    return Message(f"Published: {title}", body, "success")
 
 
 @dataclass

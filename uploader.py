@@ -38,6 +38,7 @@ from workspace import (
     METADATA_FILE,
     THUMBNAIL_FILE,
     UPLOAD_FILE,
+    atomic_write_bytes,
     atomic_write_json,
     fsync_path,
     read_json,
@@ -67,6 +68,7 @@ from youtube.errors import (
 )
 from youtube.listing import Listing, ListingOptions, build_listing
 from youtube.oauth import SCOPES
+from youtube.quota import added_units
 from youtube.upload import ResumableUpload, forget_session
 
 __all__ = [
@@ -81,8 +83,10 @@ __all__ = [
     "Backoff",
     "ClientSecretsError",
     "NoChannelError",
+    "NotPublishedError",
     "ProgressCallback",
     "PublishTimePassedError",
+    "PublishedFolderGoneError",
     "QuotaExceededError",
     "SourceVideoMissingError",
     "ThumbnailMissingError",
@@ -97,6 +101,7 @@ __all__ = [
     "YouTubeUnreachableError",
     "listing_options",
     "load_upload_record",
+    "replace_thumbnail",
     "run_auth_flow",
     "upload_single_video",
     "validate_auth",
@@ -141,6 +146,14 @@ class UploadRecordUnreadableError(PipelineError):
 
 class PublishTimePassedError(PipelineError):
     """The video's scheduled publish time is already past, before anything was uploaded."""
+
+
+class NotPublishedError(PipelineError):
+    """A thumbnail change for a video whose upload.json does not show it published."""
+
+
+class PublishedFolderGoneError(PipelineError):
+    """The local target's folder of a published video is no longer there."""
 
 
 # -- the settings the youtube package is given ---------------------------------------------------
@@ -195,6 +208,8 @@ class UploadRecord:
     step_times: dict[str, str] = field(default_factory=dict)
     started_at: str = field(default_factory=utc_now_iso)
     completed_at: str | None = None
+    # YouTube quota units its calls spent, by quota day (Pacific): every attempt's
+    quota_units: dict[str, int] = field(default_factory=dict)
 
     @property
     def complete(self) -> bool:
@@ -215,9 +230,10 @@ class UploadRecord:
             self.completed_at = self.step_times[step]
 
 
-def load_upload_record(video_path: Path) -> UploadRecord | None:
-    """The video's upload.json, or None before its first upload attempt."""
-    path = workspace_dir(Path(video_path)) / UPLOAD_FILE
+def load_upload_record(video_path: Path, workspace: Path | None = None) -> UploadRecord | None:
+    """The video's upload.json (in `workspace` when it is not the video's own, e.g. archived),
+    or None before its first upload attempt."""
+    path = (workspace or workspace_dir(Path(video_path))) / UPLOAD_FILE
     if not path.is_file():
         return None
     try:
@@ -282,8 +298,8 @@ def upload_single_video(video_path: Path, progress: ProgressCallback | None = No
     return _publish_on_youtube(video, listing, thumbnail, record, report)
 
 
-def _thumbnail_of(video: Path) -> Path:
-    thumbnail = workspace_dir(video) / THUMBNAIL_FILE
+def _thumbnail_of(video: Path, workspace: Path | None = None) -> Path:
+    thumbnail = (workspace or workspace_dir(video)) / THUMBNAIL_FILE
     if not thumbnail.is_file():
         raise ThumbnailMissingError(f"{video.name}: no {THUMBNAIL_FILE} yet", Remedy.ENHANCE)
     size = thumbnail.stat().st_size
@@ -313,6 +329,49 @@ def _refuse_a_past_schedule(video: Path, metadata: MatchMetadata, listing: Listi
         "day such as 18:00, or none",
         redo,
     )
+
+
+# -- a thumbnail changed after publishing --------------------------------------------------------
+
+
+def replace_thumbnail(
+    video_path: Path, workspace: Path, spent: Callable[[dict[str, int]], None]
+) -> UploadRecord:
+    """Put `workspace`'s thumbnail.jpg in place of the published video's: `thumbnails.set` on
+    YouTube, or the file in its PUBLISH_DIR folder (written aside, then renamed). `spent` gets
+    the quota units its calls cost, by quota day, whether or not YouTube took it. Returns the
+    video's upload record."""
+    video = Path(video_path)
+    record = load_upload_record(video, workspace)
+    if record is None or not record.complete:
+        raise NotPublishedError(
+            f"{video.name}: not published (its upload.json in {workspace} does not show it "
+            "done); only a published video's thumbnail can be changed"
+        )
+    thumbnail = _thumbnail_of(video, workspace)
+    if record.target == "local":
+        folder = Path(record.published_path or "")
+        if not folder.is_dir():
+            raise PublishedFolderGoneError(
+                f"{video.name}: its published folder {folder} is gone; the new thumbnail stays "
+                f"in {workspace}"
+            )
+        atomic_write_bytes(folder / THUMBNAIL_FILE, thumbnail.read_bytes())
+        return record
+    channel = api.connect(youtube_access(get_settings()))
+    try:
+        api.set_thumbnail(channel, _video_id(record), thumbnail, video.name)
+    except ThumbnailNotAllowedError:
+        raise ThumbnailNotAllowedError(
+            f"{video.name}: YouTube refused the new thumbnail; the channel must be verified for "
+            "custom thumbnails (https://www.youtube.com/verify). The published video keeps the "
+            "thumbnail it has until the change goes through"
+        ) from None
+    finally:
+        channel.account.save_if_refreshed()
+        spent(channel.meter.take())
+    log.info("%s: thumbnail replaced on YouTube", video.name)
+    return record
 
 
 # -- local target -------------------------------------------------------------------------------
@@ -427,6 +486,9 @@ def _publish_on_youtube(
             _add_to_playlist(channel, video, record, listing)
     finally:
         channel.account.save_if_refreshed()
+        if spent := channel.meter.take():
+            record.quota_units = added_units(record.quota_units, spent)
+            _save_record(video, record)
     return record
 
 

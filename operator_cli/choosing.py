@@ -6,14 +6,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowExecutionStatus
 
 from chooser_window.ranks import pick_by_rank
 from errors import PipelineError
 from operator_cli.lines import Line, chosen_line
 from operator_cli.remedies import error_line
 from temporal import client as temporal_client
-from temporal.client import ChoiceRequest, OperatorError
+from temporal.client import ChoiceRequest, OperatorError, WorkflowEndedError
 
 Say = Callable[[Line], None]
 
@@ -37,14 +37,36 @@ def pick_candidate(request: ChoiceRequest, pick: int | None) -> str | None:
 
 
 async def choose_one(client: Client, workflow_id: str, pick: int | None, say: Say) -> None:
-    """Open the chooser (or pick rank `pick`) for one waiting video and send the choice."""
-    request = await temporal_client.choice_request(client, workflow_id)
+    """Open the chooser (or pick rank `pick`) for one waiting video and send the choice; for a
+    published video, change its thumbnail (within its window)."""
+    try:
+        request = await temporal_client.choice_request(client, workflow_id)
+    except WorkflowEndedError as error:
+        if error.execution_status != WorkflowExecutionStatus.COMPLETED:
+            raise
+        await change_one(client, workflow_id, pick, say)
+        return
     chosen = pick_candidate(request, pick)
     if chosen is None:
         say(Line(f"Cancelled: nothing was chosen for {request.video_file}; it keeps waiting."))
         return
     taken = await temporal_client.choose(client, workflow_id, request.video_path, chosen)
     say(Line(chosen_line(request.rank_of(taken), taken, request.video_file), "green"))
+
+
+async def change_one(client: Client, workflow_id: str, pick: int | None, say: Say) -> None:
+    """Change a published video's thumbnail to rank `pick` or the one chosen in the window."""
+    offer = await temporal_client.change_offer(client, workflow_id)
+    request = offer.choice
+    live = request.rank_of(offer.live_candidate_id)
+    say(Line(f"{request.video_file} is published with rank {live}; choose another to change it"))
+    chosen = pick_candidate(request, pick)
+    if chosen is None:
+        say(Line(f"Cancelled: the thumbnail of {request.video_file} stays rank {live}."))
+        return
+    done = await temporal_client.change_thumbnail(client, workflow_id, request.video_path, chosen)
+    where = "on YouTube" if done.target == "youtube" else "in the publish folder"
+    say(Line(f"Rank {done.rank} is now the thumbnail of {request.video_file} {where}", "green"))
 
 
 async def choose_or_say_why(client: Client, workflow_id: str, pick: int | None, say: Say) -> bool:

@@ -228,7 +228,10 @@ class VideoActivities:
             return video_prep.prepare_single_video(video)
 
         metadata = self._run(prepare, [workspace_dir(video)])
-        return PreparedVideo(metadata.video_file, metadata.title, metadata.duration_seconds)
+        written = datetime.fromtimestamp(video.stat().st_mtime, UTC).isoformat()
+        return PreparedVideo(
+            metadata.video_file, metadata.title, metadata.duration_seconds, written
+        )
 
     @activity.defn(name="rank_thumbnails", no_thread_cancel_exception=True)
     def rank_thumbnails(self, request: RankRequest) -> list[CandidateInfo]:
@@ -291,7 +294,9 @@ class VideoActivities:
         if get_settings().upload_target == "local":
             places.append(get_settings().publish_dir)
         record = self._run(upload, places)
-        return PublishedVideo(record.target, record.video_id, record.url, record.publish_at)
+        return PublishedVideo(
+            record.target, record.video_id, record.url, record.publish_at, record.quota_units
+        )
 
     @activity.defn(name="cleanup_video", no_thread_cancel_exception=True)
     def cleanup_video(self, video_path: str, fingerprint: str = "") -> str:

@@ -91,7 +91,9 @@ def message_for(notification: Notification, web_link: str | None) -> notify.Mess
         return notify.attention_message(event.video_file, event.title, problem, web_link, auth_on)
     if event.kind == FAILED:
         return notify.failed_message(event.video_file, event.title, event.detail or "", event.redo)
-    return notify.published_message(event.video_file, event.title, event.detail)
+    return notify.published_message(
+        event.video_file, event.title, event.detail, web_link, event.changeable_until
+    )
 
 
 class NotifierActivities:
@@ -141,6 +143,7 @@ async def tell(
     detail: str | None = None,
     hold: Hold | None = None,
     redo: str | None = None,
+    changeable_until: str | None = None,
 ) -> None:
     """From ProcessVideoWorkflow: tell the notifier about this video (runs before the patch
     tell nothing). Never raises but a cancellation: a notification never fails a video."""
@@ -156,6 +159,7 @@ async def tell(
         hold=hold,
         redo=redo,
         host=status.host,
+        changeable_until=changeable_until,
     )
     try:
         await workflow.execute_local_activity_method(

@@ -30,6 +30,8 @@ from temporalio.worker import Worker
 
 from config import Settings
 from temporal.activities import VideoActivities
+from temporal.change_activities import ChangeActivities
+from temporal.changes import ThumbnailChangeWorkflow
 from temporal.client import OperatorError
 from temporal.messages import SEARCH_ATTRIBUTES, host_task_queue
 from temporal.notifier import NotifierActivities, NotifierWorkflow
@@ -94,7 +96,8 @@ async def run_worker(
     then let running activities finish briefly."""
     await ensure_search_attributes(client)
     logging.getLogger(SDK_WORKER_LOGGER).setLevel(logging.WARNING)
-    activities = VideoActivities(client, asyncio.get_running_loop())
+    loop = asyncio.get_running_loop()
+    activities = VideoActivities(client, loop).all() + ChangeActivities(client, loop).all()
     own_queue = host_task_queue(settings.temporal_task_queue, settings.worker_name)
     with ExitStack() as executors:
         workers = [
@@ -116,10 +119,10 @@ async def run_worker(
             for queue, workflows, queue_activities in (
                 (
                     settings.temporal_task_queue,
-                    [ProcessVideoWorkflow, NotifierWorkflow],
-                    activities.all() + NotifierActivities(client).all(),
+                    [ProcessVideoWorkflow, NotifierWorkflow, ThumbnailChangeWorkflow],
+                    activities + NotifierActivities(client).all(),
                 ),
-                (own_queue, [], activities.all()),
+                (own_queue, [], activities),
             )
         ]
         running = [asyncio.create_task(worker.run()) for worker in workers]

@@ -37,6 +37,7 @@ from temporalio.exceptions import (
     ActivityError,
     ApplicationError,
     FailureError,
+    WorkflowAlreadyStartedError,
     is_cancelled_exception,
 )
 
@@ -44,10 +45,20 @@ with workflow.unsafe.imports_passed_through():
     from errors import Remedy
     from temporal import notifier
     from temporal.activities import VideoActivities
+    from temporal.change_messages import (
+        CHANGES_WORKFLOW_TYPE,
+        ChangesInput,
+        changes_workflow_id,
+    )
     from temporal.messages import (
         ACTIVITY_OF_STAGE,
         ATTENTION,
         AUTOPICK,
+        BY_AUTO,
+        BY_EARLIER_RUN,
+        BY_PERSON,
+        BY_TIMEOUT,
+        CHOICE_AUTO,
         CHOOSE_THUMBNAIL_UPDATE,
         CHOSEN,
         CLEANING_UP,
@@ -60,6 +71,7 @@ with workflow.unsafe.imports_passed_through():
         MAX_VIDEO_PATH_CHARS,
         MEMO_CHOSEN_CANDIDATE,
         MEMO_HOLD,
+        MEMO_STATS,
         MEMO_WAITING_SINCE,
         PREPARING,
         PREVIEW_QUERY,
@@ -76,6 +88,7 @@ with workflow.unsafe.imports_passed_through():
         WAITING,
         WAITING_FOR_SELECTION,
         CandidateInfo,
+        ChoiceStats,
         EnhanceRequest,
         FailureRemedy,
         Hold,
@@ -120,6 +133,12 @@ CHOICE_IN_MEMO_PATCH = "choice-in-memo"
 # Marks the runs that make a preview of each candidate after ranking (the previews activities).
 PREVIEWS_PATCH = "previews-in-workflow"
 PREVIEW_TIMEOUT = timedelta(minutes=2)
+# Marks the runs that keep what the stats count in their memo (MEMO_STATS).
+STATS_PATCH = "i20-stats"
+# Marks the runs that may publish with rank 1 without waiting (CHOICE=auto).
+AUTO_CHOICE_PATCH = "i20-auto-choice"
+# Marks the runs that start a companion changing the thumbnail once published (RECHOOSE_DAYS).
+CHANGES_PATCH = "i20-changes"
 
 
 @dataclass(frozen=True)
@@ -196,6 +215,8 @@ class ProcessVideoWorkflow:
         self._told_attention: tuple[str, str] | None = None  # (stage, problem) last notified
         self._activity_queue: str | None = None  # None: the workflow's own (shared) queue
         self._previews: dict[str, bytes] = {}
+        self._stats = ChoiceStats()
+        self._counting = False  # the run keeps its stats in its memo (STATS_PATCH)
 
     @workflow.run
     async def run(self, request: ProcessVideoInput) -> VideoResult:
@@ -204,11 +225,13 @@ class ProcessVideoWorkflow:
         except FailureError as error:
             if not is_cancelled_exception(error):
                 problem, redo = notifier.failure_of(error)
+                self._count(failure_type=_failure_type(error))
                 await notifier.tell(self._status, FAILED, problem, redo=redo)
             raise
 
     async def _process(self, request: ProcessVideoInput) -> VideoResult:
         self._status.video_path = path = request.video_path
+        self._counting = workflow.patched(STATS_PATCH)
         self._attention_retry = timedelta(seconds=request.attention_retry_seconds)
         fingerprint = request.fingerprint
         self._status.host = request.host
@@ -220,6 +243,8 @@ class ProcessVideoWorkflow:
         self._status.candidates = await self._run_stage(
             RANKING, [RankRequest(path, request.top_n, fingerprint, request.template_name)]
         )
+        self._stats.file_time = prepared.file_time
+        self._stats.ranked_at = workflow.now().isoformat()
         if workflow.patched(PREVIEWS_PATCH):
             await self._make_previews(path, fingerprint)
 
@@ -232,8 +257,19 @@ class ProcessVideoWorkflow:
         )
         published: PublishedVideo = await self._run_stage(UPLOADING, [path, fingerprint])
         self._status.published = published
-        await notifier.tell(self._status, PUBLISHED, published.url or published.video_id)
+        self._count(published_at=workflow.now().isoformat(), quota_units=published.quota_units)
+        closes_at = None
+        if request.rechoose_seconds > 0 and workflow.patched(CHANGES_PATCH):
+            closes_at = workflow.now() + timedelta(seconds=request.rechoose_seconds)
+        await notifier.tell(
+            self._status,
+            PUBLISHED,
+            published.url or published.video_id,
+            changeable_until=closes_at.isoformat() if closes_at else None,
+        )
         cleaned: str = await self._run_stage(CLEANING_UP, [path, fingerprint])
+        if closes_at is not None:
+            await self._start_changes(request, closes_at)
 
         self._enter(COMPLETED, f"Published: {published.url or published.video_id}")
         return VideoResult(path, chosen, published, cleaned)
@@ -262,28 +298,10 @@ class ProcessVideoWorkflow:
                     cancellation_type=cancellation,
                 )
             except ActivityError as error:
-                hold = self._hold_for(error, stage)
+                hold = asked_hold(error, stage, self._attention_retry)
                 if hold is None:
                     raise
                 await self._wait_out(hold)
-
-    def _hold_for(self, error: ActivityError, stage: str) -> Hold | None:
-        """The hold an activity asked for in its error, held from now, or None (a failure)."""
-        cause = error.cause
-        if not isinstance(cause, ApplicationError):
-            return None
-        asked = hold_from_failure(cause.message, cause.details)
-        if asked is None:
-            return None
-        now = workflow.now()
-        named = _parse_time(asked.retry_at)
-        if asked.kind == HOLD_FOR_QUOTA:
-            wake = named if named and named > now else now + QUOTA_FALLBACK_WAIT
-        else:  # a problem that is not fixed in minutes names a later time
-            wake = now + self._attention_retry
-            wake = max(wake, named) if named else wake
-        wake = max(wake, now + MIN_HOLD_WAIT)
-        return replace(asked, stage=stage, since=now.isoformat(), retry_at=wake.isoformat())
 
     async def _wait_out(self, hold: Hold) -> None:
         """Show the hold (stage, status, memo) and wait until its time or a `retry_now`."""
@@ -349,6 +367,40 @@ class ProcessVideoWorkflow:
     def _on_host(self, details: str) -> str:
         return f"{details}, on {self._status.host}" if self._status.host else details
 
+    def _count(self, **values: Any) -> None:
+        """Keep what the stats count, in the memo (runs before STATS_PATCH keep none)."""
+        self._stats = replace(self._stats, **values)
+        if self._counting:
+            workflow.upsert_memo({MEMO_STATS: asdict(self._stats)})
+
+    async def _start_changes(self, request: ProcessVideoInput, closes_at: datetime) -> None:
+        """The companion that changes the published video's thumbnail until `closes_at`; it
+        outlives this workflow."""
+        info = workflow.info()
+        companion = changes_workflow_id(info.workflow_id)
+        changes = ChangesInput(
+            info.workflow_id,
+            request.video_path,
+            request.fingerprint,
+            request.host,
+            request.template_name,
+            self._status.candidates,
+            self._chosen_id or "",
+            closes_at.isoformat(),
+            request.attention_retry_seconds,
+        )
+        try:
+            await workflow.start_child_workflow(
+                CHANGES_WORKFLOW_TYPE,
+                changes,
+                id=companion,
+                task_queue=info.task_queue,
+                parent_close_policy=workflow.ParentClosePolicy.ABANDON,
+            )
+        except WorkflowAlreadyStartedError:
+            workflow.logger.warning("%s runs already", companion)
+        self._status.changes_workflow_id = companion
+
     # -- the choice -----------------------------------------------------------------------------
 
     async def _choice(self, request: ProcessVideoInput) -> str:
@@ -356,15 +408,32 @@ class ProcessVideoWorkflow:
         if request.previous_choice is not None and request.previous_choice in ids:
             self._chosen_id = request.previous_choice
             self._status.choice_reused = True
+            self._status.chosen_by = BY_EARLIER_RUN
+        elif self._publishes_at_once(request):
+            self._chosen_id = self._status.candidates[0].id
+            self._status.chosen_by = BY_AUTO
         else:
             await self._wait_for_selection(request)
         assert self._chosen_id is not None
         self._status.selected_candidate_id = self._chosen_id
-        if not self._status.choice_reused:
+        rank = next(c.rank for c in self._status.candidates if c.id == self._chosen_id)
+        self._count(
+            chosen_by=self._status.chosen_by, rank=rank, chosen_at=workflow.now().isoformat()
+        )
+        if not self._status.choice_reused and self._status.chosen_by != BY_AUTO:
             await notifier.tell(self._status, CHOSEN)
         if workflow.patched(CHOICE_IN_MEMO_PATCH):
             workflow.upsert_memo({MEMO_CHOSEN_CANDIDATE: self._chosen_id})
         return self._chosen_id
+
+    @staticmethod
+    def _publishes_at_once(request: ProcessVideoInput) -> bool:
+        """CHOICE=auto without SELECTION_TIMEOUT: rank 1, no wait."""
+        return (
+            request.choice_mode == CHOICE_AUTO
+            and not request.selection_timeout_seconds
+            and workflow.patched(AUTO_CHOICE_PATCH)
+        )
 
     async def _wait_for_selection(self, request: ProcessVideoInput) -> None:
         self._status.waiting_since = workflow.now().isoformat()
@@ -382,7 +451,8 @@ class ProcessVideoWorkflow:
                 timeout=timedelta(seconds=timeout) if timeout else None,
             )
         except TimeoutError:
-            if request.selection_timeout_action != AUTOPICK:
+            # CHOICE=auto publishes with rank 1 once the timeout passed, whatever its action
+            if request.selection_timeout_action != AUTOPICK and request.choice_mode != CHOICE_AUTO:
                 raise ApplicationError(
                     f"No thumbnail was chosen within {timedelta(seconds=timeout or 0)}",
                     FailureRemedy(Remedy.SELECT),
@@ -391,6 +461,7 @@ class ProcessVideoWorkflow:
                 ) from None
             self._chosen_id = self._status.candidates[0].id
             self._status.chosen_by_timeout = True
+            self._status.chosen_by = BY_TIMEOUT
 
     @workflow.signal(name=THUMBNAIL_SELECTED_SIGNAL)
     def thumbnail_selected(self, *payloads: Any) -> None:
@@ -413,11 +484,13 @@ class ProcessVideoWorkflow:
             )
             return
         self._chosen_id = choice.selected_frame or self._status.candidates[0].id
+        self._status.chosen_by = BY_PERSON
 
     @workflow.update(name=CHOOSE_THUMBNAIL_UPDATE)
     def choose_thumbnail(self, choice: ThumbnailSelectedSignal) -> str:
         """The CLI's choice; refused by the validator before anything is recorded."""
         self._chosen_id = choice.selected_frame or self._status.candidates[0].id
+        self._status.chosen_by = BY_PERSON
         return self._chosen_id
 
     @choose_thumbnail.validator
@@ -461,11 +534,41 @@ class ProcessVideoWorkflow:
         return self._status
 
 
+def asked_hold(error: ActivityError, stage: str, attention_retry: timedelta) -> Hold | None:
+    """The hold an activity asked for in its error, held from now, or None (a failure)."""
+    cause = error.cause
+    if not isinstance(cause, ApplicationError):
+        return None
+    asked = hold_from_failure(cause.message, cause.details)
+    if asked is None:
+        return None
+    now = workflow.now()
+    named = _parse_time(asked.retry_at)
+    if asked.kind == HOLD_FOR_QUOTA:
+        wake = named if named and named > now else now + QUOTA_FALLBACK_WAIT
+    else:  # a problem that is not fixed in minutes names a later time
+        wake = now + attention_retry
+        wake = max(wake, named) if named else wake
+    wake = max(wake, now + MIN_HOLD_WAIT)
+    return replace(asked, stage=stage, since=now.isoformat(), retry_at=wake.isoformat())
+
+
 def _parse_time(text: Any) -> datetime | None:
     try:
         return datetime.fromisoformat(text) if isinstance(text, str) else None
     except ValueError:
         return None
+
+
+def _failure_type(error: FailureError) -> str:
+    """The type of the innermost application error: what the stats count a failure by."""
+    cause: BaseException | None = error
+    found = ""
+    while cause is not None:
+        if isinstance(cause, ApplicationError) and cause.type:
+            found = cause.type
+        cause = cause.__cause__
+    return found or type(error).__name__
 
 
 def _quote(text: str) -> str:

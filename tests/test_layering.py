@@ -41,10 +41,14 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "thumbnail_selector",
             "thumbnail_ranking",
             "thumbnail_enhancement",
+            "thumbnail_change",
         ),
     ),
     # what every front end talks to Temporal through, which loads no stage and no workflow
-    ("the operator API", ("temporal.messages", "temporal.client", "temporal.client.*")),
+    (
+        "the operator API",
+        ("temporal.messages", "temporal.change_messages", "temporal.client", "temporal.client.*"),
+    ),
     (
         "front ends",
         (

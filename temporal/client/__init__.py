@@ -15,6 +15,7 @@ One concern a module, each importable on its own:
   resolve     a video by what people type: a number, an id's start, a file name
   describe    one video in detail, and how videos ended
   choosing    a waiting video's candidates and previews, and the choice
+  changing    a published video's thumbnail changed, within its window (its companion)
   actions     retry a held stage, cancel a video
   start       start a video's workflow once per recording; `supersede` the earlier content
   errors      what it refuses, as data
@@ -22,6 +23,14 @@ This module is their face: callers import from here.
 """
 
 from temporal.client.actions import cancel, retry, retry_held, retry_videos, runs_on
+from temporal.client.changing import (
+    ChangeFailedError,
+    ChangeOffer,
+    ChangeWaitingError,
+    NotChangeableError,
+    change_offer,
+    change_thumbnail,
+)
 from temporal.client.choosing import (
     ChoiceCandidate,
     ChoiceRequest,
@@ -87,6 +96,9 @@ __all__ = [
     "NO_WORKER_CODES",
     "WORKFLOW_TYPE",
     "AmbiguousVideoError",
+    "ChangeFailedError",
+    "ChangeOffer",
+    "ChangeWaitingError",
     "ChoiceCandidate",
     "ChoicePendingError",
     "ChoiceRejectedError",
@@ -98,6 +110,7 @@ __all__ = [
     "NoSuchNumberError",
     "NoSuchVideoError",
     "NoWorkerError",
+    "NotChangeableError",
     "NotHeldError",
     "NotWaitingError",
     "OperatorError",
@@ -117,6 +130,8 @@ __all__ = [
     "all_done",
     "answered_status",
     "cancel",
+    "change_offer",
+    "change_thumbnail",
     "choice_request",
     "choose",
     "closed_since",

@@ -1,0 +1,204 @@
+"""CHOICE=auto and changing a published video's thumbnail through its companion workflow, against
+a real Temporal dev server and the fake YouTube server."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import pytest
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHistory
+from temporalio.worker import Replayer
+
+import config
+import thumbnail_change
+from temporal import client as temporal_client
+from temporal.change_messages import MEMO_CHANGES, changes_workflow_id
+from temporal.changes import CHANGEABLE, ThumbnailChangeWorkflow
+from temporal.messages import (
+    BY_AUTO,
+    MEMO_STATS,
+    NEEDS_ATTENTION,
+    VIDEO_STAGE,
+    WAITING_FOR_SELECTION,
+)
+from tests.notify_support import endpoint
+from tests.temporal_support import (
+    add_video,
+    history_json,
+    result_of,
+    running_worker,
+    wait_for_stage,
+    wait_until,
+)
+from tests.test_temporal_workflow import HISTORIES, start, typed_handle, unique_name
+from workspace import CANDIDATES_DIR, THUMBNAIL_FILE
+
+WEB = "http://cafe-pc.local:8080/"
+CHANGES_HISTORIES = HISTORIES / "changes"
+
+
+async def record(client: Client, workflow_id: str, path: Path) -> None:
+    """With RECORD_HISTORIES=1, export the workflow's history for the replay tests."""
+    if os.environ.get("RECORD_HISTORIES"):
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(await history_json(client, workflow_id))
+
+
+async def companion_stage(client: Client, workflow_id: str) -> str | None:
+    described = await client.get_workflow_handle(changes_workflow_id(workflow_id)).describe()
+    return described.typed_search_attributes.get(VIDEO_STAGE)
+
+
+async def companion_in(client: Client, workflow_id: str, stage: str) -> None:
+    async def there() -> bool:
+        try:
+            return await companion_stage(client, workflow_id) == stage
+        except Exception:  # not started yet
+            return False
+
+    await wait_until(there)
+
+
+def live_thumbnail(video: Path, fingerprint: str) -> bytes:
+    workspace = thumbnail_change.locate_workspace(video, fingerprint)
+    return (workspace / THUMBNAIL_FILE).read_bytes()
+
+
+async def test_an_auto_published_video_is_told_then_changed_twice_once_each(
+    temporal_env, pipeline_env, clip_cache, env, youtube
+):
+    client = temporal_env.client
+    with endpoint() as hook:
+        pipeline_env(CHOICE="auto", RECHOOSE_DAYS="1", NOTIFY_URLS=hook.url, WEB_PUBLIC_URL=WEB)
+        video = add_video(clip_cache, env / "videos", unique_name())
+        async with running_worker(client):
+            outcome = await start(client, video)
+            handle = typed_handle(client, outcome.workflow_id)
+            result = await result_of(handle)  # nobody chose: published with rank 1
+            status = await temporal_client.get_status(client, outcome.workflow_id)
+            ranks = {c.rank: c.id for c in status.candidates}
+            assert result.selected_candidate_id == ranks[1]
+            memo = await (await handle.describe()).memo()
+            assert memo[MEMO_STATS]["chosen_by"] == BY_AUTO and memo[MEMO_STATS]["rank"] == 1
+            await companion_in(client, outcome.workflow_id, CHANGEABLE)
+            [published] = youtube.videos.values()
+            sets_at_upload = len(youtube.calls_named("thumbnails.set"))
+
+            offer = await temporal_client.change_offer(client, outcome.workflow_id)
+            assert offer.live_candidate_id == ranks[1]
+            assert all(c.preview for c in offer.choice.candidates)  # from the video's workflow
+            for rank in (2, 3):
+                done = await temporal_client.change_thumbnail(
+                    client, outcome.workflow_id, status.video_path, ranks[rank]
+                )
+                assert (done.rank, done.number, done.target) == (rank, rank - 1, "youtube")
+            changes_record = thumbnail_change.load_changes(
+                thumbnail_change.locate_workspace(Path(status.video_path), "")
+            )
+            # a second tap on the live one, and an unknown candidate: refused, nothing recorded
+            for refused in (ranks[3], "cand_99"):
+                with pytest.raises(temporal_client.ChoiceRejectedError):
+                    await temporal_client.change_thumbnail(
+                        client, outcome.workflow_id, status.video_path, refused
+                    )
+            companion = client.get_workflow_handle(changes_workflow_id(outcome.workflow_id))
+            changes_memo = await (await companion.describe()).memo()
+            await record(client, outcome.workflow_id, HISTORIES / "v4-i20-auto_published.json")
+            await record(client, companion.id, CHANGES_HISTORIES / "v1-changed_twice.json")
+            await companion.terminate("the test is over")
+
+    assert len(youtube.calls_named("thumbnails.set")) == sets_at_upload + 2
+    live = live_thumbnail(Path(status.video_path), "")
+    assert published.thumbnail_sha256 == hashlib.sha256(live).hexdigest()
+    assert [change.rank for change in changes_record.done] == [2, 3]
+    assert changes_memo[MEMO_CHANGES]["live_rank"] == 3
+    assert changes_memo[MEMO_CHANGES]["changes_made"] == 2
+    assert sum(changes_memo[MEMO_CHANGES]["quota_units"].values()) == 100
+    [told] = hook.of_type("success")
+    assert told["title"].startswith("Published: ")
+    assert "Change its thumbnail until " in told["message"]
+    assert f"at {WEB} or with `python main_temporal.py select {video.name}`" in told["message"]
+    assert not hook.of_type("info")  # nobody was asked to choose
+
+
+async def test_a_change_past_its_window_is_refused_in_one_line_and_the_sources_go(
+    temporal_env, pipeline_env, clip_cache, env
+):
+    client = temporal_env.client
+    pipeline_env(CHOICE="auto", RECHOOSE_DAYS="0.0001")  # 8.6 s
+    video = add_video(clip_cache, env / "videos", unique_name())
+    async with running_worker(client):
+        outcome = await start(client, video)
+        handle = typed_handle(client, outcome.workflow_id)
+        await result_of(handle)
+        status = await temporal_client.get_status(client, outcome.workflow_id)
+        companion = client.get_workflow_handle(changes_workflow_id(outcome.workflow_id))
+        await companion.result()  # the window closed
+        await record(client, companion.id, CHANGES_HISTORIES / "v1-window_closed.json")
+        with pytest.raises(temporal_client.NotChangeableError) as refused:
+            await temporal_client.change_thumbnail(
+                client, outcome.workflow_id, status.video_path, status.candidates[1].id
+            )
+        with pytest.raises(temporal_client.NotChangeableError):
+            await temporal_client.change_offer(client, outcome.workflow_id)
+    assert "its window for changing the thumbnail closed at " in str(refused.value)
+    assert "\n" not in str(refused.value)
+    workspace = thumbnail_change.locate_workspace(Path(status.video_path), "")
+    assert not (workspace / CANDIDATES_DIR).exists()  # only a change needed them
+    assert (workspace / THUMBNAIL_FILE).is_file()
+    published = list((env / "published").iterdir())
+    assert len(published) == 1 and (published[0] / THUMBNAIL_FILE).is_file()
+
+
+async def test_youtube_refusing_a_new_thumbnail_holds_the_change_not_the_video(
+    temporal_env, pipeline_env, clip_cache, env, youtube
+):
+    client = temporal_env.client
+    pipeline_env(RECHOOSE_DAYS="1", ATTENTION_RETRY_INTERVAL="1h")
+    video = add_video(clip_cache, env / "videos", unique_name())
+    async with running_worker(client):
+        outcome = await start(client, video)
+        handle = typed_handle(client, outcome.workflow_id)
+        status = await wait_for_stage(handle, WAITING_FOR_SELECTION)
+        await temporal_client.choose(client, outcome.workflow_id, status.video_path, None)
+        await result_of(handle)
+        await companion_in(client, outcome.workflow_id, CHANGEABLE)
+        [published] = youtube.videos.values()
+        before = published.thumbnail_sha256
+        youtube.fail("thumbnails.set", 403, "forbidden", "not verified", times=None)
+        with pytest.raises(temporal_client.ChangeWaitingError) as waiting:
+            await temporal_client.change_thumbnail(
+                client,
+                outcome.workflow_id,
+                status.video_path,
+                status.candidates[1].id,
+                wait_seconds=5,
+            )
+        await companion_in(client, outcome.workflow_id, NEEDS_ATTENTION)
+        described = await handle.describe()
+        companion = client.get_workflow_handle(changes_workflow_id(outcome.workflow_id))
+        await record(client, companion.id, CHANGES_HISTORIES / "v1-refused_then_held.json")
+        await companion.terminate("the test is over")
+    assert described.status == WorkflowExecutionStatus.COMPLETED
+    assert "held (NEEDS_ATTENTION): " in str(waiting.value)
+    assert "YouTube refused the new thumbnail" in str(waiting.value)
+    assert published.thumbnail_sha256 == before
+
+
+def test_choice_and_rechoose_days_are_checked_when_the_settings_load(env, monkeypatch):
+    monkeypatch.setenv("CHOICE", "later")
+    monkeypatch.setenv("RECHOOSE_DAYS", "a week")
+    config.get_settings.cache_clear()
+    with pytest.raises(config.ConfigError) as error:
+        config.get_settings()
+    assert "CHOICE" in str(error.value) and "RECHOOSE_DAYS" in str(error.value)
+
+
+async def test_recorded_companion_histories_still_replay():
+    histories = sorted(CHANGES_HISTORIES.glob("*.json"))
+    assert histories, "tests/histories/changes/ holds histories exported from real runs"
+    replayer = Replayer(workflows=[ThumbnailChangeWorkflow])
+    for path in histories:
+        await replayer.replay_workflow(WorkflowHistory.from_json(path.stem, path.read_text()))
