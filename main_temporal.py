@@ -146,6 +146,26 @@ def select(
 
 
 @app.command()
+def stats(
+    days: float = typer.Option(7, "--days", min=0.01, help="Count the videos of the last N days."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """How the videos went: published, failed (by reason), cancelled; who chose which rank and
+    how often a thumbnail was changed after publishing; how long choosing and publishing took;
+    YouTube quota units a day."""
+    from operator_cli.connecting import connect
+    from operator_cli.output import print_json, show
+    from operator_cli.stats import stats_json, stats_lines
+    from temporal.client.stats import video_stats
+
+    async def work():
+        return await video_stats(await connect(), days)
+
+    found = run(work)
+    print_json(stats_json(found)) if as_json else show(stats_lines(found))
+
+
+@app.command()
 def status(
     video: str = typer.Argument(
         None, help="One video in detail: a number from `pending`, a file name or an id."

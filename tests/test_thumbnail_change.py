@@ -13,17 +13,22 @@ from temporalio.worker import Replayer
 
 import config
 import thumbnail_change
+from operator_cli.stats import stats_lines
 from temporal import client as temporal_client
-from temporal.change_messages import MEMO_CHANGES, changes_workflow_id
+from temporal.change_messages import MEMO_CHANGES, ChangesMemo, changes_workflow_id
 from temporal.changes import CHANGEABLE, ThumbnailChangeWorkflow
+from temporal.client.stats import EARLIER_VERSION
 from temporal.messages import (
     BY_AUTO,
+    BY_PERSON,
     MEMO_STATS,
     NEEDS_ATTENTION,
     VIDEO_STAGE,
     WAITING_FOR_SELECTION,
+    ChoiceStats,
 )
 from tests.notify_support import endpoint
+from tests.stats_support import CANCEL, FAIL, PUBLISH, Run, finish_runs
 from tests.temporal_support import (
     add_video,
     history_json,
@@ -202,3 +207,48 @@ async def test_recorded_companion_histories_still_replay():
     replayer = Replayer(workflows=[ThumbnailChangeWorkflow])
     for path in histories:
         await replayer.replay_workflow(WorkflowHistory.from_json(path.stem, path.read_text()))
+
+
+def person(rank: int, ranked_at: str, chosen_at: str, **more) -> ChoiceStats:
+    return ChoiceStats(BY_PERSON, rank, ranked_at, chosen_at, **more)
+
+
+async def test_stats_count_a_known_set_of_runs(own_temporal_env):
+    client = own_temporal_env.client
+    t = "2026-12-07T10:00:00+00:00"
+    published = {"published_at": "2026-12-07T11:00:00+00:00", "file_time": t}
+    runs = [
+        # a person took rank 1 after 10, 20 and 30 min, rank 2 after 40 min; one changed later
+        Run(PUBLISH, person(1, t, "2026-12-07T10:10:00+00:00", **published)),
+        Run(PUBLISH, person(1, t, "2026-12-07T10:20:00+00:00", **published)),
+        Run(
+            PUBLISH,
+            person(1, t, "2026-12-07T10:30:00+00:00", **published, quota_units={"2026-12-07": 150}),
+            ChangesMemo("c3", 3, 1, "2026-12-14T11:00:00+00:00", {"2026-12-07": 50}),
+        ),
+        Run(PUBLISH, person(2, t, "2026-12-07T10:40:00+00:00", **published)),
+        Run(PUBLISH, ChoiceStats(BY_AUTO, 1, t, t, quota_units={"2026-12-08": 100}, **published)),
+        Run(FAIL, ChoiceStats(failure_type="VideoUnreadableError")),
+        Run(FAIL, ChoiceStats(failure_type="VideoUnreadableError")),
+        Run(CANCEL, ChoiceStats()),
+        Run(PUBLISH, None),  # an earlier version's
+        Run(FAIL, None),
+    ]
+    await finish_runs(client, runs)
+    stats = await temporal_client.video_stats(client, 7)
+
+    assert (stats.started, stats.published, stats.failed, stats.cancelled) == (10, 6, 3, 1)
+    assert stats.failed_by_reason == {"VideoUnreadableError": 2, EARLIER_VERSION: 1}
+    assert stats.chosen_by == {BY_PERSON: 4, BY_AUTO: 1}
+    assert stats.person_rank_shares == {1: 0.75, 2: 0.25}
+    assert stats.changed_after_publishing == 1 and stats.changed_share == 1 / 5
+    assert stats.ranked_to_chosen.median_seconds == 25 * 60
+    assert stats.ranked_to_chosen.p90_seconds == 40 * 60
+    assert stats.file_to_published.median_seconds == 3600 and stats.file_to_published.count == 5
+    assert stats.quota_units_by_day == {"2026-12-07": 200, "2026-12-08": 100}
+    assert stats.uncounted == 2
+    lines = [line.text for line in stats_lines(stats)]
+    assert "  a person's 4 choices: rank 1 75%, rank 2 25%" in lines
+    assert "  changed after publishing: 1 (20% of the published)" in lines
+    assert "Ranked to chosen by a person: median 25 min, 90% within 40 min (4 videos)" in lines
+    assert "  2026-12-07: 200" in lines

@@ -18,6 +18,7 @@ One concern a module, each importable on its own:
   changing    a published video's thumbnail changed, within its window (its companion)
   actions     retry a held stage, cancel a video
   start       start a video's workflow once per recording; `supersede` the earlier content
+  stats       how the videos of the last days went, from their memos
   errors      what it refuses, as data
 This module is their face: callers import from here.
 """
@@ -90,6 +91,7 @@ from temporal.client.queries import (
 from temporal.client.recent import WorkflowSummary, recent_workflows
 from temporal.client.resolve import Wanted, resolve
 from temporal.client.start import StartOutcome, start_video
+from temporal.client.stats import Stats, video_stats
 
 __all__ = [
     "DEFAULT_ADDRESS",
@@ -118,6 +120,7 @@ __all__ = [
     "PreviewsMissingError",
     "RetryingActivity",
     "StartOutcome",
+    "Stats",
     "VideoDetail",
     "VideoMatch",
     "VideoOutcome",
@@ -160,5 +163,6 @@ __all__ = [
     "retrying_activities",
     "runs_on",
     "start_video",
+    "video_stats",
     "workflow_id_for",
 ]
