@@ -10,6 +10,7 @@ rest.
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -66,13 +67,14 @@ async def video_stats(client: Client, days: float, now: datetime | None = None) 
     since = now - timedelta(days=days)
     stamp = since.astimezone(UTC).isoformat().replace("+00:00", "Z")
     stats = Stats(days, since.isoformat())
-    changes = await _changes_by_video(client, stamp)
+    changes, videos = await asyncio.gather(
+        _changes_by_video(client, stamp), _videos_since(client, stamp)
+    )
     person_ranks: Counter[int] = Counter()
     chosen_waits: list[float] = []
     published_waits: list[float] = []
     counted_published = 0
-    async for execution in client.list_workflows(videos_where(f'StartTime >= "{stamp}"')):
-        memo = (await execution.memo()).get(MEMO_STATS)
+    for execution, memo in videos:
         _count_status(stats, execution, memo)
         if not isinstance(memo, dict):
             stats.uncounted += 1
@@ -102,6 +104,14 @@ async def video_stats(client: Client, days: float, now: datetime | None = None) 
     stats.file_to_published = spread(published_waits)
     stats.quota_units_by_day = dict(sorted(stats.quota_units_by_day.items()))
     return stats
+
+
+async def _videos_since(client: Client, stamp: str) -> list[tuple[WorkflowExecution, object]]:
+    """Each video run started since `stamp`, with its MEMO_STATS (None: an earlier version's)."""
+    return [
+        (execution, (await execution.memo()).get(MEMO_STATS))
+        async for execution in client.list_workflows(videos_where(f'StartTime >= "{stamp}"'))
+    ]
 
 
 async def _changes_by_video(client: Client, stamp: str) -> dict[str, dict]:
