@@ -37,6 +37,7 @@ from tests.temporal_support import (
     wait_for_stage,
     wait_until,
 )
+from tests.test_temporal_cli import cli_async
 from tests.test_temporal_workflow import HISTORIES, start, typed_handle, unique_name
 from workspace import CANDIDATES_DIR, THUMBNAIL_FILE
 
@@ -148,6 +149,11 @@ async def test_a_change_past_its_window_is_refused_in_one_line_and_the_sources_g
             )
         with pytest.raises(temporal_client.NotChangeableError):
             await temporal_client.change_offer(client, outcome.workflow_id)
+        address = client.service_client.config.target_host
+        late = await cli_async("select", video.name, "--pick", "2", address=address)
+    assert late.returncode == 1
+    [line] = (late.stdout + late.stderr).strip().splitlines()
+    assert "its window for changing the thumbnail closed at " in line
     assert "its window for changing the thumbnail closed at " in str(refused.value)
     assert "\n" not in str(refused.value)
     workspace = thumbnail_change.locate_workspace(Path(status.video_path), "")
@@ -155,6 +161,29 @@ async def test_a_change_past_its_window_is_refused_in_one_line_and_the_sources_g
     assert (workspace / THUMBNAIL_FILE).is_file()
     published = list((env / "published").iterdir())
     assert len(published) == 1 and (published[0] / THUMBNAIL_FILE).is_file()
+
+
+async def test_select_changes_a_published_video_once_and_refuses_the_live_one(
+    temporal_env, pipeline_env, clip_cache, env
+):
+    client = temporal_env.client
+    address = client.service_client.config.target_host
+    pipeline_env(CHOICE="auto", RECHOOSE_DAYS="1")
+    video = add_video(clip_cache, env / "videos", unique_name())
+    async with running_worker(client):
+        outcome = await start(client, video)
+        await result_of(typed_handle(client, outcome.workflow_id))
+        await companion_in(client, outcome.workflow_id, CHANGEABLE)
+        changed = await cli_async("select", video.name, "--pick", "2", address=address)
+        again = await cli_async("select", video.name, "--pick", "2", address=address)
+        await client.get_workflow_handle(changes_workflow_id(outcome.workflow_id)).terminate()
+    assert changed.returncode == 0, changed.stdout + changed.stderr
+    assert f"{video.name} is published with rank 1; choose another to change it" in changed.stdout
+    assert f"Rank 2 is now the thumbnail of {video.name} in the publish folder" in changed.stdout
+    assert again.returncode == 1
+    assert "is already the live thumbnail of" in again.stdout + again.stderr
+    [folder] = (env / "published").iterdir()
+    assert (folder / THUMBNAIL_FILE).read_bytes() == live_thumbnail(video.resolve(), "")
 
 
 async def test_youtube_refusing_a_new_thumbnail_holds_the_change_not_the_video(
