@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import uuid
 from pathlib import Path
 
 import pytest
@@ -30,6 +31,7 @@ from temporal.messages import (
 from tests.notify_support import endpoint
 from tests.stats_support import CANCEL, FAIL, PUBLISH, Run, finish_runs
 from tests.temporal_support import (
+    activities_of_host,
     add_video,
     history_json,
     result_of,
@@ -182,6 +184,40 @@ async def test_select_changes_a_published_video_once_and_refuses_the_live_one(
     assert f"Rank 2 is now the thumbnail of {video.name} in the publish folder" in changed.stdout
     assert again.returncode == 1
     assert "is already the live thumbnail of" in again.stdout + again.stderr
+    [folder] = (env / "published").iterdir()
+    assert (folder / THUMBNAIL_FILE).read_bytes() == live_thumbnail(video.resolve(), "")
+
+
+async def test_a_change_while_the_videos_host_is_down_waits_and_says_so(
+    temporal_env, pipeline_env, clip_cache, env
+):
+    client = temporal_env.client
+    pipeline_env(CHOICE="auto", RECHOOSE_DAYS="1")
+    laptop = f"laptop-{uuid.uuid4().hex[:6]}"
+    video = add_video(clip_cache, env / "videos", unique_name())
+    async with running_worker(client):
+        async with activities_of_host(client, laptop):
+            outcome = await temporal_client.start_video(
+                client, video, config.get_settings(), host=laptop
+            )
+            await result_of(typed_handle(client, outcome.workflow_id))
+            await companion_in(client, outcome.workflow_id, CHANGEABLE)
+        status = await temporal_client.get_status(client, outcome.workflow_id)
+        second = status.candidates[1].id
+        with pytest.raises(temporal_client.ChangeWaitingError) as waiting:
+            await temporal_client.change_thumbnail(
+                client, outcome.workflow_id, status.video_path, second, wait_seconds=3
+            )
+        async with activities_of_host(client, laptop):  # the laptop is back: the change is made
+            companion = client.get_workflow_handle(changes_workflow_id(outcome.workflow_id))
+
+            async def made() -> bool:
+                memo = await (await companion.describe()).memo()
+                return memo[MEMO_CHANGES]["changes_made"] == 1
+
+            await wait_until(made)
+        await companion.terminate("the test is over")
+    assert f"the change to {second} is taken and waits for {laptop}" in str(waiting.value)
     [folder] = (env / "published").iterdir()
     assert (folder / THUMBNAIL_FILE).read_bytes() == live_thumbnail(video.resolve(), "")
 
