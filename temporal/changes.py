@@ -65,24 +65,24 @@ RETIRE_TIMEOUT = timedelta(minutes=5)
 
 @workflow.defn(name=CHANGES_WORKFLOW_TYPE)
 class ThumbnailChangeWorkflow:
-    def __init__(self) -> None:
-        self._state: ChangesInput | None = None
-        self._status = ChangesStatus("", "", "")
-        self._wanted: str | None = None  # the accepted change not made yet
-        self._made: dict[int, ChangeDone | str] = {}  # by number: done, or why it failed
-        self._retry_requested = False
-        self._queue: str | None = None
-
-    @workflow.run
-    async def run(self, state: ChangesInput) -> ChangesMemo:
+    @workflow.init
+    def __init__(self, state: ChangesInput) -> None:
+        # set before any update is validated: one may arrive with the run's first task
         self._state = state
         self._status = ChangesStatus(
             state.video_path, state.live_candidate_id, state.closes_at, state.candidates
         )
         self._status.changes_made = state.changes_made
         self._status.host = state.host
+        self._wanted: str | None = None  # the accepted change not made yet
+        self._made: dict[int, ChangeDone | str] = {}  # by number: done, or why it failed
+        self._retry_requested = False
+        self._queue: str | None = None  # None: the workflow's own (started before hosts)
         if state.host:
             self._queue = host_task_queue(workflow.info().task_queue, state.host)
+
+    @workflow.run
+    async def run(self, state: ChangesInput) -> ChangesMemo:
         self._enter(CHANGEABLE)
         self._remember()
         started_with = state.changes_made
@@ -120,7 +120,6 @@ class ThumbnailChangeWorkflow:
 
     async def _make(self, candidate_id: str) -> None:
         state = self._state
-        assert state is not None
         number = self._status.changes_made + 1
         task = ChangeTask(
             state.video_path, state.fingerprint, number, candidate_id, state.template_name
@@ -228,7 +227,6 @@ class ThumbnailChangeWorkflow:
 
     def _memo(self) -> ChangesMemo:
         state = self._state
-        assert state is not None
         live = self._status.live_candidate_id
         rank = next((c.rank for c in state.candidates if c.id == live), 0)
         return ChangesMemo(
@@ -240,7 +238,6 @@ class ThumbnailChangeWorkflow:
 
     def _carried(self) -> ChangesInput:
         state = self._state
-        assert state is not None
         return replace(
             state,
             live_candidate_id=self._status.live_candidate_id,

@@ -16,7 +16,15 @@ import config
 import thumbnail_change
 from operator_cli.stats import stats_lines
 from temporal import client as temporal_client
-from temporal.change_messages import MEMO_CHANGES, ChangesMemo, changes_workflow_id
+from temporal.change_messages import (
+    CHANGES_STATUS_QUERY,
+    CHANGES_WORKFLOW_TYPE,
+    MEMO_CHANGES,
+    ChangesInput,
+    ChangesMemo,
+    ChangesStatus,
+    changes_workflow_id,
+)
 from temporal.changes import CHANGEABLE, ThumbnailChangeWorkflow
 from temporal.client.stats import EARLIER_VERSION
 from temporal.messages import (
@@ -93,6 +101,8 @@ async def test_an_auto_published_video_is_told_then_changed_twice_once_each(
             await companion_in(client, outcome.workflow_id, CHANGEABLE)
             [published] = youtube.videos.values()
             sets_at_upload = len(youtube.calls_named("thumbnails.set"))
+            # what the upload spent is counted, by quota day
+            assert sum(memo[MEMO_STATS]["quota_units"].values()) == youtube.units_spent() > 0
 
             offer = await temporal_client.change_offer(client, outcome.workflow_id)
             assert offer.live_candidate_id == ranks[1]
@@ -220,6 +230,56 @@ async def test_a_change_while_the_videos_host_is_down_waits_and_says_so(
     assert f"the change to {second} is taken and waits for {laptop}" in str(waiting.value)
     [folder] = (env / "published").iterdir()
     assert (folder / THUMBNAIL_FILE).read_bytes() == live_thumbnail(video.resolve(), "")
+
+
+async def test_a_companion_changed_again_and_again_continues_as_new_and_goes_on(
+    temporal_env, pipeline_env, clip_cache, env
+):
+    client = temporal_env.client
+    pipeline_env(CHOICE="auto", RECHOOSE_DAYS="1")
+    video = add_video(clip_cache, env / "videos", unique_name())
+    async with running_worker(client):
+        outcome = await start(client, video)
+        await result_of(typed_handle(client, outcome.workflow_id))
+        await companion_in(client, outcome.workflow_id, CHANGEABLE)
+        companion = client.get_workflow_handle(changes_workflow_id(outcome.workflow_id))
+        first_run = (await companion.describe()).run_id
+        started = (await companion.describe()).raw_description.workflow_execution_info
+        # the same companion, but continuing as new after every change
+        state = await companion.query(CHANGES_STATUS_QUERY, result_type=ChangesStatus)
+        await companion.terminate("restarted with a small history bound")
+        await client.start_workflow(
+            CHANGES_WORKFLOW_TYPE,
+            ChangesInput(
+                outcome.workflow_id,
+                state.video_path,
+                "",
+                state.host,
+                config.get_settings().thumbnail_template,
+                state.candidates,
+                state.live_candidate_id,
+                state.closes_at,
+                max_changes_per_run=1,
+            ),
+            id=companion.id,
+            task_queue=started.task_queue,
+        )
+        ranks = {c.rank: c.id for c in state.candidates}
+        made = []
+        for rank in (2, 3, 1):
+            made.append(
+                await temporal_client.change_thumbnail(
+                    client, outcome.workflow_id, state.video_path, ranks[rank]
+                )
+            )
+        described = await client.get_workflow_handle(companion.id).describe()
+        history = await client.get_workflow_handle(companion.id).fetch_history()
+        await client.get_workflow_handle(companion.id).terminate("the test is over")
+    assert [(done.number, done.rank) for done in made] == [(1, 2), (2, 3), (3, 1)]
+    assert described.run_id != first_run
+    assert len(history.events) < 40  # the latest run holds one change, not three
+    changes = thumbnail_change.load_changes(thumbnail_change.locate_workspace(video.resolve(), ""))
+    assert [change.number for change in changes.done] == [1, 2, 3]
 
 
 async def test_youtube_refusing_a_new_thumbnail_holds_the_change_not_the_video(
