@@ -9,7 +9,12 @@ import uuid
 from pathlib import Path
 
 import pytest
-from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHistory
+from temporalio.client import (
+    Client,
+    WorkflowExecutionStatus,
+    WorkflowFailureError,
+    WorkflowHistory,
+)
 from temporalio.worker import Replayer
 
 import config
@@ -308,6 +313,7 @@ async def test_youtube_refusing_a_new_thumbnail_holds_the_change_not_the_video(
             )
         await companion_in(client, outcome.workflow_id, NEEDS_ATTENTION)
         described = await handle.describe()
+        await record(client, handle.id, HISTORIES / "v4-i20-chosen_then_published.json")
         companion = client.get_workflow_handle(changes_workflow_id(outcome.workflow_id))
         await record(client, companion.id, CHANGES_HISTORIES / "v1-refused_then_held.json")
         await companion.terminate("the test is over")
@@ -377,3 +383,17 @@ async def test_stats_count_a_known_set_of_runs(own_temporal_env):
     assert "  changed after publishing: 1 (20% of the published)" in lines
     assert "Ranked to chosen by a person: median 25 min, 90% within 40 min (4 videos)" in lines
     assert "  2026-12-07: 200" in lines
+
+
+async def test_a_failed_video_keeps_why_for_the_stats(temporal_env, pipeline_env, env):
+    client = temporal_env.client
+    video = env / "videos" / unique_name()
+    video.write_text("this is not a video")
+    async with running_worker(client):
+        handle = typed_handle(client, (await start(client, video)).workflow_id)
+        with pytest.raises(WorkflowFailureError):
+            await result_of(handle)
+        memo = await (await handle.describe()).memo()
+        await record(client, handle.id, HISTORIES / "v4-i20-failed_counted.json")
+    assert memo[MEMO_STATS]["failure_type"] == "NotAVideoError"
+    assert memo[MEMO_STATS]["chosen_by"] == ""  # it never got to a choice
