@@ -82,6 +82,15 @@ async def companion_in(client: Client, workflow_id: str, stage: str) -> None:
     await wait_until(there)
 
 
+async def published_changeable(client: Client, video: Path, host: str | None = None) -> str:
+    """Start `video` (CHOICE=auto), wait until it is published and its companion takes
+    changes; its workflow id."""
+    outcome = await temporal_client.start_video(client, video, config.get_settings(), host=host)
+    await result_of(typed_handle(client, outcome.workflow_id))
+    await companion_in(client, outcome.workflow_id, CHANGEABLE)
+    return outcome.workflow_id
+
+
 def live_thumbnail(video: Path, fingerprint: str) -> bytes:
     workspace = thumbnail_change.locate_workspace(video, fingerprint)
     return (workspace / THUMBNAIL_FILE).read_bytes()
@@ -188,12 +197,10 @@ async def test_select_changes_a_published_video_once_and_refuses_the_live_one(
     pipeline_env(CHOICE="auto", RECHOOSE_DAYS="1")
     video = add_video(clip_cache, env / "videos", unique_name())
     async with running_worker(client):
-        outcome = await start(client, video)
-        await result_of(typed_handle(client, outcome.workflow_id))
-        await companion_in(client, outcome.workflow_id, CHANGEABLE)
+        workflow_id = await published_changeable(client, video)
         changed = await cli_async("select", video.name, "--pick", "2", address=address)
         again = await cli_async("select", video.name, "--pick", "2", address=address)
-        await client.get_workflow_handle(changes_workflow_id(outcome.workflow_id)).terminate()
+        await client.get_workflow_handle(changes_workflow_id(workflow_id)).terminate()
     assert changed.returncode == 0, changed.stdout + changed.stderr
     assert f"{video.name} is published with rank 1; choose another to change it" in changed.stdout
     assert f"Rank 2 is now the thumbnail of {video.name} in the publish folder" in changed.stdout
@@ -212,19 +219,15 @@ async def test_a_change_while_the_videos_host_is_down_waits_and_says_so(
     video = add_video(clip_cache, env / "videos", unique_name())
     async with running_worker(client):
         async with activities_of_host(client, laptop):
-            outcome = await temporal_client.start_video(
-                client, video, config.get_settings(), host=laptop
-            )
-            await result_of(typed_handle(client, outcome.workflow_id))
-            await companion_in(client, outcome.workflow_id, CHANGEABLE)
-        status = await temporal_client.get_status(client, outcome.workflow_id)
+            workflow_id = await published_changeable(client, video, laptop)
+        status = await temporal_client.get_status(client, workflow_id)
         second = status.candidates[1].id
         with pytest.raises(temporal_client.ChangeWaitingError) as waiting:
             await temporal_client.change_thumbnail(
-                client, outcome.workflow_id, status.video_path, second, wait_seconds=3
+                client, workflow_id, status.video_path, second, wait_seconds=3
             )
         async with activities_of_host(client, laptop):  # the laptop is back: the change is made
-            companion = client.get_workflow_handle(changes_workflow_id(outcome.workflow_id))
+            companion = client.get_workflow_handle(changes_workflow_id(workflow_id))
 
             async def made() -> bool:
                 memo = await (await companion.describe()).memo()
@@ -244,10 +247,8 @@ async def test_a_companion_changed_again_and_again_continues_as_new_and_goes_on(
     pipeline_env(CHOICE="auto", RECHOOSE_DAYS="1")
     video = add_video(clip_cache, env / "videos", unique_name())
     async with running_worker(client):
-        outcome = await start(client, video)
-        await result_of(typed_handle(client, outcome.workflow_id))
-        await companion_in(client, outcome.workflow_id, CHANGEABLE)
-        companion = client.get_workflow_handle(changes_workflow_id(outcome.workflow_id))
+        workflow_id = await published_changeable(client, video)
+        companion = client.get_workflow_handle(changes_workflow_id(workflow_id))
         first_run = (await companion.describe()).run_id
         started = (await companion.describe()).raw_description.workflow_execution_info
         # the same companion, but continuing as new after every change
@@ -256,7 +257,7 @@ async def test_a_companion_changed_again_and_again_continues_as_new_and_goes_on(
         await client.start_workflow(
             CHANGES_WORKFLOW_TYPE,
             ChangesInput(
-                outcome.workflow_id,
+                workflow_id,
                 state.video_path,
                 "",
                 state.host,
@@ -274,7 +275,7 @@ async def test_a_companion_changed_again_and_again_continues_as_new_and_goes_on(
         for rank in (2, 3, 1):
             made.append(
                 await temporal_client.change_thumbnail(
-                    client, outcome.workflow_id, state.video_path, ranks[rank]
+                    client, workflow_id, state.video_path, ranks[rank]
                 )
             )
         described = await client.get_workflow_handle(companion.id).describe()

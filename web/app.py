@@ -313,11 +313,15 @@ class _Chooser:
         return RedirectResponse("/", status_code=303)
 
     async def choose(self, request: Request) -> Response:
+        return await self._candidate_action(request, self._source.choose)
+
+    async def _candidate_action(self, request: Request, action) -> Response:
+        """A candidate taken from a form (chosen, or made live), its outcome back as a flash."""
         form = await self._checked_form(request)
         if form is None:
             return self._refused_cross_site()
         try:
-            outcome = await self._source.choose(
+            outcome = await action(
                 str(form.get("workflow_id", "")), str(form.get("candidate_id", ""))
             )
         except SourceError as error:
@@ -342,16 +346,7 @@ class _Chooser:
         )
 
     async def change(self, request: Request) -> Response:
-        form = await self._checked_form(request)
-        if form is None:
-            return self._refused_cross_site()
-        try:
-            outcome = await self._source.change(
-                str(form.get("workflow_id", "")), str(form.get("candidate_id", ""))
-            )
-        except SourceError as error:
-            return self._back(request, "error", str(error))
-        return self._back(request, FLASH_KINDS[outcome.status], outcome.message)
+        return await self._candidate_action(request, self._source.change)
 
     async def stats(self, request: Request) -> Response:
         try:

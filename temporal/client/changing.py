@@ -28,7 +28,7 @@ from temporal.change_messages import (
     ChangesStatus,
     changes_workflow_id,
 )
-from temporal.client.choosing import ChoiceCandidate, ChoiceRequest
+from temporal.client.choosing import ChoiceRequest, choice_candidates
 from temporal.client.errors import ChoiceRejectedError, NoWorkerError, OperatorError
 from temporal.client.queries import NO_WORKER_CODES, description_or_none, get_previews
 
@@ -78,10 +78,7 @@ async def change_offer(client: Client, video_workflow_id: str) -> ChangeOffer:
         status.video_path,
         Path(status.video_path).name,
         status.host,
-        [
-            ChoiceCandidate(c.id, c.rank, c.score, c.timestamp, previews.get(c.id), c.file, c.crop)
-            for c in status.candidates
-        ],
+        choice_candidates(status.candidates, previews),
     )
     return ChangeOffer(
         choice, status.live_candidate_id, status.closes_at, status.changes_made, status.changing_to
