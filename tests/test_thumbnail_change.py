@@ -316,12 +316,26 @@ async def test_youtube_refusing_a_new_thumbnail_holds_the_change_not_the_video(
         described = await handle.describe()
         await record(client, handle.id, HISTORIES / "v4-i20-chosen_then_published.json")
         companion = client.get_workflow_handle(changes_workflow_id(outcome.workflow_id))
+        refused_sha = published.thumbnail_sha256
+        # the channel is verified: `retry` makes the held change go through now
+        youtube.stop_failing("thumbnails.set")
+        address = client.service_client.config.target_host
+        retried = await cli_async("retry", video.name, address=address)
+
+        async def made() -> bool:
+            memo = await (await companion.describe()).memo()
+            return memo[MEMO_CHANGES]["changes_made"] == 1
+
+        await wait_until(made)
         await record(client, companion.id, CHANGES_HISTORIES / "v1-refused_then_held.json")
         await companion.terminate("the test is over")
     assert described.status == WorkflowExecutionStatus.COMPLETED
     assert "held (NEEDS_ATTENTION): " in str(waiting.value)
     assert "YouTube refused the new thumbnail" in str(waiting.value)
-    assert published.thumbnail_sha256 == before
+    assert refused_sha == before  # the video kept its thumbnail while the change was held
+    assert retried.returncode == 0, retried.stdout + retried.stderr
+    live = live_thumbnail(video.resolve(), "")
+    assert published.thumbnail_sha256 == hashlib.sha256(live).hexdigest() != before
 
 
 def test_choice_and_rechoose_days_are_checked_when_the_settings_load(env, monkeypatch):

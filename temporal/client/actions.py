@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 
+from temporal.client.changing import retry_change
 from temporal.client.errors import NotHeldError, WorkflowEndedError
 from temporal.client.listing import HeldVideo, list_held
 from temporal.client.queries import describe
@@ -21,8 +22,14 @@ async def _running(client: Client, workflow_id: str, doing: str) -> tuple[Workfl
 
 
 async def retry(client: Client, workflow_id: str) -> str:
-    """Run a held stage (quota, attention) again now; returns the stage it waited in."""
-    handle, row = await _running(client, workflow_id, "nothing to retry")
+    """Run a held stage (quota, attention) again now, or a published video's held change of
+    thumbnail; returns the stage it waited in."""
+    try:
+        handle, row = await _running(client, workflow_id, "nothing to retry")
+    except WorkflowEndedError as ended:
+        if ended.execution_status != WorkflowExecutionStatus.COMPLETED:
+            raise
+        return await retry_change(client, workflow_id)
     if row.stage not in HELD_STAGES:
         raise NotHeldError(workflow_id, row.stage)
     await handle.signal(RETRY_SIGNAL)

@@ -29,8 +29,14 @@ from temporal.change_messages import (
     changes_workflow_id,
 )
 from temporal.client.choosing import ChoiceRequest, choice_candidates
-from temporal.client.errors import ChoiceRejectedError, NoWorkerError, OperatorError
+from temporal.client.errors import (
+    ChoiceRejectedError,
+    NotHeldError,
+    NoWorkerError,
+    OperatorError,
+)
 from temporal.client.queries import NO_WORKER_CODES, description_or_none, get_previews
+from temporal.messages import HELD_STAGES, RETRY_SIGNAL, VIDEO_STAGE
 
 CHANGE_WAIT_SECONDS = 30.0
 
@@ -105,6 +111,19 @@ async def _changes_status(client: Client, video_workflow_id: str, companion: str
         if error.status in NO_WORKER_CODES:
             raise NoWorkerError(companion) from None
         raise
+
+
+async def retry_change(client: Client, video_workflow_id: str) -> str:
+    """Make a held change of the published video (YouTube refused it, a problem a person
+    fixed) try again now; returns the stage it waited in."""
+    companion = changes_workflow_id(video_workflow_id)
+    description = await description_or_none(client, companion)
+    stage = description.typed_search_attributes.get(VIDEO_STAGE) if description else None
+    running = description is not None and description.status == WorkflowExecutionStatus.RUNNING
+    if not running or stage not in HELD_STAGES:
+        raise NotHeldError(video_workflow_id, stage or "COMPLETED")
+    await client.get_workflow_handle(companion).signal(RETRY_SIGNAL)
+    return stage
 
 
 def window_closed(video: str, closes_at: str) -> str:
