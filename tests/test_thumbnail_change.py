@@ -126,6 +126,11 @@ async def test_an_auto_published_video_is_told_then_changed_twice_once_each(
                     client, outcome.workflow_id, status.video_path, ranks[rank]
                 )
                 assert (done.rank, done.number, done.target) == (rank, rank - 1, "youtube")
+            # the activity of change 2 run again (its answer lost in a crash): not set again
+            again = thumbnail_change.change_thumbnail(
+                Path(status.video_path), "", 2, ranks[3], config.get_settings().thumbnail_template
+            )
+            assert again.already_done and again.change.rank == 3
             changes_record = thumbnail_change.load_changes(
                 thumbnail_change.locate_workspace(Path(status.video_path), "")
             )
