@@ -35,6 +35,7 @@ from temporal.client.stats import EARLIER_VERSION
 from temporal.messages import (
     BY_AUTO,
     BY_PERSON,
+    BY_TIMEOUT,
     MEMO_STATS,
     NEEDS_ATTENTION,
     VIDEO_STAGE,
@@ -417,3 +418,21 @@ async def test_a_failed_video_keeps_why_for_the_stats(temporal_env, pipeline_env
         await record(client, handle.id, HISTORIES / "v4-i20-failed_counted.json")
     assert memo[MEMO_STATS]["failure_type"] == "NotAVideoError"
     assert memo[MEMO_STATS]["chosen_by"] == ""  # it never got to a choice
+
+
+async def test_auto_with_a_selection_timeout_waits_for_it_then_publishes_rank_1(
+    temporal_env, pipeline_env, clip_cache, env
+):
+    client = temporal_env.client
+    # the timeout's action is fail, but CHOICE=auto publishes
+    pipeline_env(CHOICE="auto", SELECTION_TIMEOUT="2s", SELECTION_TIMEOUT_ACTION="fail")
+    video = add_video(clip_cache, env / "videos", unique_name())
+    async with running_worker(client):
+        outcome = await start(client, video)
+        handle = typed_handle(client, outcome.workflow_id)
+        status = await wait_for_stage(handle, WAITING_FOR_SELECTION)
+        result = await result_of(handle)
+        memo = await (await handle.describe()).memo()
+        await client.get_workflow_handle(changes_workflow_id(outcome.workflow_id)).terminate()
+    assert result.selected_candidate_id == status.candidates[0].id
+    assert memo[MEMO_STATS]["chosen_by"] == BY_TIMEOUT and memo[MEMO_STATS]["rank"] == 1
