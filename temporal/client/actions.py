@@ -29,7 +29,10 @@ async def retry(client: Client, workflow_id: str) -> str:
     except WorkflowEndedError as ended:
         if ended.execution_status != WorkflowExecutionStatus.COMPLETED:
             raise
-        return await retry_change(client, workflow_id)
+        try:
+            return await retry_change(client, workflow_id)
+        except NotHeldError:
+            raise ended from None  # published, and no change of its thumbnail waits
     if row.stage not in HELD_STAGES:
         raise NotHeldError(workflow_id, row.stage)
     await handle.signal(RETRY_SIGNAL)
