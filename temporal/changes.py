@@ -30,6 +30,7 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from temporal import notifier
     from temporal.change_activities import ChangeActivities
     from temporal.change_messages import (
         CHANGE_FAILED,
@@ -46,11 +47,14 @@ with workflow.unsafe.imports_passed_through():
         RetireTask,
     )
     from temporal.messages import (
+        ATTENTION,
+        HOLD_FOR_ATTENTION,
         MAX_CANDIDATE_ID_CHARS,
         MAX_VIDEO_PATH_CHARS,
         RETRY_SIGNAL,
         VIDEO_STAGE,
         Hold,
+        VideoStatus,
         host_task_queue,
     )
     from temporal.workflows import HEARTBEAT_TIMEOUT, QUICK_RETRY, asked_hold
@@ -78,6 +82,7 @@ class ThumbnailChangeWorkflow:
         self._made: dict[int, ChangeDone | str] = {}  # by number: done, or why it failed
         self._retry_requested = False
         self._queue: str | None = None  # None: the workflow's own (started before hosts)
+        self._told: str | None = None  # the problem of a hold last notified
         if state.host:
             self._queue = host_task_queue(workflow.info().task_queue, state.host)
 
@@ -166,6 +171,9 @@ class ThumbnailChangeWorkflow:
         self._status.hold = hold
         self._retry_requested = False
         self._enter(hold.video_stage)
+        if hold.kind == HOLD_FOR_ATTENTION and self._told != hold.problem:
+            self._told = hold.problem  # once per problem, not per retry
+            await notifier.tell(self._video_status(), ATTENTION, hold=hold)
         wake = datetime.fromisoformat(hold.retry_at or workflow.now().isoformat())
         with suppress(TimeoutError):
             await workflow.wait_condition(
@@ -224,6 +232,14 @@ class ThumbnailChangeWorkflow:
 
     def _enter(self, stage: str) -> None:
         workflow.upsert_search_attributes([VIDEO_STAGE.value_set(stage)])
+
+    def _video_status(self) -> VideoStatus:
+        """What the notifier is told of the video whose change is held."""
+        return VideoStatus(
+            self._status.hold.video_stage if self._status.hold else CHANGEABLE,
+            self._status.video_path,
+            host=self._status.host,
+        )
 
     def _memo(self) -> ChangesMemo:
         state = self._state

@@ -298,50 +298,60 @@ async def test_youtube_refusing_a_new_thumbnail_holds_the_change_not_the_video(
     temporal_env, pipeline_env, clip_cache, env, youtube
 ):
     client = temporal_env.client
-    pipeline_env(RECHOOSE_DAYS="1", ATTENTION_RETRY_INTERVAL="1h")
-    video = add_video(clip_cache, env / "videos", unique_name())
-    async with running_worker(client):
-        outcome = await start(client, video)
-        handle = typed_handle(client, outcome.workflow_id)
-        status = await wait_for_stage(handle, WAITING_FOR_SELECTION)
-        await temporal_client.choose(client, outcome.workflow_id, status.video_path, None)
-        await result_of(handle)
-        await companion_in(client, outcome.workflow_id, CHANGEABLE)
-        [published] = youtube.videos.values()
-        before = published.thumbnail_sha256
-        youtube.fail("thumbnails.set", 403, "forbidden", "not verified", times=None)
-        with pytest.raises(temporal_client.ChangeWaitingError) as waiting:
-            await temporal_client.change_thumbnail(
-                client,
-                outcome.workflow_id,
-                status.video_path,
-                status.candidates[1].id,
-                wait_seconds=5,
-            )
-        await companion_in(client, outcome.workflow_id, NEEDS_ATTENTION)
-        described = await handle.describe()
-        await record(client, handle.id, HISTORIES / "v4-i20-chosen_then_published.json")
-        companion = client.get_workflow_handle(changes_workflow_id(outcome.workflow_id))
-        refused_sha = published.thumbnail_sha256
-        # the channel is verified: `retry` makes the held change go through now
-        youtube.stop_failing("thumbnails.set")
-        address = client.service_client.config.target_host
-        retried = await cli_async("retry", video.name, address=address)
+    with endpoint() as hook:
+        pipeline_env(RECHOOSE_DAYS="1", ATTENTION_RETRY_INTERVAL="1h", NOTIFY_URLS=hook.url)
+        video = add_video(clip_cache, env / "videos", unique_name())
+        async with running_worker(client):
+            outcome = await start(client, video)
+            handle = typed_handle(client, outcome.workflow_id)
+            status = await wait_for_stage(handle, WAITING_FOR_SELECTION)
+            await temporal_client.choose(client, outcome.workflow_id, status.video_path, None)
+            await result_of(handle)
+            await companion_in(client, outcome.workflow_id, CHANGEABLE)
+            [published] = youtube.videos.values()
+            before = published.thumbnail_sha256
+            youtube.fail("thumbnails.set", 403, "forbidden", "not verified", times=None)
+            with pytest.raises(temporal_client.ChangeWaitingError) as waiting:
+                await temporal_client.change_thumbnail(
+                    client,
+                    outcome.workflow_id,
+                    status.video_path,
+                    status.candidates[1].id,
+                    wait_seconds=5,
+                )
+            await companion_in(client, outcome.workflow_id, NEEDS_ATTENTION)
+            described = await handle.describe()
+            await record(client, handle.id, HISTORIES / "v4-i20-chosen_then_published.json")
+            companion = client.get_workflow_handle(changes_workflow_id(outcome.workflow_id))
+            refused_sha = published.thumbnail_sha256
+            # the channel is verified: `retry` makes the held change go through now
+            youtube.stop_failing("thumbnails.set")
+            address = client.service_client.config.target_host
+            retried = await cli_async("retry", video.name, address=address)
 
-        async def made() -> bool:
-            memo = await (await companion.describe()).memo()
-            return memo[MEMO_CHANGES]["changes_made"] == 1
+            async def made() -> bool:
+                memo = await (await companion.describe()).memo()
+                return memo[MEMO_CHANGES]["changes_made"] == 1
 
-        await wait_until(made)
-        await record(client, companion.id, CHANGES_HISTORIES / "v1-refused_then_held.json")
-        await companion.terminate("the test is over")
-    assert described.status == WorkflowExecutionStatus.COMPLETED
-    assert "held (NEEDS_ATTENTION): " in str(waiting.value)
-    assert "YouTube refused the new thumbnail" in str(waiting.value)
-    assert refused_sha == before  # the video kept its thumbnail while the change was held
-    assert retried.returncode == 0, retried.stdout + retried.stderr
-    live = live_thumbnail(video.resolve(), "")
-    assert published.thumbnail_sha256 == hashlib.sha256(live).hexdigest() != before
+            await wait_until(made)
+
+            async def told_once() -> bool:
+                return bool(hook.of_type("warning"))
+
+            await wait_until(told_once)
+            held_retried = CHANGES_HISTORIES / "v1-refused_held_then_retried.json"
+            await record(client, companion.id, held_retried)
+            await companion.terminate("the test is over")
+        assert described.status == WorkflowExecutionStatus.COMPLETED
+        assert "held (NEEDS_ATTENTION): " in str(waiting.value)
+        assert "YouTube refused the new thumbnail" in str(waiting.value)
+        assert refused_sha == before  # the video kept its thumbnail while the change was held
+        assert retried.returncode == 0, retried.stdout + retried.stderr
+        live = live_thumbnail(video.resolve(), "")
+        assert published.thumbnail_sha256 == hashlib.sha256(live).hexdigest() != before
+    [told] = hook.of_type("warning")
+    assert told["title"].startswith("Needs attention: ")
+    assert "YouTube refused the new thumbnail" in told["message"]
 
 
 def test_choice_and_rechoose_days_are_checked_when_the_settings_load(env, monkeypatch):
