@@ -4,6 +4,7 @@ a real Temporal dev server and the fake YouTube server."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import uuid
 from pathlib import Path
@@ -414,6 +415,15 @@ async def test_stats_count_a_known_set_of_runs(own_temporal_env):
     assert "  changed after publishing: 1 (20% of the published)" in lines
     assert "Ranked to chosen by a person: median 25 min, 90% within 40 min (4 videos)" in lines
     assert "  2026-12-07: 200" in lines
+    address = client.service_client.config.target_host
+    shown = await cli_async("stats", "--days", "7", "--json", address=address)
+    assert shown.returncode == 0, shown.stdout + shown.stderr
+    figures = json.loads(shown.stdout)
+    assert (figures["published"], figures["person_rank_shares"]) == (6, {"1": 0.75, "2": 0.25})
+    assert figures["file_to_published"]["median_seconds"] == 3600
+    printed = await cli_async("stats", address=address)
+    assert "The last 7 days: 10 videos started" in printed.stdout
+    assert "2 videos ran on an earlier version" in printed.stdout
 
 
 async def test_a_failed_video_keeps_why_for_the_stats(temporal_env, pipeline_env, env):
