@@ -20,6 +20,7 @@ from operator_cli.lines import (
 )
 from operator_cli.remedies import CLI, failure_text, hold_text
 from temporal.client import (
+    ChangesWindow,
     HeldVideo,
     HostState,
     RetryingActivity,
@@ -126,7 +127,21 @@ def detail_lines(detail: VideoDetail, zone: tzinfo) -> list[Block]:
         blocks.append(Line(f"  failed: {failure_text(detail.failure)}", "red"))
     if detail.cancel_reason:
         blocks.append(Line(f"  cancelled: {detail.cancel_reason}", "yellow"))
+    if window := detail.changes:
+        blocks.append(Line(f"  {changes_line(window, detail.video_file, zone)}"))
     return blocks
+
+
+def changes_line(window: ChangesWindow, video_file: str, zone: tzinfo) -> str:
+    """The live thumbnail of a published video, and until when `select` changes it."""
+    changed = f", changed {window.changes_made}x" if window.changes_made else ""
+    until = local_time(window.closes_at, zone)
+    if window.open:
+        return (
+            f"thumbnail: rank {window.live_rank} live{changed}; `{CLI} select {video_file}` "
+            f"changes it until {until}"
+        )
+    return f"thumbnail: rank {window.live_rank}{changed}; its window for changes closed {until}"
 
 
 def status_lines(status: VideoStatus) -> list[Block]:

@@ -207,8 +207,13 @@ async def test_select_changes_a_published_video_once_and_refuses_the_live_one(
         workflow_id = await published_changeable(client, video)
         changed = await cli_async("select", video.name, "--pick", "2", address=address)
         again = await cli_async("select", video.name, "--pick", "2", address=address)
+        shown = await cli_async("status", video.name, address=address)
         await client.get_workflow_handle(changes_workflow_id(workflow_id)).terminate()
     assert changed.returncode == 0, changed.stdout + changed.stderr
+    assert (
+        f"thumbnail: rank 2 live, changed 1x; `python main_temporal.py select {video.name}` "
+        "changes it until "
+    ) in shown.stdout
     assert f"{video.name} is published with rank 1; choose another to change it" in changed.stdout
     assert f"Rank 2 is now the thumbnail of {video.name} in the publish folder" in changed.stdout
     assert again.returncode == 1

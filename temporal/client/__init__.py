@@ -41,6 +41,7 @@ from temporal.client.choosing import (
 )
 from temporal.client.connection import DEFAULT_ADDRESS, connect, connect_config
 from temporal.client.describe import (
+    ChangesWindow,
     RetryingActivity,
     VideoDetail,
     VideoOutcome,
@@ -101,6 +102,7 @@ __all__ = [
     "ChangeFailedError",
     "ChangeOffer",
     "ChangeWaitingError",
+    "ChangesWindow",
     "ChoiceCandidate",
     "ChoicePendingError",
     "ChoiceRejectedError",
