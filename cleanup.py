@@ -166,20 +166,14 @@ def _plan(video: Path, workspace: Path) -> _Plan:
 
 
 def current_workspace(video_path: Path) -> Path | None:
-    """Where the video's workspace is now: in place, or archived in COMPLETED_DIR (found by
-    its cleanup plan, the latest of several); None when it is in neither."""
-    video = Path(os.path.abspath(video_path))
-    workspace = workspace_dir(video)
-    if workspace.is_dir():
-        return workspace
-    plans = _archive_plans(video)
-    if not plans:
-        return None
-    return Path(max(plans, key=lambda plan: plan.planned_at).archived_workspace)
+    """Where the video's workspace is now: in place, or archived in COMPLETED_DIR (the latest
+    of several); None when it is in neither."""
+    return next(iter(workspaces_of(video_path)), None)
 
 
-def _archive_plans(video: Path) -> list[_Plan]:
-    """The cleanup plans in COMPLETED_DIR of the video at this path."""
+def _archived_plans(video: Path) -> list[_Plan]:
+    """The plans of every archive cleanup made of a video at this path (a rematch under one name
+    makes several), from COMPLETED_DIR."""
     completed = Path(get_settings().completed_dir)
     pattern = f"{glob.escape(video.stem)}*{glob.escape(video.suffix + WORKSPACE_SUFFIX)}"
     plans = []
@@ -190,9 +184,18 @@ def _archive_plans(video: Path) -> list[_Plan]:
     return plans
 
 
+def workspaces_of(video_path: Path) -> list[Path]:
+    """Where a published video's workspace may be now: in place (not archived yet, or
+    CLEANUP_MODE=keep), then in each archive made of a video at this path, newest first."""
+    video = Path(os.path.abspath(video_path))
+    archived = sorted(_archived_plans(video), key=lambda plan: plan.planned_at, reverse=True)
+    found = [workspace_dir(video)] if workspace_dir(video).is_dir() else []
+    return found + [Path(plan.archived_workspace) for plan in archived]
+
+
 def _already_archived(video: Path) -> CleanupResult:
     """A rerun after the workspace moved: find its plan in COMPLETED_DIR and finish it."""
-    plans = _archive_plans(video)
+    plans = _archived_plans(video)
     if not plans:
         if video.is_file():
             raise NotUploadedError(

@@ -26,6 +26,8 @@ from formats.youtube_fields import PRIVACY_STATUSES, check_language
 UPLOAD_TARGETS = ("local", "youtube")
 CLEANUP_MODES = ("move", "keep")
 TIMEOUT_ACTIONS = ("autopick", "fail")
+CHOICE_MODES = ("wait", "auto")
+SECONDS_A_DAY = 86400
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 WATERMARK_MODES = ("off", "burn", "youtube")
 OUTRO_TEXT_MAX_CHARS = 60
@@ -80,6 +82,8 @@ class Settings:
     video_title_seconds: float
     video_outro_text: str
     video_watermark: str
+    choice_mode: str
+    rechoose_seconds: float
 
 
 def parse_duration(text: str) -> float | None:
@@ -225,6 +229,17 @@ def _optional_password(text: str) -> str | None:
     return text
 
 
+def _days(text: str) -> float:
+    """A number of days (`7`, `0.5`) -> seconds; 0: none."""
+    try:
+        days = float(text)
+    except ValueError:
+        raise ValueError("expected a number of days, e.g. 7 (0: none)") from None
+    if not 0 <= days <= 365:
+        raise ValueError("expected a number of days from 0 to 365")
+    return days * SECONDS_A_DAY
+
+
 def _worker_name(text: str) -> str:
     """A name for this machine's worker (and its task queue); empty: the host name."""
     name = text.strip() or socket.gethostname()
@@ -328,6 +343,8 @@ _SPEC: dict[str, tuple[str, str, Callable[[str], Any]]] = {
     "video_title_seconds": ("VIDEO_TITLE_SECONDS", "12", _title_seconds),
     "video_outro_text": ("VIDEO_OUTRO_TEXT", "Thanks for watching", _outro_text),
     "video_watermark": ("VIDEO_WATERMARK", "off", _one_of(WATERMARK_MODES)),
+    "choice_mode": ("CHOICE", "wait", _one_of(CHOICE_MODES)),
+    "rechoose_seconds": ("RECHOOSE_DAYS", "7", _days),
 }
 # never echoed in an error message: they hold passwords and tokens
 _SECRET_VARIABLES = frozenset({"WEB_PASSWORD", "NOTIFY_URLS"})

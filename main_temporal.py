@@ -128,7 +128,8 @@ def select(
     pick: int = typer.Option(None, "--pick", min=1, help="Choose rank N without a window."),
 ) -> None:
     """Open the chooser for a waiting video (or each in turn) and send the choice to its
-    workflow; works on any machine that reaches Temporal."""
+    workflow; for a published video, change its thumbnail (within RECHOOSE_DAYS). Works on any
+    machine that reaches Temporal."""
     from operator_cli.choosing import choose_each, choose_one
     from operator_cli.connecting import connect
     from operator_cli.output import say
@@ -144,6 +145,26 @@ def select(
 
     if run(work):
         raise typer.Exit(1)
+
+
+@app.command()
+def stats(
+    days: float = typer.Option(7, "--days", min=0.01, help="Count the videos of the last N days."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """How the videos went: published, failed (by reason), cancelled; who chose which rank and
+    how often a thumbnail was changed after publishing; how long choosing and publishing took;
+    YouTube quota units a day."""
+    from operator_cli.connecting import connect
+    from operator_cli.output import print_json, show
+    from operator_cli.stats import stats_json, stats_lines
+    from temporal.client.stats import video_stats
+
+    async def work():
+        return await video_stats(await connect(), days)
+
+    found = run(work)
+    print_json(stats_json(found)) if as_json else show(stats_lines(found))
 
 
 @app.command()

@@ -133,12 +133,23 @@ def failed_message(video_file: str, title: str, reason: str, redo: str | None = 
 
 
 def published_message(
-    video_file: str, title: str, link: str | None, playlist_problem: str | None = None
+    video_file: str,
+    title: str,
+    link: str | None,
+    playlist_problem: str | None = None,
+    web_link: str | None = None,
+    changeable_until: str | None = None,
 ) -> Message:
     """A video published; `playlist_problem`: why it is not in its playlist (YouTube refused
-    it), said once, here."""
+    it), said once, here; `changeable_until` (ISO): how long its thumbnail can be changed, said
+    with the web chooser's address and the command."""
     where = f": {link}" if link else ""
     body = f"{video_file} is published{where}"
+    if changeable_until:
+        until = changeable_until[:16].replace("T", " ") + " UTC"
+        at = f" at {web_link} or" if web_link else ""
+        select = f"{CAFE} select {shlex.quote(video_file)}"
+        body += f"\nChange its thumbnail until {until}{at} with `{select}`"
     if playlist_problem:
         retry = f"{CAFE} retry {shlex.quote(video_file)}"  # `<` in names
         body += f"\nBut it is {_REASONS.text(playlist_problem)}. Once fixed, `{retry}` adds it."

@@ -131,9 +131,10 @@ def _candidate_for(
     )
 
 
-def load_selection(video_path: Path) -> Selection | None:
-    """The video's recorded choice, None when it has none yet."""
-    path = workspace_dir(video_path) / SELECTION_FILE
+def load_selection(video_path: Path, workspace: Path | None = None) -> Selection | None:
+    """The video's recorded choice (in `workspace` when it is not the video's own, e.g.
+    archived), None when it has none yet."""
+    path = (workspace or workspace_dir(video_path)) / SELECTION_FILE
     if not path.is_file():
         return None
     from thumbnail_ranking.pipeline import box_map, box_of  # late: ranking pulls in the decoders
@@ -157,8 +158,11 @@ def load_selection(video_path: Path) -> Selection | None:
         ) from None
 
 
-def record_selection(video_path: Path, candidate_id: str | None) -> Selection:
-    """Record `candidate_id` (None: the top-ranked) as the video's thumbnail choice.
+def record_selection(
+    video_path: Path, candidate_id: str | None, workspace: Path | None = None
+) -> Selection:
+    """Record `candidate_id` (None: the top-ranked) as the video's thumbnail choice, in
+    `workspace` when it is not the video's own (an archived one, for a change after publishing).
 
     Copies the candidate's JPEG to the workspace's selected.jpg, then writes selection.json
     (so a selection.json always has its selected.jpg). Recording the same candidate again keeps
@@ -167,9 +171,9 @@ def record_selection(video_path: Path, candidate_id: str | None) -> Selection:
     from thumbnail_ranking import load_candidates  # imported late: ranking pulls in the decoders
 
     video_path = Path(video_path)
-    chosen = _candidate_for(video_path, load_candidates(video_path), candidate_id)
-    directory = workspace_dir(video_path)
-    previous = load_selection(video_path)
+    chosen = _candidate_for(video_path, load_candidates(video_path, workspace), candidate_id)
+    directory = workspace or workspace_dir(video_path)
+    previous = load_selection(video_path, workspace)
     if (
         previous is not None
         and previous.candidate_id == chosen.id

@@ -40,12 +40,13 @@ from typing import Any
 from config import Settings, get_settings
 from errors import PipelineError, Remedy
 from formats.folding import slug
-from prepare.metadata import MatchMetadata, load_metadata, load_metadata_in
+from prepare.metadata import MatchMetadata, load_metadata
 from video_branding import branded_video_path
 from workspace import (
     METADATA_FILE,
     THUMBNAIL_FILE,
     UPLOAD_FILE,
+    atomic_write_bytes,
     atomic_write_json,
     fsync_path,
     read_json,
@@ -75,6 +76,7 @@ from youtube.errors import (
 )
 from youtube.listing import Listing, ListingOptions, build_listing
 from youtube.oauth import SCOPES
+from youtube.quota import added_units
 from youtube.upload import ResumableUpload, forget_session
 
 __all__ = [
@@ -89,9 +91,11 @@ __all__ = [
     "Backoff",
     "ClientSecretsError",
     "NoChannelError",
+    "NotPublishedError",
     "PlaylistRefusedError",
     "ProgressCallback",
     "PublishTimePassedError",
+    "PublishedFolderGoneError",
     "QuotaExceededError",
     "SourceVideoMissingError",
     "ThumbnailMissingError",
@@ -107,6 +111,7 @@ __all__ = [
     "add_to_playlist_again",
     "listing_options",
     "load_upload_record",
+    "replace_thumbnail",
     "run_auth_flow",
     "upload_single_video",
     "validate_auth",
@@ -159,6 +164,14 @@ class PlaylistRefusedError(PipelineError):
 
 class UploadRecordMismatchError(PipelineError):
     """The workspace found for a published video records another upload."""
+
+
+class NotPublishedError(PipelineError):
+    """A thumbnail change for a video whose upload.json does not show it published."""
+
+
+class PublishedFolderGoneError(PipelineError):
+    """The local target's folder of a published video is no longer there."""
 
 
 # -- the settings the youtube package is given ---------------------------------------------------
@@ -220,6 +233,8 @@ class UploadRecord:
     step_times: dict[str, str] = field(default_factory=dict)
     started_at: str = field(default_factory=utc_now_iso)
     completed_at: str | None = None
+    # YouTube quota units its calls spent, by quota day (Pacific): every attempt's
+    quota_units: dict[str, int] = field(default_factory=dict)
 
     @property
     def complete(self) -> bool:
@@ -247,9 +262,10 @@ class UploadRecord:
             self.completed_at = self.step_times[step]
 
 
-def load_upload_record(video_path: Path) -> UploadRecord | None:
-    """The video's upload.json, or None before its first upload attempt."""
-    return _record_in(workspace_dir(Path(video_path)))
+def load_upload_record(video_path: Path, workspace: Path | None = None) -> UploadRecord | None:
+    """The video's upload.json (in `workspace` when it is not the video's own, e.g. archived),
+    or None before its first upload attempt."""
+    return _record_in(workspace or workspace_dir(Path(video_path)))
 
 
 def _record_in(workspace: Path) -> UploadRecord | None:
@@ -329,8 +345,8 @@ def file_to_publish(video: Path) -> Path:
     return branded if branded.is_file() else video
 
 
-def _thumbnail_of(video: Path) -> Path:
-    thumbnail = workspace_dir(video) / THUMBNAIL_FILE
+def _thumbnail_of(video: Path, workspace: Path | None = None) -> Path:
+    thumbnail = (workspace or workspace_dir(video)) / THUMBNAIL_FILE
     if not thumbnail.is_file():
         raise ThumbnailMissingError(f"{video.name}: no {THUMBNAIL_FILE} yet", Remedy.ENHANCE)
     size = thumbnail.stat().st_size
@@ -360,6 +376,49 @@ def _refuse_a_past_schedule(video: Path, metadata: MatchMetadata, listing: Listi
         "day such as 18:00, or none",
         redo,
     )
+
+
+# -- a thumbnail changed after publishing --------------------------------------------------------
+
+
+def replace_thumbnail(
+    video_path: Path, workspace: Path, spent: Callable[[dict[str, int]], None]
+) -> UploadRecord:
+    """Put `workspace`'s thumbnail.jpg in place of the published video's: `thumbnails.set` on
+    YouTube, or the file in its PUBLISH_DIR folder (written aside, then renamed). `spent` gets
+    the quota units its calls cost, by quota day, whether or not YouTube took it. Returns the
+    video's upload record."""
+    video = Path(video_path)
+    record = load_upload_record(video, workspace)
+    if record is None or not record.complete:
+        raise NotPublishedError(
+            f"{video.name}: not published (its upload.json in {workspace} does not show it "
+            "done); only a published video's thumbnail can be changed"
+        )
+    thumbnail = _thumbnail_of(video, workspace)
+    if record.target == "local":
+        folder = Path(record.published_path or "")
+        if not folder.is_dir():
+            raise PublishedFolderGoneError(
+                f"{video.name}: its published folder {folder} is gone; the new thumbnail stays "
+                f"in {workspace}"
+            )
+        atomic_write_bytes(folder / THUMBNAIL_FILE, thumbnail.read_bytes())
+        return record
+    channel = api.connect(youtube_access(get_settings()))
+    try:
+        api.set_thumbnail(channel, _video_id(record), thumbnail, video.name)
+    except ThumbnailNotAllowedError:
+        raise ThumbnailNotAllowedError(
+            f"{video.name}: YouTube refused the new thumbnail; the channel must be verified for "
+            "custom thumbnails (https://www.youtube.com/verify). The published video keeps the "
+            "thumbnail it has until the change goes through"
+        ) from None
+    finally:
+        channel.account.save_if_refreshed()
+        spent(channel.meter.take())
+    log.info("%s: thumbnail replaced on YouTube", video.name)
+    return record
 
 
 # -- local target -------------------------------------------------------------------------------
@@ -476,6 +535,9 @@ def _publish_on_youtube(
             _playlist_step(channel, record, listing, video.name, workspace_dir(video))
     finally:
         channel.account.save_if_refreshed()
+        if spent := channel.meter.take():
+            record.quota_units = added_units(record.quota_units, spent)
+            _save_record(video, record)
     return record
 
 
@@ -492,7 +554,7 @@ def add_to_playlist_again(workspace: Path, video_id: str) -> UploadRecord:
     if record.done(STEP_PLAYLIST):
         return record
     listing = build_listing(
-        load_metadata_in(workspace, record.video_file), listing_options(get_settings())
+        load_metadata(Path(record.video_file), workspace), listing_options(get_settings())
     )
     if listing.playlist != record.playlist:  # YOUTUBE_PLAYLIST names another one now
         record.playlist, record.playlist_id = listing.playlist, None

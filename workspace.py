@@ -46,10 +46,11 @@ def ensure_workspace(video_path: Path) -> Path:
     return directory
 
 
-def recorded_fingerprint(video_path: Path) -> str | None:
-    """The fingerprint of the content the workspace was made for; None when none is recorded
-    (a workspace of the batch CLI, or of an earlier version)."""
-    path = workspace_dir(video_path) / SOURCE_FILE
+def recorded_fingerprint(video_path: Path, workspace: Path | None = None) -> str | None:
+    """The fingerprint of the content the workspace (`workspace` when it is not the video's
+    own, e.g. archived) was made for; None when none is recorded (a workspace of the batch CLI,
+    or of an earlier version)."""
+    path = (workspace or workspace_dir(video_path)) / SOURCE_FILE
     try:
         return str(read_json(path)["fingerprint"])
     except (OSError, ValueError, KeyError, TypeError):

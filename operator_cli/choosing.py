@@ -7,14 +7,20 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowExecutionStatus
 
 from chooser_window.ranks import pick_by_rank
 from errors import PipelineError
 from operator_cli.lines import Line, chosen_line
 from operator_cli.remedies import error_line
 from temporal import client as temporal_client
-from temporal.client import ChoiceRequest, KeptChoice, NoWorkerError, OperatorError
+from temporal.client import (
+    ChoiceRequest,
+    KeptChoice,
+    NoWorkerError,
+    OperatorError,
+    WorkflowEndedError,
+)
 
 Say = Callable[[Line], None]
 
@@ -39,11 +45,17 @@ def pick_candidate(request: ChoiceRequest, pick: int | None) -> str | None:
 
 async def choose_one(client: Client, workflow_id: str, pick: int | None, say: Say) -> None:
     """Open the chooser (or pick rank `pick`) for one waiting video and send the choice; while
-    no worker runs, the choice is kept for when one does."""
+    no worker runs, the choice is kept for when one does; for a published video, change its
+    thumbnail (within its window)."""
     try:
         request = await temporal_client.choice_request(client, workflow_id)
     except NoWorkerError as no_worker:
         await keep_for_its_worker(client, workflow_id, pick, say, no_worker)
+        return
+    except WorkflowEndedError as error:
+        if error.execution_status != WorkflowExecutionStatus.COMPLETED:
+            raise
+        await change_one(client, workflow_id, pick, say)
         return
     chosen = pick_candidate(request, pick)
     if chosen is None:
@@ -80,6 +92,21 @@ def kept_line(kept: KeptChoice, chosen: str) -> str:
             f"{chosen} was not recorded."
         )
     return f"No worker runs {kept.video_file} now: {which} is recorded, and applied {when}."
+
+
+async def change_one(client: Client, workflow_id: str, pick: int | None, say: Say) -> None:
+    """Change a published video's thumbnail to rank `pick` or the one chosen in the window."""
+    offer = await temporal_client.change_offer(client, workflow_id)
+    request = offer.choice
+    live = request.rank_of(offer.live_candidate_id)
+    say(Line(f"{request.video_file} is published with rank {live}; choose another to change it"))
+    chosen = pick_candidate(request, pick)
+    if chosen is None:
+        say(Line(f"Cancelled: the thumbnail of {request.video_file} stays rank {live}."))
+        return
+    done = await temporal_client.change_thumbnail(client, workflow_id, request.video_path, chosen)
+    where = "on YouTube" if done.target == "youtube" else "in the publish folder"
+    say(Line(f"Rank {done.rank} is now the thumbnail of {request.video_file} {where}", "green"))
 
 
 async def choose_or_say_why(client: Client, workflow_id: str, pick: int | None, say: Say) -> bool:

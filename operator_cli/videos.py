@@ -22,6 +22,7 @@ from operator_cli.lines import (
 )
 from operator_cli.remedies import CLI, failure_text, hold_text
 from temporal.client import (
+    ChangesWindow,
     HeldVideo,
     HostState,
     PlaylistState,
@@ -190,6 +191,8 @@ def detail_lines(detail: VideoDetail, zone: tzinfo) -> list[Block]:
                 None if added else "yellow",
             )
         )
+    if window := detail.changes:
+        blocks.append(Line(f"  {changes_line(window, detail.video_file, zone)}"))
     return blocks
 
 
@@ -204,6 +207,18 @@ def playlist_line(state: PlaylistState, workflow_id: str) -> str:
     if state.retry_failure is not None:
         line += f"; the last retry failed: {failure_text(state.retry_failure)}"
     return f"{line}. Once fixed: {CLI} retry {workflow_id}"
+
+
+def changes_line(window: ChangesWindow, video_file: str, zone: tzinfo) -> str:
+    """The live thumbnail of a published video, and until when `select` changes it."""
+    changed = f", changed {window.changes_made}x" if window.changes_made else ""
+    until = local_time(window.closes_at, zone)
+    if window.open:
+        return (
+            f"thumbnail: rank {window.live_rank} live{changed}; `{CLI} select {video_file}` "
+            f"changes it until {until}"
+        )
+    return f"thumbnail: rank {window.live_rank}{changed}; its window for changes closed {until}"
 
 
 def status_lines(status: VideoStatus) -> list[Block]:

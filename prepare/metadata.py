@@ -147,15 +147,11 @@ def save_metadata(video_path: Path, metadata: MatchMetadata) -> None:
     atomic_write_json(ensure_workspace(video_path) / METADATA_FILE, metadata.to_dict())
 
 
-def load_metadata(video_path: Path) -> MatchMetadata:
-    """The video's metadata.json, as prepare wrote it."""
-    return load_metadata_in(workspace_dir(Path(video_path)), Path(video_path).name)
-
-
-def load_metadata_in(workspace: Path, name: str) -> MatchMetadata:
-    """The metadata.json of the workspace `workspace` (wherever it is now, archived too) of the
-    video `name`."""
-    path = workspace / METADATA_FILE
+def load_metadata(video_path: Path, workspace: Path | None = None) -> MatchMetadata:
+    """The video's metadata.json, as prepare wrote it (in `workspace` when it is not the
+    video's own, e.g. archived)."""
+    name = Path(video_path).name
+    path = (workspace or workspace_dir(Path(video_path))) / METADATA_FILE
     if not path.is_file():
         raise MetadataMissingError(f"{name}: not prepared yet", Remedy.PREPARE)
     try:

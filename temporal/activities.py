@@ -251,7 +251,10 @@ class VideoActivities:
             return video_prep.prepare_single_video(video)
 
         metadata = self._run(prepare, [workspace_dir(video)])
-        return PreparedVideo(metadata.video_file, metadata.title, metadata.duration_seconds)
+        written = datetime.fromtimestamp(video.stat().st_mtime, UTC).isoformat()
+        return PreparedVideo(
+            metadata.video_file, metadata.title, metadata.duration_seconds, written
+        )
 
     @activity.defn(name="rank_thumbnails", no_thread_cancel_exception=True)
     def rank_thumbnails(self, request: RankRequest) -> list[CandidateInfo]:
@@ -342,6 +345,7 @@ class VideoActivities:
             record.publish_at,
             record.playlist,
             record.playlist_problem,
+            record.quota_units,
         )
 
     @activity.defn(name="add_to_playlist_again", no_thread_cancel_exception=True)

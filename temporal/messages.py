@@ -62,6 +62,7 @@ MEMO_HOLD = "hold"
 MEMO_HOST = "host"  # the worker whose task queue runs the video's activities
 MEMO_VIDEO_PATH = "video_path"  # the file's path on its host: new content there supersedes it
 MEMO_PLAYLIST_PROBLEM = "playlist_problem"  # published, but YouTube refused its playlist: why
+MEMO_STATS = "stats"  # a ChoiceStats: who chose which rank, the times, the failure's type, quota
 
 # A published video's playlist step run again (`PlaylistRetryInput`), as a workflow of its own.
 PLAYLIST_RETRY_WORKFLOW = "PlaylistRetryWorkflow"
@@ -72,6 +73,16 @@ HOLD_FOR_QUOTA = "quota"
 HOLD_FOR_ATTENTION = "attention"
 
 AUTOPICK = "autopick"
+
+# CHOICE: wait for a person (or SELECTION_TIMEOUT) before publishing, or publish with rank 1 at
+# once and let a person change the thumbnail afterwards.
+CHOICE_WAIT = "wait"
+CHOICE_AUTO = "auto"
+# Who made a video's choice (ChoiceStats.chosen_by).
+BY_PERSON = "person"
+BY_TIMEOUT = "timeout"
+BY_AUTO = "auto"
+BY_EARLIER_RUN = "earlier_run"  # a failed run's choice, taken again
 
 # What happens to a video (VideoEvent.kind): what its workflow tells the notifier, what `up` says.
 WAITING = "waiting"  # it started waiting for a thumbnail choice
@@ -111,6 +122,8 @@ class ProcessVideoInput:
     attention_retry_seconds: float = 600.0
     # WORKER_NAME of the host that started it; empty: started before hosts, any worker runs it
     host: str = ""
+    choice_mode: str = CHOICE_WAIT  # CHOICE
+    rechoose_seconds: float = 0.0  # RECHOOSE_DAYS: how long a published video's thumbnail changes
 
 
 @dataclass
@@ -118,6 +131,7 @@ class PreparedVideo:
     video_file: str
     title: str
     duration_seconds: float
+    file_time: str = ""  # ISO, UTC: when the file was last written (the end of the recording)
 
 
 @dataclass
@@ -170,6 +184,7 @@ class PublishedVideo:
     playlist: str | None = None  # the title of its playlist, when it has one
     # published without its playlist, which YouTube refused for good: why (the title quoted)
     playlist_problem: str | None = None
+    quota_units: dict[str, int] = field(default_factory=dict)  # YouTube's units, by quota day
 
 
 @dataclass
@@ -354,6 +369,23 @@ class VideoStatus:
     host: str = ""  # the worker that runs the video's activities; empty: any worker
     preview_ids: list[str] = field(default_factory=list)  # candidates with a preview (query)
     branding: BrandingStatus | None = None  # None: a run from before the branding stage
+    chosen_by: str = ""  # BY_PERSON, BY_TIMEOUT, BY_AUTO or BY_EARLIER_RUN; empty: not yet
+    changes_workflow_id: str = ""  # the companion that changes its thumbnail once published
+
+
+@dataclass
+class ChoiceStats:
+    """What the stats count of a video (its memo MEMO_STATS): who chose which rank, when it was
+    ranked, chosen and published, the file's own time, why it failed, the quota it spent."""
+
+    chosen_by: str = ""
+    rank: int | None = None
+    ranked_at: str = ""  # ISO, UTC
+    chosen_at: str = ""
+    published_at: str = ""
+    file_time: str = ""
+    failure_type: str = ""  # the ApplicationError type a failed video ended with
+    quota_units: dict[str, int] = field(default_factory=dict)  # by quota day (Pacific)
 
 
 @dataclass
@@ -382,6 +414,7 @@ class VideoEvent:
     rank: int | None = None  # CHOSEN, in `up`: the rank chosen, when a worker said
     candidate_id: str | None = None  # CHOSEN, in `up`
     playlist_problem: str | None = None  # PUBLISHED without its playlist: why
+    changeable_until: str | None = None  # PUBLISHED: its thumbnail can be changed until (ISO)
 
 
 # -- a host's inbox: the files of its INPUT_DIR that did not start ------------------------------

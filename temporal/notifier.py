@@ -100,7 +100,12 @@ def message_for(notification: Notification, web_link: str | None) -> notify.Mess
     if event.kind == FAILED:
         return notify.failed_message(event.video_file, event.title, event.detail or "", event.redo)
     return notify.published_message(
-        event.video_file, event.title, event.detail, event.playlist_problem
+        event.video_file,
+        event.title,
+        event.detail,
+        event.playlist_problem,
+        web_link,
+        event.changeable_until,
     )
 
 
@@ -152,6 +157,7 @@ async def tell(
     hold: Hold | None = None,
     redo: str | None = None,
     playlist_problem: str | None = None,
+    changeable_until: str | None = None,
 ) -> None:
     """From ProcessVideoWorkflow: tell the notifier about this video (runs before the patch
     tell nothing). Never raises but a cancellation: a notification never fails a video."""
@@ -168,6 +174,7 @@ async def tell(
         redo=redo,
         host=status.host,
         playlist_problem=playlist_problem,
+        changeable_until=changeable_until,
     )
     try:
         await workflow.execute_local_activity_method(

@@ -31,6 +31,8 @@ from temporalio.worker import Worker
 
 from config import Settings
 from temporal.activities import VideoActivities
+from temporal.change_activities import ChangeActivities
+from temporal.changes import ThumbnailChangeWorkflow
 from temporal.client import OperatorError
 from temporal.inbox import HostInboxWorkflow
 from temporal.messages import SEARCH_ATTRIBUTES, host_task_queue
@@ -97,7 +99,8 @@ async def run_worker(
     then let running activities finish briefly."""
     await ensure_search_attributes(client)
     logging.getLogger(SDK_WORKER_LOGGER).setLevel(logging.WARNING)
-    activities = VideoActivities(client, asyncio.get_running_loop())
+    loop = asyncio.get_running_loop()
+    activities = VideoActivities(client, loop).all() + ChangeActivities(client, loop).all()
     own_queue = host_task_queue(settings.temporal_task_queue, settings.worker_name)
     with ExitStack() as executors:
         workers = [
@@ -124,10 +127,11 @@ async def run_worker(
                         NotifierWorkflow,
                         HostInboxWorkflow,
                         PlaylistRetryWorkflow,
+                        ThumbnailChangeWorkflow,
                     ],
-                    activities.all() + NotifierActivities(client).all(),
+                    activities + NotifierActivities(client).all(),
                 ),
-                (own_queue, [], activities.all()),
+                (own_queue, [], activities),
             )
         ]
         running = [asyncio.create_task(worker.run()) for worker in workers]

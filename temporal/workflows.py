@@ -41,6 +41,7 @@ from temporalio.exceptions import (
     ActivityError,
     ApplicationError,
     FailureError,
+    WorkflowAlreadyStartedError,
     is_cancelled_exception,
 )
 
@@ -48,11 +49,21 @@ with workflow.unsafe.imports_passed_through():
     from errors import Remedy
     from temporal import notifier
     from temporal.activities import VideoActivities
+    from temporal.change_messages import (
+        CHANGES_WORKFLOW_TYPE,
+        ChangesInput,
+        changes_workflow_id,
+    )
     from temporal.messages import (
         ACTIVITY_OF_STAGE,
         ATTENTION,
         AUTOPICK,
         BRANDING,
+        BY_AUTO,
+        BY_EARLIER_RUN,
+        BY_PERSON,
+        BY_TIMEOUT,
+        CHOICE_AUTO,
         CHOOSE_THUMBNAIL_UPDATE,
         CHOSEN,
         CLEANING_UP,
@@ -66,6 +77,7 @@ with workflow.unsafe.imports_passed_through():
         MEMO_CHOSEN_CANDIDATE,
         MEMO_HOLD,
         MEMO_PLAYLIST_PROBLEM,
+        MEMO_STATS,
         MEMO_WAITING_SINCE,
         PREPARING,
         PREVIEW_QUERY,
@@ -84,6 +96,7 @@ with workflow.unsafe.imports_passed_through():
         BrandedVideo,
         BrandingStatus,
         CandidateInfo,
+        ChoiceStats,
         EnhanceRequest,
         FailureRemedy,
         Hold,
@@ -132,6 +145,12 @@ PREVIEW_TIMEOUT = timedelta(minutes=2)
 PLAYLIST_PROBLEM_PATCH = "i22-playlist-problem"
 # Marks the runs that make the video's branded copy beside ranking and the choice.
 BRANDING_PATCH = "branding-beside-choice"
+# Marks the runs that keep what the stats count in their memo (MEMO_STATS).
+STATS_PATCH = "i20-stats"
+# Marks the runs that may publish with rank 1 without waiting (CHOICE=auto).
+AUTO_CHOICE_PATCH = "i20-auto-choice"
+# Marks the runs that start a companion changing the thumbnail once published (RECHOOSE_DAYS).
+CHANGES_PATCH = "i20-changes"
 
 
 @dataclass(frozen=True)
@@ -216,6 +235,8 @@ class ProcessVideoWorkflow:
         self._told_attention: tuple[str, str] | None = None  # (stage, problem) last notified
         self._activity_queue: str | None = None  # None: the workflow's own (shared) queue
         self._previews: dict[str, bytes] = {}
+        self._stats = ChoiceStats()
+        self._counting = False  # the run keeps its stats in its memo (STATS_PATCH)
 
     @workflow.run
     async def run(self, request: ProcessVideoInput) -> VideoResult:
@@ -224,11 +245,13 @@ class ProcessVideoWorkflow:
         except FailureError as error:
             if not is_cancelled_exception(error):
                 problem, redo = notifier.failure_of(error)
+                self._count(failure_type=_failure_type(error))
                 await notifier.tell(self._status, FAILED, problem, redo=redo)
             raise
 
     async def _process(self, request: ProcessVideoInput) -> VideoResult:
         self._status.video_path = path = request.video_path
+        self._counting = workflow.patched(STATS_PATCH)
         self._attention_retry = timedelta(seconds=request.attention_retry_seconds)
         fingerprint = request.fingerprint
         self._status.host = request.host
@@ -244,6 +267,8 @@ class ProcessVideoWorkflow:
         self._status.candidates = await self._run_stage(
             RANKING, [RankRequest(path, request.top_n, fingerprint, request.template_name)]
         )
+        self._stats.file_time = prepared.file_time
+        self._stats.ranked_at = workflow.now().isoformat()
         if workflow.patched(PREVIEWS_PATCH):
             await self._make_previews(path, fingerprint)
 
@@ -261,9 +286,20 @@ class ProcessVideoWorkflow:
         problem = published.playlist_problem
         if problem and workflow.patched(PLAYLIST_PROBLEM_PATCH):
             workflow.upsert_memo({MEMO_PLAYLIST_PROBLEM: problem})  # shown without a worker
-        link = published.url or published.video_id
-        await notifier.tell(self._status, PUBLISHED, link, playlist_problem=problem)
+        self._count(published_at=workflow.now().isoformat(), quota_units=published.quota_units)
+        closes_at = None
+        if request.rechoose_seconds > 0 and workflow.patched(CHANGES_PATCH):
+            closes_at = workflow.now() + timedelta(seconds=request.rechoose_seconds)
+        await notifier.tell(
+            self._status,
+            PUBLISHED,
+            published.url or published.video_id,
+            playlist_problem=problem,
+            changeable_until=closes_at.isoformat() if closes_at else None,
+        )
         cleaned: str = await self._run_stage(CLEANING_UP, [path, fingerprint])
+        if closes_at is not None:
+            await self._start_changes(request, closes_at)
 
         self._enter(COMPLETED, f"Published: {published.url or published.video_id}")
         return VideoResult(path, chosen, published, cleaned)
@@ -279,7 +315,7 @@ class ProcessVideoWorkflow:
             try:
                 return await self._execute(run, args)
             except ActivityError as error:
-                hold = self._hold_for(error, stage)
+                hold = asked_hold(error, stage, self._attention_retry)
                 if hold is None:
                     raise
                 await self._wait_out(hold)
@@ -311,7 +347,7 @@ class ProcessVideoWorkflow:
         try:
             branding.made = await self._execute(STAGE_ACTIVITIES[BRANDING], [path, fingerprint])
         except ActivityError as error:
-            hold = self._hold_for(error, BRANDING)
+            hold = asked_hold(error, BRANDING, self._attention_retry)
             if hold is None:
                 raise
             branding.problem = hold.problem
@@ -331,24 +367,6 @@ class ProcessVideoWorkflow:
         if made is None:
             made = await self._run_stage(BRANDING, [path, fingerprint])
         branding.made, branding.problem = made, None
-
-    def _hold_for(self, error: ActivityError, stage: str) -> Hold | None:
-        """The hold an activity asked for in its error, held from now, or None (a failure)."""
-        cause = error.cause
-        if not isinstance(cause, ApplicationError):
-            return None
-        asked = hold_from_failure(cause.message, cause.details)
-        if asked is None:
-            return None
-        now = workflow.now()
-        named = _parse_time(asked.retry_at)
-        if asked.kind == HOLD_FOR_QUOTA:
-            wake = named if named and named > now else now + QUOTA_FALLBACK_WAIT
-        else:  # a problem that is not fixed in minutes names a later time
-            wake = now + self._attention_retry
-            wake = max(wake, named) if named else wake
-        wake = max(wake, now + MIN_HOLD_WAIT)
-        return replace(asked, stage=stage, since=now.isoformat(), retry_at=wake.isoformat())
 
     async def _wait_out(self, hold: Hold) -> None:
         """Show the hold (stage, status, memo) and wait until its time or a `retry_now`."""
@@ -414,6 +432,40 @@ class ProcessVideoWorkflow:
     def _on_host(self, details: str) -> str:
         return f"{details}, on {self._status.host}" if self._status.host else details
 
+    def _count(self, **values: Any) -> None:
+        """Keep what the stats count, in the memo (runs before STATS_PATCH keep none)."""
+        self._stats = replace(self._stats, **values)
+        if self._counting:
+            workflow.upsert_memo({MEMO_STATS: asdict(self._stats)})
+
+    async def _start_changes(self, request: ProcessVideoInput, closes_at: datetime) -> None:
+        """The companion that changes the published video's thumbnail until `closes_at`; it
+        outlives this workflow."""
+        info = workflow.info()
+        companion = changes_workflow_id(info.workflow_id)
+        changes = ChangesInput(
+            info.workflow_id,
+            request.video_path,
+            request.fingerprint,
+            request.host,
+            request.template_name,
+            self._status.candidates,
+            self._chosen_id or "",
+            closes_at.isoformat(),
+            request.attention_retry_seconds,
+        )
+        try:
+            await workflow.start_child_workflow(
+                CHANGES_WORKFLOW_TYPE,
+                changes,
+                id=companion,
+                task_queue=info.task_queue,
+                parent_close_policy=workflow.ParentClosePolicy.ABANDON,
+            )
+        except WorkflowAlreadyStartedError:
+            workflow.logger.warning("%s runs already", companion)
+        self._status.changes_workflow_id = companion
+
     # -- the choice -----------------------------------------------------------------------------
 
     async def _choice(self, request: ProcessVideoInput) -> str:
@@ -421,15 +473,32 @@ class ProcessVideoWorkflow:
         if request.previous_choice is not None and request.previous_choice in ids:
             self._chosen_id = request.previous_choice
             self._status.choice_reused = True
+            self._status.chosen_by = BY_EARLIER_RUN
+        elif self._publishes_at_once(request):
+            self._chosen_id = self._status.candidates[0].id
+            self._status.chosen_by = BY_AUTO
         else:
             await self._wait_for_selection(request)
         assert self._chosen_id is not None
         self._status.selected_candidate_id = self._chosen_id
-        if not self._status.choice_reused:
+        rank = next(c.rank for c in self._status.candidates if c.id == self._chosen_id)
+        self._count(
+            chosen_by=self._status.chosen_by, rank=rank, chosen_at=workflow.now().isoformat()
+        )
+        if not self._status.choice_reused and self._status.chosen_by != BY_AUTO:
             await notifier.tell(self._status, CHOSEN)
         if workflow.patched(CHOICE_IN_MEMO_PATCH):
             workflow.upsert_memo({MEMO_CHOSEN_CANDIDATE: self._chosen_id})
         return self._chosen_id
+
+    @staticmethod
+    def _publishes_at_once(request: ProcessVideoInput) -> bool:
+        """CHOICE=auto without SELECTION_TIMEOUT: rank 1, no wait."""
+        return (
+            request.choice_mode == CHOICE_AUTO
+            and not request.selection_timeout_seconds
+            and workflow.patched(AUTO_CHOICE_PATCH)
+        )
 
     async def _wait_for_selection(self, request: ProcessVideoInput) -> None:
         self._status.waiting_since = workflow.now().isoformat()
@@ -447,7 +516,8 @@ class ProcessVideoWorkflow:
                 timeout=timedelta(seconds=timeout) if timeout else None,
             )
         except TimeoutError:
-            if request.selection_timeout_action != AUTOPICK:
+            # CHOICE=auto publishes with rank 1 once the timeout passed, whatever its action
+            if request.selection_timeout_action != AUTOPICK and request.choice_mode != CHOICE_AUTO:
                 raise ApplicationError(
                     f"No thumbnail was chosen within {timedelta(seconds=timeout or 0)}",
                     FailureRemedy(Remedy.SELECT),
@@ -456,6 +526,7 @@ class ProcessVideoWorkflow:
                 ) from None
             self._chosen_id = self._status.candidates[0].id
             self._status.chosen_by_timeout = True
+            self._status.chosen_by = BY_TIMEOUT
 
     @workflow.signal(name=THUMBNAIL_SELECTED_SIGNAL)
     def thumbnail_selected(self, *payloads: Any) -> None:
@@ -478,11 +549,13 @@ class ProcessVideoWorkflow:
             )
             return
         self._chosen_id = choice.selected_frame or self._status.candidates[0].id
+        self._status.chosen_by = BY_PERSON
 
     @workflow.update(name=CHOOSE_THUMBNAIL_UPDATE)
     def choose_thumbnail(self, choice: ThumbnailSelectedSignal) -> str:
         """The CLI's choice; refused by the validator before anything is recorded."""
         self._chosen_id = choice.selected_frame or self._status.candidates[0].id
+        self._status.chosen_by = BY_PERSON
         return self._chosen_id
 
     @choose_thumbnail.validator
@@ -531,11 +604,41 @@ class ProcessVideoWorkflow:
         return self._status
 
 
+def asked_hold(error: ActivityError, stage: str, attention_retry: timedelta) -> Hold | None:
+    """The hold an activity asked for in its error, held from now, or None (a failure)."""
+    cause = error.cause
+    if not isinstance(cause, ApplicationError):
+        return None
+    asked = hold_from_failure(cause.message, cause.details)
+    if asked is None:
+        return None
+    now = workflow.now()
+    named = _parse_time(asked.retry_at)
+    if asked.kind == HOLD_FOR_QUOTA:
+        wake = named if named and named > now else now + QUOTA_FALLBACK_WAIT
+    else:  # a problem that is not fixed in minutes names a later time
+        wake = now + attention_retry
+        wake = max(wake, named) if named else wake
+    wake = max(wake, now + MIN_HOLD_WAIT)
+    return replace(asked, stage=stage, since=now.isoformat(), retry_at=wake.isoformat())
+
+
 def _parse_time(text: Any) -> datetime | None:
     try:
         return datetime.fromisoformat(text) if isinstance(text, str) else None
     except ValueError:
         return None
+
+
+def _failure_type(error: FailureError) -> str:
+    """The type of the innermost application error: what the stats count a failure by."""
+    cause: BaseException | None = error
+    found = ""
+    while cause is not None:
+        if isinstance(cause, ApplicationError) and cause.type:
+            found = cause.type
+        cause = cause.__cause__
+    return found or type(error).__name__
 
 
 def _quote(text: str) -> str:

@@ -23,6 +23,7 @@ from temporalio.worker import Worker
 import config
 from sample_clips import Segment, encode_clip
 from temporal.activities import VideoActivities
+from temporal.change_activities import ChangeActivities
 from temporal.client import query_status
 from temporal.messages import (
     THUMBNAIL_SELECTED_SIGNAL,
@@ -121,11 +122,10 @@ async def activities_of_host(client: Client, host: str) -> AsyncIterator[None]:
     """The activities of another host's worker (its own task queue), in this process: the SDK
     allows one worker per queue in a process, and the shared queue is `running_worker`'s."""
     queue = host_task_queue(config.get_settings().temporal_task_queue, host)
-    activities = VideoActivities(client, asyncio.get_running_loop())
+    loop = asyncio.get_running_loop()
+    activities = VideoActivities(client, loop).all() + ChangeActivities(client, loop).all()
     with ThreadPoolExecutor(max_workers=4) as executor:
-        worker = Worker(
-            client, task_queue=queue, activities=activities.all(), activity_executor=executor
-        )
+        worker = Worker(client, task_queue=queue, activities=activities, activity_executor=executor)
         async with worker:
             yield
 

@@ -45,10 +45,14 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "thumbnail_ranking",
             "thumbnail_enhancement",
             "video_branding",
+            "thumbnail_change",
         ),
     ),
     # what every front end talks to Temporal through, which loads no stage and no workflow
-    ("the operator API", ("temporal.messages", "temporal.client", "temporal.client.*")),
+    (
+        "the operator API",
+        ("temporal.messages", "temporal.change_messages", "temporal.client", "temporal.client.*"),
+    ),
     (
         "front ends",
         (

@@ -250,7 +250,9 @@ async def test_pending_select_and_status_from_the_command_line(
 ):
     client = own_temporal_env.client  # pending numbers every waiting video: only this one
     address = client.service_client.config.target_host
-    pipeline_env(PUBLISH_AT="23:59")  # scheduled: status says when it goes public
+    # scheduled: status says when it goes public; no window for changes (tests/
+    # test_thumbnail_change.py changes published videos)
+    pipeline_env(PUBLISH_AT="23:59", RECHOOSE_DAYS="0")
     video = add_video(clip_cache, env / "videos", unique_name())
     async with running_worker(client):
         workflow_id = (await start(client, video)).workflow_id
@@ -284,7 +286,7 @@ async def test_pending_select_and_status_from_the_command_line(
         again = await cli_async("select", workflow_id, "--pick", "1", address=address)
         assert again.returncode == 1 and (  # still on its way, or already done
             "not waiting for a selection" in again.stdout
-            or "has already ended (completed)" in again.stdout
+            or "its thumbnail cannot be changed: it was published without a window" in again.stdout
         )
 
         result = await result_of(typed_handle(client, workflow_id))

@@ -28,6 +28,7 @@ import config
 import video_prep
 from operator_cli.remedies import error_line, start_text
 from temporal import client as temporal_client
+from temporal.change_messages import CHANGES_ID_SUFFIX
 from temporal.messages import (
     COMPLETED,
     SEARCH_ATTRIBUTES,
@@ -534,4 +535,15 @@ async def test_recorded_histories_still_replay():
 
     replayer = Replayer(workflows=[ProcessVideoWorkflow])
     for path in histories:
-        await replayer.replay_workflow(WorkflowHistory.from_json(path.stem, path.read_text()))
+        text = path.read_text()
+        await replayer.replay_workflow(WorkflowHistory.from_json(recorded_id(path, text), text))
+
+
+def recorded_id(path: Path, history: str) -> str:
+    """The workflow id a history ran under, where its commands depend on it (the id of the
+    companion it started is derived from it); else its file's name."""
+    for event in json.loads(history)["events"]:
+        started = event.get("startChildWorkflowExecutionInitiatedEventAttributes")
+        if started:
+            return started["workflowId"].removesuffix(CHANGES_ID_SUFFIX)
+    return path.stem

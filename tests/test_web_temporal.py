@@ -26,6 +26,9 @@ from selenium.webdriver.common.by import By
 from temporalio.client import Client, WorkflowExecutionStatus
 
 import config
+import thumbnail_change
+from temporal import client as temporal_client
+from temporal.change_messages import changes_workflow_id
 from temporal.messages import WAITING_FOR_QUOTA, WAITING_FOR_SELECTION, VideoStatus
 from temporal.notifier import NotifierInput, NotifierWorkflow
 from tests.fake_youtube import QUOTA_MESSAGE, FakeYouTube
@@ -341,3 +344,55 @@ def test_the_chooser_command_serves_behind_its_password(temporal_env, pipeline_e
         finally:
             process.terminate()
             assert process.wait(timeout=30) == 0, printed(output)
+
+
+async def test_a_published_videos_thumbnail_is_changed_from_a_phone(
+    temporal_env, pipeline_env, clip_cache, env
+):
+    client = temporal_env.client
+    pipeline_env(CHOICE="auto", RECHOOSE_DAYS="1")
+    video = add_video(clip_cache, env / "videos", unique_name())
+    async with running_worker(client):
+        workflow_id = (await start(client, video)).workflow_id
+        await result_of(typed_handle(client, workflow_id))
+        status = await temporal_client.get_status(client, workflow_id)
+
+        async def changeable() -> bool:
+            try:
+                await temporal_client.change_offer(client, workflow_id)
+            except temporal_client.OperatorError:
+                return False
+            return True
+
+        await wait_until(changeable)
+        async with chooser(client) as url:
+            flash, stats = await asyncio.to_thread(change_on_a_phone, url, workflow_id, status)
+        companion = client.get_workflow_handle(changes_workflow_id(workflow_id))
+        await companion.terminate("the test is over")
+    second = status.candidates[1]
+    assert flash == f"Rank 2 is now the thumbnail of {video.name} in the publish folder."
+    [folder] = (env / "published").iterdir()
+    workspace = thumbnail_change.locate_workspace(Path(status.video_path), "")
+    assert (folder / "thumbnail.jpg").read_bytes() == (workspace / "thumbnail.jpg").read_bytes()
+    assert thumbnail_change.load_changes(workspace).done[0].candidate_id == second.id
+    # other tests' videos share this server: that this one counts is test_thumbnail_change's
+    assert any(line.startswith("changed after publishing: ") for line in stats)
+
+
+def change_on_a_phone(url: str, workflow_id: str, status: VideoStatus) -> tuple[str, list[str]]:
+    first, second = status.candidates[:2]
+    with phone_browser() as driver:
+        driver.get(url + "/")
+        video = driver.find_element(By.CSS_SELECTOR, f"li[data-workflow-id='{workflow_id}']")
+        click_and_load(driver, video.find_element(By.CSS_SELECTOR, "a.change-thumbnail"))
+        live = driver.find_element(By.CSS_SELECTOR, "li.live")
+        assert live.get_attribute("data-candidate-id") == first.id
+        assert "live now" in live.text and not live.find_elements(By.TAG_NAME, "button")
+        assert no_horizontal_scrolling(driver)
+        screenshot(driver, "change-thumbnail.png")
+        other = driver.find_element(By.CSS_SELECTOR, f"li[data-candidate-id='{second.id}']")
+        click_and_load(driver, other.find_element(By.TAG_NAME, "button"))
+        flash = driver.find_element(By.ID, "flash").text
+        driver.get(url + "/stats")
+        stats = [item.text for item in driver.find_elements(By.CSS_SELECTOR, "#stats li")]
+    return flash, stats

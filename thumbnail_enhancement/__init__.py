@@ -52,15 +52,15 @@ def render_options(settings: Settings) -> RenderOptions:
     return RenderOptions(logo_path=settings.logo_path, cafe_timezone=settings.cafe_timezone)
 
 
-def render_thumbnail(video_path: Path, template_name: str) -> Path:
+def render_thumbnail(video_path: Path, template_name: str, workspace: Path | None = None) -> Path:
     """Draw the video's thumbnail.jpg with the configured logo, framed as recorded with the
-    choice (see `renderer.render_thumbnail`)."""
+    choice (see `renderer.render_thumbnail`), in `workspace` when it is not the video's own."""
     from thumbnail_selector import load_selection  # imported late: it pulls in the chooser
 
-    selection = load_selection(video_path)
+    selection = load_selection(video_path, workspace)
     framing = None if selection is None else ChosenFraming(selection.players, selection.crops)
     options = render_options(get_settings())
-    return renderer.render_thumbnail(video_path, template_name, options, framing)
+    return renderer.render_thumbnail(video_path, template_name, options, framing, workspace)
 
 
 def write_contact_sheet(out_dir: Path) -> Path:

@@ -99,8 +99,8 @@ def match_text(metadata: MatchMetadata, zone: tzinfo) -> MatchText:
 # ------------------------------------------------------------------------------------ inputs
 
 
-def _read_selected(video_path: Path) -> bytes:
-    path = workspace_dir(video_path) / SELECTED_IMAGE
+def _read_selected(video_path: Path, workspace: Path) -> bytes:
+    path = workspace / SELECTED_IMAGE
     try:
         return path.read_bytes()
     except FileNotFoundError:
@@ -423,34 +423,37 @@ def chosen_crop(framing: ChosenFraming | None, template: Template, frame: bytes)
 
 
 def render_thumbnail(
-    video_path: Path, template_name: str, options: RenderOptions, framing: ChosenFraming | None
+    video_path: Path,
+    template_name: str,
+    options: RenderOptions,
+    framing: ChosenFraming | None,
+    workspace: Path | None = None,
 ) -> Path:
-    """Draw the video's branded thumbnail into its workspace's thumbnail.jpg, framed as
-    `framing` says (see `chosen_crop`); returns its path.
+    """Draw the video's branded thumbnail into its workspace's thumbnail.jpg (`workspace` when
+    it is not the video's own, e.g. archived), framed as `framing` says (see `chosen_crop`);
+    returns its path.
 
     A thumbnail made before from the same selected frame, metadata, logo and template is kept.
     """
     video_path = Path(video_path)
+    workspace = workspace or workspace_dir(video_path)
     template = template_named(template_name, video_path.name)
-    metadata = load_metadata(video_path)
-    data = _read_selected(video_path)
+    metadata = load_metadata(video_path, workspace)
+    data = _read_selected(video_path, workspace)
     logo = load_logo(options.logo_path)
     match = match_text(metadata, options.cafe_timezone)
-    target = workspace_dir(video_path) / THUMBNAIL_FILE
+    target = workspace / THUMBNAIL_FILE
     try:
         crop = chosen_crop(framing, template, data)
     except (UnidentifiedImageError, OSError):
-        selected = workspace_dir(video_path) / SELECTED_IMAGE
-        raise _unreadable(selected, "not a JPEG or PNG image") from None
+        raise _unreadable(workspace / SELECTED_IMAGE, "not a JPEG or PNG image") from None
     stamp = _stamp(template, data, crop, match, logo)
     if target.is_file() and _existing_stamp(target) == stamp:
         log.info(
             "%s: thumbnail already made from this selection with %s", video_path.name, template.name
         )
         return target
-    frame = decode_frame(
-        data, workspace_dir(video_path) / SELECTED_IMAGE, (CANVAS_WIDTH, CANVAS_HEIGHT)
-    )
+    frame = decode_frame(data, workspace / SELECTED_IMAGE, (CANVAS_WIDTH, CANVAS_HEIGHT))
     plan = _plan_for(match, template, logo)
     if plan.missing:
         log.warning(

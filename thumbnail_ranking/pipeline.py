@@ -656,9 +656,10 @@ def warning_reason(
     return f"the {examined} frames examined look alike (a still scene?)"
 
 
-def load_candidates(video_path: Path) -> list[Candidate]:
-    """The stored candidates of a video, best first, with absolute file paths."""
-    workspace = workspace_dir(video_path)
+def load_candidates(video_path: Path, workspace: Path | None = None) -> list[Candidate]:
+    """The stored candidates of a video, best first, with absolute file paths (in `workspace`
+    when it is not the video's own, e.g. archived)."""
+    workspace = workspace or workspace_dir(video_path)
     manifest = workspace / CANDIDATES_FILE
     name = Path(video_path).name
     if not manifest.is_file():

@@ -32,6 +32,7 @@ from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from errors import Remedy
+from operator_cli.stats import stats_lines
 from remedies import CAFE
 from temporal.messages import FILE_REFUSED, HOLD_FOR_ATTENTION
 from web.auth import (
@@ -117,6 +118,9 @@ def create_app(source: VideoSource, options: ChooserOptions) -> Starlette:
             Route("/choose", chooser.choose, methods=["POST"]),
             Route("/retry", chooser.retry, methods=["POST"]),
             Route("/cancel", chooser.cancel, methods=["POST"]),
+            Route("/change", chooser.change_page),
+            Route("/change", chooser.change, methods=["POST"]),
+            Route("/stats", chooser.stats),
             Route("/signin", chooser.signin_form),
             Route("/signin", chooser.signin, methods=["POST"]),
             Route("/signout", chooser.signout, methods=["POST"]),
@@ -334,16 +338,52 @@ class _Chooser:
         return RedirectResponse("/", status_code=303)
 
     async def choose(self, request: Request) -> Response:
+        return await self._candidate_action(request, self._source.choose)
+
+    async def _candidate_action(self, request: Request, action) -> Response:
+        """A candidate taken from a form (chosen, or made live), its outcome back as a flash."""
         form = await self._checked_form(request)
         if form is None:
             return self._refused_cross_site()
         try:
-            outcome = await self._source.choose(
+            outcome = await action(
                 str(form.get("workflow_id", "")), str(form.get("candidate_id", ""))
             )
         except SourceError as error:
             return self._back(request, "error", str(error))
         return self._back(request, FLASH_KINDS[outcome.status], outcome.message)
+
+    async def change_page(self, request: Request) -> Response:
+        """A published video's candidates, the live one marked, each a button to make it live."""
+        workflow_id = request.query_params.get("w", "")
+        try:
+            offer, error = await self._source.change_offer(workflow_id), None
+        except SourceError as failure:
+            offer, error = None, self._options.redactor.text(str(failure))
+        return self._render(
+            request,
+            "change.html",
+            status_code=200 if offer else 404,
+            offer=self._options.redactor.fields(offer.choice) if offer else None,
+            live=offer.live_candidate_id if offer else None,
+            closes_at=offer.closes_at if offer else None,
+            error=error,
+        )
+
+    async def change(self, request: Request) -> Response:
+        return await self._candidate_action(request, self._source.change)
+
+    async def stats(self, request: Request) -> Response:
+        try:
+            days = min(max(float(request.query_params.get("days", "7")), 0.01), 365.0)
+        except ValueError:
+            days = 7.0
+        try:
+            found, error = await self._source.stats(days), None
+        except SourceError as failure:
+            found, error = None, self._options.redactor.text(str(failure))
+        lines = [line.text for line in stats_lines(found)] if found else []
+        return self._render(request, "stats.html", lines=lines, error=error)
 
     async def retry(self, request: Request) -> Response:
         return await self._action(request, self._source.retry)

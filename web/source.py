@@ -15,7 +15,9 @@ from typing import Protocol
 
 from temporalio.client import WorkflowExecutionStatus
 
+from temporal.client.changing import ChangeOffer
 from temporal.client.listing import WaitingVideo
+from temporal.client.stats import Stats
 from temporal.messages import Hold, InboxFile
 
 
@@ -93,6 +95,18 @@ class VideoSource(Protocol):
 
     async def not_started(self) -> list[InboxFile]:
         """The hosts' files that did not start: refused (with what to do), or still copying."""
+        ...
+
+    async def change_offer(self, workflow_id: str) -> ChangeOffer:
+        """A published video's candidates and the live one, within its window for changes."""
+        ...
+
+    async def change(self, workflow_id: str, candidate_id: str) -> ChoiceOutcome:
+        """Change a published video's thumbnail, through the same validation as `select`."""
+        ...
+
+    async def stats(self, days: float) -> Stats:
+        """How the videos of the last `days` days went."""
         ...
 
 

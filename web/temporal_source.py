@@ -31,6 +31,8 @@ from errors import message_with_remedy, remedy_named
 from remedies import temporal_command_for
 from temporal import client as temporal_client
 from temporal.client import (
+    ChangeOffer,
+    ChangeWaitingError,
     ChoiceRejectedError,
     KeptChoice,
     NoWorkerError,
@@ -40,6 +42,7 @@ from temporal.client import (
     WorkflowSummary,
     WorkflowUnansweredError,
 )
+from temporal.client.stats import Stats
 from temporal.messages import (
     WAITING_FOR_SELECTION,
     CandidateInfo,
@@ -212,6 +215,33 @@ class TemporalVideoSource:
             if taken != candidate_id:
                 return _taken(status, candidate_id)
         return _accepted(status, candidate_id)
+
+    async def change_offer(self, workflow_id: str) -> ChangeOffer:
+        with _as_source_errors():
+            return await temporal_client.change_offer(self._client, workflow_id)
+
+    async def change(self, workflow_id: str, candidate_id: str) -> ChoiceOutcome:
+        with _as_source_errors():
+            offer = await temporal_client.change_offer(self._client, workflow_id)
+            video_file = offer.choice.video_file
+            try:
+                done = await temporal_client.change_thumbnail(
+                    self._client, workflow_id, offer.choice.video_path, candidate_id
+                )
+            except ChoiceRejectedError as refusal:
+                return ChoiceOutcome(ChoiceStatus.REFUSED, error_text(refusal))
+            except ChangeWaitingError as waiting:
+                return ChoiceOutcome(ChoiceStatus.ACCEPTED, error_text(waiting), candidate_id)
+        where = "on YouTube" if done.target == "youtube" else "in the publish folder"
+        return ChoiceOutcome(
+            ChoiceStatus.ACCEPTED,
+            f"Rank {done.rank} is now the thumbnail of {video_file} {where}.",
+            candidate_id,
+        )
+
+    async def stats(self, days: float) -> Stats:
+        with _as_source_errors():
+            return await temporal_client.video_stats(self._client, days)
 
     async def recent(self, limit: int) -> list[RecentVideo]:
         with _as_source_errors():

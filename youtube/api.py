@@ -19,7 +19,7 @@ import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +44,7 @@ from youtube.errors import (
     auth_error,
 )
 from youtube.oauth import Account, auth_failures, load_account
+from youtube.quota import QuotaMeter
 
 log = logging.getLogger(__name__)
 
@@ -76,10 +77,12 @@ TRANSIENT_RETRY = Backoff(attempts=6, first_seconds=1.0, max_seconds=30.0)
 
 @dataclass(frozen=True)
 class Channel:
-    """The API client (`service`, which requests are built from) and the account it acts for."""
+    """The API client (`service`, which requests are built from), the account it acts for and
+    the quota units its calls spent."""
 
     service: Resource
     account: Account
+    meter: QuotaMeter = field(default_factory=QuotaMeter)
 
 
 def connect(access: YouTubeAccess) -> Channel:
@@ -225,7 +228,7 @@ def execute(
     for failure in itertools.count(1):
         try:
             with youtube_errors(subject, call, channel.account.token_file):
-                return request.execute()
+                return _counted(channel, request, call)
         except RETRYABLE_TYPES as error:
             if not is_transient(error):
                 raise
@@ -238,6 +241,17 @@ def execute(
             if already_done is not None and (found := already_done()) is not None:
                 return found
     raise AssertionError("unreachable")
+
+
+def _counted(channel: Channel, request: HttpRequest, call: str) -> Any:
+    """The call's answer; its units are spent once YouTube answers, a refusal included."""
+    try:
+        answer = request.execute()
+    except HttpError:
+        channel.meter.spend(call)
+        raise
+    channel.meter.spend(call)
+    return answer
 
 
 # -- calls --------------------------------------------------------------------------------------

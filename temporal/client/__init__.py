@@ -17,14 +17,24 @@ One concern a module, each importable on its own:
   describe    one video in detail, and how videos ended
   choosing    a waiting video's candidates and previews, and the choice
   recorded_choice  the choice of a video no worker runs now, kept as a signal
+  changing    a published video's thumbnail changed, within its window (its companion)
   actions     retry a held stage, cancel a video
   playlist    a published video's refused playlist, and that step run again
   start       start a video's workflow once per recording; `supersede` the earlier content
+  stats       how the videos of the last days went, from their memos
   errors      what it refuses, as data
 This module is their face: callers import from here.
 """
 
 from temporal.client.actions import cancel, retry, retry_held, retry_videos, runs_on
+from temporal.client.changing import (
+    ChangeFailedError,
+    ChangeOffer,
+    ChangeWaitingError,
+    NotChangeableError,
+    change_offer,
+    change_thumbnail,
+)
 from temporal.client.choosing import (
     ChoiceCandidate,
     ChoiceRequest,
@@ -34,6 +44,7 @@ from temporal.client.choosing import (
 )
 from temporal.client.connection import DEFAULT_ADDRESS, connect, connect_config
 from temporal.client.describe import (
+    ChangesWindow,
     RetryingActivity,
     VideoDetail,
     VideoOutcome,
@@ -87,12 +98,17 @@ from temporal.client.recent import WorkflowSummary, branding_percent, recent_wor
 from temporal.client.recorded_choice import KeptChoice, keep_choice, request_from_history
 from temporal.client.resolve import Wanted, resolve
 from temporal.client.start import StartOutcome, start_video
+from temporal.client.stats import Stats, video_stats
 
 __all__ = [
     "DEFAULT_ADDRESS",
     "NO_WORKER_CODES",
     "WORKFLOW_TYPE",
     "AmbiguousVideoError",
+    "ChangeFailedError",
+    "ChangeOffer",
+    "ChangeWaitingError",
+    "ChangesWindow",
     "ChoiceCandidate",
     "ChoicePendingError",
     "ChoiceRejectedError",
@@ -105,6 +121,7 @@ __all__ = [
     "NoSuchNumberError",
     "NoSuchVideoError",
     "NoWorkerError",
+    "NotChangeableError",
     "NotHeldError",
     "NotWaitingError",
     "OperatorError",
@@ -113,6 +130,7 @@ __all__ = [
     "PreviewsMissingError",
     "RetryingActivity",
     "StartOutcome",
+    "Stats",
     "VideoDetail",
     "VideoMatch",
     "VideoOutcome",
@@ -126,6 +144,8 @@ __all__ = [
     "answered_status",
     "branding_percent",
     "cancel",
+    "change_offer",
+    "change_thumbnail",
     "choice_request",
     "choose",
     "closed_since",
@@ -162,5 +182,6 @@ __all__ = [
     "runs_on",
     "send_inbox",
     "start_video",
+    "video_stats",
     "workflow_id_for",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 
+from temporal.client.changing import retry_change
 from temporal.client.errors import NotHeldError, WorkflowEndedError
 from temporal.client.listing import HeldVideo, list_held
 from temporal.client.playlist import retry_playlist
@@ -23,16 +24,22 @@ async def _running(client: Client, workflow_id: str, doing: str) -> tuple[Workfl
 
 
 async def retry(client: Client, workflow_id: str) -> str:
-    """Run a held stage (quota, attention) again now; returns the stage it waited in. A video
-    that completed without the playlist YouTube refused has its playlist step run again
-    (`retry_playlist`); returns COMPLETED."""
+    """Run a held stage (quota, attention) again now; returns the stage it waited in. A
+    published video has its playlist step run again when YouTube refused its playlist
+    (`retry_playlist`; returns COMPLETED), else its held change of thumbnail."""
     handle = client.get_workflow_handle(workflow_id)
     row = await read_row(await describe(handle))
-    if row.execution_status == WorkflowExecutionStatus.COMPLETED and row.playlist_problem:
-        await retry_playlist(client, workflow_id)
-        return COMPLETED
+    ended = WorkflowEndedError(workflow_id, row.execution_status, "nothing to retry")
+    if row.execution_status == WorkflowExecutionStatus.COMPLETED:
+        if row.playlist_problem:
+            await retry_playlist(client, workflow_id)
+            return COMPLETED
+        try:
+            return await retry_change(client, workflow_id)
+        except NotHeldError:
+            raise ended from None  # published, and no change of its thumbnail waits
     if row.execution_status != WorkflowExecutionStatus.RUNNING:
-        raise WorkflowEndedError(workflow_id, row.execution_status, "nothing to retry")
+        raise ended
     if row.stage not in HELD_STAGES:
         raise NotHeldError(workflow_id, row.stage)
     await handle.signal(RETRY_SIGNAL)

@@ -30,6 +30,7 @@ from temporal.client.queries import NO_WORKER_CODES, get_previews
 from temporal.messages import (
     CHOOSE_THUMBNAIL_UPDATE,
     WAITING_FOR_SELECTION,
+    CandidateInfo,
     ThumbnailSelectedSignal,
     VideoStatus,
 )
@@ -90,15 +91,22 @@ async def choice_request(client: Client, workflow_id: str) -> ChoiceRequest:
         status.video_path,
         Path(status.video_path).name,
         status.host,
-        [
-            ChoiceCandidate(c.id, c.rank, c.score, c.timestamp, previews.get(c.id), c.file, c.crop)
-            for c in status.candidates
-        ],
+        choice_candidates(status.candidates, previews),
     )
     unseen = [c for c in request.candidates if c.preview is None and not _readable(c.file)]
     if unseen:
         raise PreviewsMissingError(request.video_file, len(unseen), status.host)
     return request
+
+
+def choice_candidates(
+    candidates: list[CandidateInfo], previews: dict[str, bytes]
+) -> list[ChoiceCandidate]:
+    """The candidates as a chooser shows them, each with its preview when there is one."""
+    return [
+        ChoiceCandidate(c.id, c.rank, c.score, c.timestamp, previews.get(c.id), c.file, c.crop)
+        for c in candidates
+    ]
 
 
 def _readable(path: str) -> bool:

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 from temporalio.client import Client, WorkflowExecutionDescription, WorkflowExecutionStatus
 
+from temporal.change_messages import MEMO_CHANGES, changes_workflow_id
 from temporal.client.errors import WorkflowUnansweredError
 from temporal.client.hosts import HostState, host_state
 from temporal.client.playlist import PlaylistState, playlist_state
@@ -17,6 +18,7 @@ from temporal.client.queries import (
     Failure,
     cancel_reason,
     describe,
+    description_or_none,
     failure_reason,
     status_if_a_worker_answers,
 )
@@ -40,6 +42,34 @@ class RetryingActivity:
 
 
 @dataclass
+class ChangesWindow:
+    """A published video's window for changing its thumbnail (its companion's memo)."""
+
+    live_rank: int
+    changes_made: int
+    closes_at: str  # ISO, UTC
+    open: bool  # the companion runs: changes are taken
+
+
+async def changes_memo(client: Client, video_workflow_id: str) -> ChangesWindow | None:
+    """The window of a published video; None when it has none (RECHOOSE_DAYS=0, earlier
+    versions)."""
+    description = await description_or_none(client, changes_workflow_id(video_workflow_id))
+    if description is None:
+        return None
+    memo = (await description.memo()).get(MEMO_CHANGES)
+    if not isinstance(memo, dict):
+        return None
+    running = description.status == WorkflowExecutionStatus.RUNNING
+    return ChangesWindow(
+        int(memo.get("live_rank", 0)),
+        int(memo.get("changes_made", 0)),
+        str(memo.get("closes_at", "")),
+        running,
+    )
+
+
+@dataclass
 class VideoDetail:
     """One video's workflow as the server and, when a worker answers, the workflow see it."""
 
@@ -57,6 +87,7 @@ class VideoDetail:
     cancel_reason: str = ""  # CANCELED: why, as the canceller said (e.g. superseded by ...)
     retrying: list[RetryingActivity] = field(default_factory=list)  # after a failed attempt
     playlist: PlaylistState | None = None  # published without the playlist YouTube refused
+    changes: ChangesWindow | None = None  # published: its thumbnail's changes and their window
 
     @property
     def running(self) -> bool:
@@ -117,6 +148,8 @@ async def describe_video(client: Client, workflow_id: str) -> VideoDetail:
         detail.failure = await failure_reason(handle)
     elif row.execution_status == WorkflowExecutionStatus.CANCELED:
         detail.cancel_reason = await cancel_reason(client, workflow_id, description.run_id)
+    elif row.execution_status == WorkflowExecutionStatus.COMPLETED:
+        detail.changes = await changes_memo(client, workflow_id)
     return detail
 
 

@@ -119,6 +119,8 @@ async def start_video(
         previous_choice=previous_choice,
         attention_retry_seconds=settings.attention_retry_seconds,
         host=host,
+        choice_mode=settings.choice_mode,
+        rechoose_seconds=settings.rechoose_seconds,
     )
     reuse = (
         WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY
