@@ -113,7 +113,14 @@ async def test_a_playlist_youtube_refuses_completes_the_video_says_why_once_and_
         shown = await cli_async("status", workflow_id, address=address)
         recent = await cli_async("status", address=address)
         async with chooser(client) as url:
-            page = await asyncio.to_thread(read_page, url + "/")
+            page = ""
+
+            async def page_lists_it() -> bool:  # a busy machine may show a listing error first
+                nonlocal page
+                page = await asyncio.to_thread(read_page, url + "/")
+                return workflow_id in page
+
+            await wait_until(page_lists_it)
 
         youtube.stop_failing("playlists.insert")  # fixed (in YouTube Studio, say)
         retried = await cli_async("retry", workflow_id, address=address)

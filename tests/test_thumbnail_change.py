@@ -158,7 +158,7 @@ async def test_an_auto_published_video_is_told_then_changed_twice_once_each(
     [told] = hook.of_type("success")
     assert told["title"].startswith("Published: ")
     assert "Change its thumbnail until " in told["message"]
-    assert f"at {WEB} or with `python main_temporal.py select {video.name}`" in told["message"]
+    assert f"at {WEB} or with `./cafe select {video.name}`" in told["message"]
     assert not hook.of_type("info")  # nobody was asked to choose
 
 
@@ -211,7 +211,7 @@ async def test_select_changes_a_published_video_once_and_refuses_the_live_one(
         await client.get_workflow_handle(changes_workflow_id(workflow_id)).terminate()
     assert changed.returncode == 0, changed.stdout + changed.stderr
     assert (
-        f"thumbnail: rank 2 live, changed 1x; `python main_temporal.py select {video.name}` "
+        f"thumbnail: rank 2 live, changed 1x; `./cafe select {video.name}` "
         "changes it until "
     ) in shown.stdout
     assert f"{video.name} is published with rank 1; choose another to change it" in changed.stdout
