@@ -43,7 +43,7 @@ from web.temporal_source import TemporalVideoSource
 WEB = "http://cafe-pc.local:8280/"
 HISTORIES = Path(__file__).parent / "histories" / "notifier"
 # v2: events carry a typed hold (v1's the reason, a remedy worded in); v1's still replay
-NOTIFIER_HISTORY_VERSION = "v2"
+NOTIFIER_HISTORY_VERSION = "v3"
 THUMBNAIL_REFUSED = "The authenticated user doesn't have permissions to upload thumbnails."
 
 

@@ -58,7 +58,7 @@ HISTORIES = Path(__file__).parent / "histories"
 # prefix: the older files stay, and keep proving that workflows started by the older code still
 # run on this one. v3: typed holds and failures, no front end's command in history or memo.
 # v4-19i: the branded copy made beside ranking and the choice (issue 19i).
-HISTORY_VERSION = "v4-19i"
+HISTORY_VERSION = "v5"
 REPO = Path(__file__).resolve().parents[1]
 
 
