@@ -249,10 +249,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--videos", type=int, default=10)
     parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument(
+        "--titles",
+        action="store_true",
+        help="brand each video beside its ranking (VIDEO_TITLES=on, the default setting)",
+    )
     args = parser.parse_args()
     clip = one_minute_clip(args.seconds)
     with tempfile.TemporaryDirectory(prefix="bench-pipeline-") as tmp:
-        os.environ.update(UPLOAD_TARGET="local", CLEANUP_MODE="move")
+        # Temporal's overhead is timed without the branded copies, which bench_branding times;
+        # --titles shows what ten videos arriving at once cost with them
+        titles = "on" if args.titles else "off"
+        os.environ.update(UPLOAD_TARGET="local", CLEANUP_MODE="move", VIDEO_TITLES=titles)
         config.get_settings.cache_clear()
         rounds = asyncio.run(measure(Path(tmp), clip, args.videos))
     report(rounds, args.videos)

@@ -341,6 +341,7 @@ def main() -> None:
             PUBLISH_DIR=str(root / "published"),
             TEMPORAL_TASK_QUEUE=f"bench-{os.getpid()}",
             WEB_HOST="127.0.0.1",
+            VIDEO_TITLES="off",  # the page is timed, not 50 branded copies made beside it
         )
         os.environ.pop("WEB_PASSWORD", None)
         config.get_settings.cache_clear()
