@@ -211,8 +211,7 @@ async def test_select_changes_a_published_video_once_and_refuses_the_live_one(
         await client.get_workflow_handle(changes_workflow_id(workflow_id)).terminate()
     assert changed.returncode == 0, changed.stdout + changed.stderr
     assert (
-        f"thumbnail: rank 2 live, changed 1x; `./cafe select {video.name}` "
-        "changes it until "
+        f"thumbnail: rank 2 live, changed 1x; `./cafe select {video.name}` changes it until "
     ) in shown.stdout
     assert f"{video.name} is published with rank 1; choose another to change it" in changed.stdout
     assert f"Rank 2 is now the thumbnail of {video.name} in the publish folder" in changed.stdout
