@@ -65,7 +65,9 @@ def footage_dir() -> Path:
         folder = parent / "shared" / "real-footage"
         if folder.is_dir():
             return folder
-    pytest.skip(f"no shared/real-footage beside {root} or above it, and {FOOTAGE_VARIABLE} unset")
+    pytest.skip(
+        reason=f"no shared/real-footage beside {root} or above it, and {FOOTAGE_VARIABLE} unset"
+    )
 
 
 def frame_files() -> list[Path]:
