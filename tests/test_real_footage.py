@@ -65,9 +65,8 @@ def footage_dir() -> Path:
         folder = parent / "shared" / "real-footage"
         if folder.is_dir():
             return folder
-    pytest.skip(
-        reason=f"no shared/real-footage beside {root} or above it, and {FOOTAGE_VARIABLE} unset"
-    )
+    missing = f"no shared/real-footage beside {root} or above it, and {FOOTAGE_VARIABLE} unset"
+    pytest.skip(reason=missing)
 
 
 def frame_files() -> list[Path]:
