@@ -20,6 +20,7 @@ import socket
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, tzinfo
 
 from config import Settings
 from errors import message_with_remedy, remedy_named
@@ -139,14 +140,16 @@ def published_message(
     playlist_problem: str | None = None,
     web_link: str | None = None,
     changeable_until: str | None = None,
+    zone: tzinfo = UTC,
 ) -> Message:
     """A video published; `playlist_problem`: why it is not in its playlist (YouTube refused
     it), said once, here; `changeable_until` (ISO): how long its thumbnail can be changed, said
-    with the web chooser's address and the command."""
+    with the web chooser's address and the command, in the café's time `zone`."""
     where = f": {link}" if link else ""
     body = f"{video_file} is published{where}"
     if changeable_until:
-        until = changeable_until[:16].replace("T", " ") + " UTC"
+        closes = datetime.fromisoformat(changeable_until).astimezone(zone)
+        until = f"{closes:%d %b %H:%M} ({getattr(zone, 'key', None) or closes.tzname()})"
         at = f" at {web_link} or" if web_link else ""
         select = f"{CAFE} select {shlex.quote(video_file)}"
         body += f"\nChange its thumbnail until {until}{at} with `{select}`"

@@ -21,7 +21,7 @@ import asyncio
 import dataclasses
 from contextlib import suppress
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, timedelta, tzinfo
 from pathlib import PurePath
 
 from temporalio import activity, workflow
@@ -87,7 +87,9 @@ class Notification:
     event: VideoEvent | None = None
 
 
-def message_for(notification: Notification, web_link: str | None) -> notify.Message:
+def message_for(
+    notification: Notification, web_link: str | None, zone: tzinfo = UTC
+) -> notify.Message:
     event = notification.event
     if event is None:
         return notify.waiting_message(notification.waiting, web_link)
@@ -106,6 +108,7 @@ def message_for(notification: Notification, web_link: str | None) -> notify.Mess
         event.playlist_problem,
         web_link,
         event.changeable_until,
+        zone,
     )
 
 
@@ -142,7 +145,7 @@ class NotifierActivities:
         settings = get_settings()
         if not settings.notify_urls:
             return False
-        message = message_for(notification, notify.chooser_link(settings))
+        message = message_for(notification, notify.chooser_link(settings), settings.cafe_timezone)
         # in a thread of its own: not one of the worker's activity threads, which videos use
         return await asyncio.to_thread(notify.send, message, settings.notify_urls)
 

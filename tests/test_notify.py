@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -148,3 +149,18 @@ def test_the_messages_link_to_the_chooser_as_people_reach_it(env, monkeypatch):
     monkeypatch.setenv("WEB_PUBLIC_URL", "https://cafe.example/thumbnails")
     config.get_settings.cache_clear()
     assert notify.chooser_link(config.get_settings()) == "https://cafe.example/thumbnails/"
+
+
+def test_the_published_message_says_until_when_its_thumbnail_changes_in_the_cafes_time():
+    message = notify.published_message(
+        "md_EvsF.mp4",
+        "E vs F",
+        "https://youtu.be/abc123",
+        web_link="http://cafe-pc.local:8080/",
+        changeable_until="2026-12-09T00:37:00+00:00",
+        zone=ZoneInfo("Asia/Ho_Chi_Minh"),
+    )
+    assert message.body.endswith(
+        "Change its thumbnail until 09 Dec 07:37 (Asia/Ho_Chi_Minh) at "
+        "http://cafe-pc.local:8080/ or with `./cafe select md_EvsF.mp4`"
+    )
